@@ -1,0 +1,184 @@
+"""`casebot`: init, invite, migrate, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import signal
+import sys
+from datetime import timedelta
+
+from bot import logs
+from bot.settings import ConfigurationError, Settings, load_settings
+from storage.crypto import CryptoError, Keyring
+from storage.db import is_initialised, make_engine, migrate
+from storage.store import Store
+from storage.types import Role
+
+DEFAULT_DISTRICTS = "I,II,III"
+
+
+def _duration(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d{1,4})([dh])", text)
+    if not match:
+        raise argparse.ArgumentTypeError("use a number of days or hours, e.g. 7d or 12h")
+    number, unit = int(match[1]), match[2]
+    return timedelta(days=number) if unit == "d" else timedelta(hours=number)
+
+
+def _prefix(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{2,8}", text):
+        raise argparse.ArgumentTypeError("use 2 to 8 letters, e.g. LEV")
+    return text.upper()
+
+
+def _store(settings: Settings) -> Store:
+    return Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), tz=settings.tz)
+
+
+def initialise(settings: Settings, *, org_name: str, prefix: str, districts: list[str], quiet: bool = False) -> str | None:
+    """Migrate, create the key file and the organisation; return a first admin invitation
+    (None when the organisation already existed: init is safe to run twice)."""
+    migrate(settings.database_url)
+    if not settings.master_key_file.exists():
+        Keyring.generate().save(settings.master_key_file)
+        if not quiet:
+            print(f"created master key file {settings.master_key_file} (mode 0600): back it up apart from the database")
+    store = _store(settings)
+    if store.staff.first_organisation_id() is not None:
+        return None
+    org_id = store.staff.create_organisation(
+        name=org_name, prefix=prefix, districts=districts, default_language=settings.default_language
+    )
+    return store.staff.create_invitation(
+        org_id=org_id, role=Role.ADMIN, district_id=None, expires_in=timedelta(days=7), created_by=None
+    )
+
+
+def _bot_username(settings: Settings) -> str:
+    """The bot's @username for invitation links, asked from the Bot API when a token is set."""
+    if settings.telegram_bot_token is None:
+        return "<your-bot>"
+    from telegram import Bot
+
+    async def ask() -> str:
+        async with Bot(settings.token, base_url=f"{settings.telegram_api_url}/bot") as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(ask())
+    except Exception:  # noqa: BLE001 - offline is fine here, the code still works
+        return "<your-bot>"
+
+
+def _print_invitation(settings: Settings, code: str, role: str) -> None:
+    from handlers.invite import invitation_link
+
+    print(f"one-time invitation ({role}): {code}")
+    print(f"  link:  {invitation_link(_bot_username(settings), code)}")
+    print(f"  or send the bot:  /start {code}")
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    code = initialise(settings, org_name=args.org_name, prefix=args.prefix,
+                      districts=[d.strip() for d in args.districts.split(",") if d.strip()])
+    if code is None:
+        print("already initialised; database migrated to the newest schema")
+        return 0
+    print("initialised: database, master key, organisation")
+    _print_invitation(settings, code, "admin")
+    return 0
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    org_id = store.staff.first_organisation_id()
+    if org_id is None:
+        print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
+        return 2
+    district_id = None
+    if args.district:
+        district = store.staff.district_by_code(org_id, args.district)
+        if district is None:
+            print(f"casebot: no district {args.district!r}", file=sys.stderr)
+            return 2
+        district_id = district.id
+    code = store.staff.create_invitation(
+        org_id=org_id, role=Role(args.role), district_id=district_id, expires_in=args.expires, created_by=None
+    )
+    _print_invitation(settings, code, args.role)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    migrate(settings.database_url)
+    print("database at the newest schema")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    token = settings.token  # fail early, with the BotFather hint, before touching anything
+    logs.configure(settings.log_level, [token, settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""])
+    if not is_initialised(make_engine(settings.database_url)) or not settings.master_key_file.exists():
+        code = initialise(settings, org_name=args.org_name, prefix=args.prefix, districts=DEFAULT_DISTRICTS.split(","))
+        if code:
+            _print_invitation(settings, code, "admin")
+    else:
+        migrate(settings.database_url)
+    application = build_application(settings)
+    if not settings.webhook_url:
+        print("casebot: running (long polling); stop with Ctrl+C")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return 0
+    return asyncio.run(_run_webhook(application, settings))
+
+
+async def _run_webhook(application, settings: Settings) -> int:  # noqa: ANN001
+    from bot.webhook import serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(application, public_url=settings.webhook_url, secret=settings.webhook_secret.get_secret_value(),
+                listen=settings.webhook_listen, port=settings.webhook_port, stop=stop)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="casebot", description="KIM Casebot: case management assistant on Telegram")
+    sub = top.add_subparsers(dest="command", required=True)
+    for name in ("init", "run"):
+        p = sub.add_parser(name, help="set up database, key and organisation" if name == "init" else "start the bot")
+        p.add_argument("--org-name", default="Kommunales Integrationsmanagement")
+        p.add_argument("--prefix", default="LEV", type=_prefix, help="letters that start every case code")
+        if name == "init":
+            p.add_argument("--districts", default=DEFAULT_DISTRICTS, help="comma-separated district codes")
+    invite = sub.add_parser("invite", help="print a one-time invitation code and link")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.add_argument("--district")
+    invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    return top
+
+
+COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = load_settings()
+    try:
+        return COMMANDS[args.command](settings, args)
+    except (ConfigurationError, CryptoError) as problem:
+        print(f"casebot: {problem}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

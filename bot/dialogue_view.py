@@ -1,0 +1,96 @@
+"""How a form step looks in the chat: the question or the summary, and its buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import pack
+from bot.forms import engine
+from bot.forms.engine import Choice, Field, Form, FormContext, Kind, LabelKind
+from bot.i18n import Translator
+from bot.render import Renderer
+from storage.types import DialogueSnapshot
+
+PREFIX = "f"
+
+
+def choice_label(t: Translator, choice: Choice) -> str:
+    if choice.label_kind is LabelKind.LANGUAGE:
+        return t.language_name(choice.value)
+    if choice.label_kind is LabelKind.LITERAL:
+        return choice.label
+    return t.plain(choice.label)
+
+
+def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> str:
+    """An answer as the user reads it (plain text; the template escapes it)."""
+    if value is None:
+        return t.plain("(skipped)")
+    if fld.kind is Kind.DATE:
+        return t.date(value)
+    if fld.uses_buttons:
+        labels = {c.value: choice_label(t, c) for c in fld.options(ctx)}
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(v, v) for v in values)
+    return t.isolate(value) if fld.kind in (Kind.NUMBER, Kind.PHONE) else str(value)
+
+
+def button(t: Translator, label: str, snapshot: DialogueSnapshot, action: str, arg: object = "") -> InlineKeyboardButton:
+    # nonce and version make every button of an older step (or dialogue) recognisably stale
+    return InlineKeyboardButton(label, callback_data=pack(PREFIX, snapshot.nonce, snapshot.version, action, arg))
+
+
+def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ctx: FormContext) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    options = fld.options(ctx)
+    if fld.kind is Kind.MULTI:
+        picked = snapshot.state.get("picked", snapshot.state["answers"].get(fld.name) or [])
+        cells = [button(t, ("✓ " if c.value in picked else "") + choice_label(t, c), snapshot, "t", i)
+                 for i, c in enumerate(options)]
+        rows += [cells[i : i + 2] for i in range(0, len(cells), 2)]
+        rows.append([button(t, t.plain("Done"), snapshot, "d")])
+    elif options:
+        cells = [button(t, choice_label(t, c), snapshot, "c", i) for i, c in enumerate(options)]
+        width = 2 if max(len(b.text) for b in cells) <= 18 else 1
+        rows += [cells[i : i + width] for i in range(0, len(cells), width)]
+    nav = []
+    if snapshot.state["history"]:
+        nav.append(button(t, t.plain("« Back"), snapshot, "b"))
+    if fld.optional:
+        nav.append(button(t, t.plain("Skip »"), snapshot, "s"))
+    nav.append(button(t, t.plain("✖ Cancel"), snapshot, "x"))
+    rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def question(
+    renderer: Renderer, t: Translator, form: Form, snapshot: DialogueSnapshot, ctx: FormContext, *,
+    prompt_params: dict[str, Any], notices: list[str] = (), error: str | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    fld = engine.current_field(form, snapshot.state)
+    number, total = engine.position(form, snapshot.state, ctx)
+    current = snapshot.state["answers"].get(fld.name)
+    text = renderer.render(
+        "question.j2", t, title=t.plain(form.title), number=number, total=total,
+        prompt=t.plain(fld.prompt, **prompt_params), notices=notices, error=error,
+        current=display_value(t, fld, current, ctx) if fld.name in snapshot.state["answers"] else None,
+        buttons=fld.uses_buttons, optional=fld.optional,
+    )
+    return text, _question_keyboard(t, fld, snapshot, ctx)
+
+
+def summary(
+    renderer: Renderer, t: Translator, form: Form, snapshot: DialogueSnapshot, ctx: FormContext, *,
+    notices: list[str] = (), error: str | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    answers = snapshot.state["answers"]
+    fields = engine.applicable_fields(form, answers, ctx)
+    rows = [(t.plain(f.label), display_value(t, f, answers.get(f.name), ctx)) for f in fields]
+    text = renderer.render("summary.j2", t, title=t.plain(form.title), rows=rows, notices=notices, error=error)
+    edit_buttons = [button(t, f"✎ {i + 1}", snapshot, "e", form.index(f.name)) for i, f in enumerate(fields)]
+    keyboard = [edit_buttons[i : i + 6] for i in range(0, len(edit_buttons), 6)]
+    keyboard.append([button(t, t.plain("« Back"), snapshot, "b"), button(t, t.plain("✖ Cancel"), snapshot, "x")])
+    keyboard.append([button(t, t.plain("✔ Save"), snapshot, "k")])
+    return text, InlineKeyboardMarkup(keyboard)

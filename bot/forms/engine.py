@@ -1,0 +1,290 @@
+"""The form engine: a form is a declared sequence of typed fields; this module walks it.
+
+It knows nothing about Telegram or storage. The state it works on is plain JSON (stored
+encrypted by storage): the current step, the answers, the path taken (for "back") and whether
+the user is correcting one field from the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from storage.types import DistrictInfo
+
+SUMMARY = "@summary"
+Answers = dict[str, Any]
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    CHOICE = "choice"
+    MULTI = "multi"
+    YESNO = "yesno"
+    NUMBER = "number"
+    PHONE = "phone"
+
+
+class LabelKind(StrEnum):
+    MSGID = "msgid"  # translated through the catalog
+    LITERAL = "literal"  # organisation data, shown as it is (district names)
+    LANGUAGE = "language"  # an ISO language code, named by CLDR in the reader's language
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    label_kind: LabelKind = LabelKind.MSGID
+
+
+YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))
+
+
+class Invalid(Exception):
+    """An answer the field does not accept; `message` is a msgid with `params`."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class Stopped(Exception):
+    """The answer ends the dialogue (e.g. consent refused); `message` explains it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What validation and conditions may look at besides the answers."""
+
+    today: date
+    now: datetime
+    districts: tuple[DistrictInfo, ...] = ()
+    # hooks into the rest of the bot, e.g. the duplicate check of the intake
+    services: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    # a short noun for the summary ("Date of birth"); the prompt is the question
+    label: str
+    prompt: str
+    hint: str | None = None
+    optional: bool = False
+    choices: tuple[Choice, ...] = ()
+    dynamic_choices: Callable[[FormContext], tuple[Choice, ...]] | None = None
+    when: Callable[[Answers, FormContext], bool] | None = None
+    check: Callable[[Any, Answers, FormContext], None] | None = None
+    max_length: int = 200
+    multiline: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    # the only answer that lets the dialogue go on (consent); any other ends it with this message
+    required_value: str | None = None
+    refusal: str | None = None
+    # keep the moment of the answer (consent date)
+    timestamped: bool = False
+
+    def options(self, ctx: FormContext) -> tuple[Choice, ...]:
+        if self.kind is Kind.YESNO:
+            return YES_NO
+        return self.dynamic_choices(ctx) if self.dynamic_choices else self.choices
+
+    def applies(self, answers: Answers, ctx: FormContext) -> bool:
+        return self.when is None or bool(self.when(answers, ctx))
+
+    @property
+    def uses_buttons(self) -> bool:
+        return self.kind in (Kind.CHOICE, Kind.MULTI, Kind.YESNO)
+
+
+Notices = Callable[[str, Answers, FormContext], list[tuple[str, dict[str, object]]]]
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: str
+    fields: tuple[Field, ...]
+    notices: Notices | None = None
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    def index(self, name: str) -> int:
+        return next(i for i, f in enumerate(self.fields) if f.name == name)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+_DATE_PATTERNS = (
+    re.compile(r"^(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4})$"),
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+)
+_PHONE = re.compile(r"^\+?[0-9 ()/\-]{6,25}$")
+# control characters (but not newline/tab) never belong in a stored answer
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def parse_text(fld: Field, raw: str) -> Any:
+    """Turn typed text into the field's value, or raise Invalid with a user-facing reason."""
+    text = _CONTROL.sub("", raw).strip()
+    if not fld.multiline:
+        text = " ".join(text.split())
+    if not text:
+        raise Invalid("Please type an answer.")
+    if fld.kind is Kind.TEXT:
+        if len(text) > fld.max_length:
+            raise Invalid("That is too long: at most {limit} characters, please shorten it.", limit=fld.max_length)
+        return text
+    if fld.kind is Kind.DATE:
+        return _parse_date(text).isoformat()
+    if fld.kind is Kind.NUMBER:
+        if not re.fullmatch(r"\d{1,4}", text):
+            raise Invalid("Please send a whole number, for example 2.")
+        number = int(text)
+        if (fld.minimum is not None and number < fld.minimum) or (fld.maximum is not None and number > fld.maximum):
+            raise Invalid("Please send a number from {low} to {high}.", low=fld.minimum, high=fld.maximum)
+        return number
+    if fld.kind is Kind.PHONE:
+        digits = sum(ch.isdigit() for ch in text)
+        if not _PHONE.match(text) or not 6 <= digits <= 15:
+            raise Invalid("That does not look like a phone number. Example: +49 214 406 0000")
+        return text
+    raise Invalid("Please use the buttons below.")
+
+
+def _parse_date(text: str) -> date:
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                raise Invalid("There is no such day: {text}. Please check day and month.", text=text) from None
+    raise Invalid("Please write the date as DD.MM.YYYY, for example 24.11.1990.")
+
+
+# --- walking the form --------------------------------------------------------------------
+
+
+def new_state(form: Form, ctx: FormContext) -> dict[str, Any]:
+    state: dict[str, Any] = {"step": SUMMARY, "answers": {}, "history": [], "editing": False, "times": {}}
+    state["step"] = _next_from(form, state, -1, ctx)
+    return state
+
+
+def _next_from(form: Form, state: dict[str, Any], index: int, ctx: FormContext) -> str:
+    answers = state["answers"]
+    for fld in form.fields[index + 1 :]:
+        if not fld.applies(answers, ctx):
+            continue
+        if state["editing"] and fld.name in answers:
+            continue  # correcting one field: keep the rest, ask only what became necessary
+        return fld.name
+    return SUMMARY
+
+
+def current_field(form: Form, state: dict[str, Any]) -> Field | None:
+    return None if state["step"] == SUMMARY else form.field(state["step"])
+
+
+def applicable_fields(form: Form, answers: Answers, ctx: FormContext) -> list[Field]:
+    return [f for f in form.fields if f.applies(answers, ctx)]
+
+
+def _advance(form: Form, state: dict[str, Any], fld: Field, value: Any, ctx: FormContext) -> dict[str, Any]:
+    new = {**state, "answers": {**state["answers"], fld.name: value}, "history": [*state["history"], fld.name]}
+    if fld.timestamped:
+        new["times"] = {**state.get("times", {}), fld.name: ctx.now.isoformat()}
+    new.pop("picked", None)
+    new["step"] = _next_from(form, new, form.index(fld.name), ctx)
+    if new["step"] == SUMMARY:
+        new["editing"] = False
+    return new
+
+
+def answer(form: Form, state: dict[str, Any], value: Any, ctx: FormContext) -> dict[str, Any]:
+    """Record `value` (already parsed, or a choice value) for the current field and move on."""
+    fld = current_field(form, state)
+    if fld is None:
+        raise Invalid("Please use the buttons below.")
+    if fld.uses_buttons and fld.kind is not Kind.MULTI:
+        if value not in {c.value for c in fld.options(ctx)}:
+            raise Invalid("Please use the buttons below.")
+        if fld.required_value is not None and value != fld.required_value:
+            raise Stopped(fld.refusal or "The dialogue was ended.")
+    if fld.check is not None:
+        fld.check(value, state["answers"], ctx)
+    return _advance(form, state, fld, value, ctx)
+
+
+def toggle(form: Form, state: dict[str, Any], value: str, ctx: FormContext) -> dict[str, Any]:
+    """Select or deselect one option of the current multi-choice field."""
+    fld = current_field(form, state)
+    if fld is None or fld.kind is not Kind.MULTI or value not in {c.value for c in fld.options(ctx)}:
+        raise Invalid("Please use the buttons below.")
+    picked = list(state.get("picked", state["answers"].get(fld.name) or []))
+    picked = [v for v in picked if v != value] if value in picked else [*picked, value]
+    return {**state, "picked": picked}
+
+
+def finish_multi(form: Form, state: dict[str, Any], ctx: FormContext) -> dict[str, Any]:
+    fld = current_field(form, state)
+    if fld is None or fld.kind is not Kind.MULTI:
+        raise Invalid("Please use the buttons below.")
+    picked = state.get("picked", state["answers"].get(fld.name) or [])
+    if not picked and not fld.optional:
+        raise Invalid("Please choose at least one, then press Done.")
+    order = [c.value for c in fld.options(ctx)]
+    return _advance(form, state, fld, sorted(picked, key=order.index) or None, ctx)
+
+
+def skip(form: Form, state: dict[str, Any], ctx: FormContext) -> dict[str, Any]:
+    fld = current_field(form, state)
+    if fld is None or not fld.optional:
+        raise Invalid("This question cannot be skipped.")
+    return _advance(form, state, fld, None, ctx)
+
+
+def back(form: Form, state: dict[str, Any], ctx: FormContext) -> dict[str, Any]:
+    if not state["history"]:
+        raise Invalid("This is the first question.")
+    history = list(state["history"])
+    previous = history.pop()
+    new = {**state, "history": history, "step": previous, "editing": False}
+    new.pop("picked", None)
+    return new
+
+
+def edit(form: Form, state: dict[str, Any], name: str, ctx: FormContext) -> dict[str, Any]:
+    """From the summary, go to one field; after it the summary comes back."""
+    if state["step"] != SUMMARY or name not in {f.name for f in applicable_fields(form, state["answers"], ctx)}:
+        raise Invalid("Please use the buttons below.")
+    return {**state, "step": name, "editing": True, "history": [*state["history"], SUMMARY]}
+
+
+def final_answers(form: Form, state: dict[str, Any], ctx: FormContext) -> Answers:
+    """The answers of the fields that apply, in form order (dropping those that no longer do)."""
+    answers = state["answers"]
+    return {f.name: answers.get(f.name) for f in applicable_fields(form, answers, ctx)}
+
+
+def position(form: Form, state: dict[str, Any], ctx: FormContext) -> tuple[int, int]:
+    """(number of the current question, number of questions), counting only those that apply."""
+    fields = applicable_fields(form, state["answers"], ctx)
+    names = [f.name for f in fields]
+    current = names.index(state["step"]) + 1 if state["step"] in names else len(names)
+    return current, len(names)

@@ -1,0 +1,155 @@
+"""The intake (Erstberatung / Meldebogen): the first record of a case, declared as data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from bot.eligibility import age_on, assess
+from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
+from bot.i18n import N_
+
+# Bump when the consent text read to the client changes; stored with every case.
+CONSENT_VERSION = "2026-01"
+MAX_AGE = 120
+
+SOURCES = (
+    Choice("fb50", N_("FB 50 (social department)")),
+    Choice("fb33", N_("FB 33 / Ausländerbehörde")),
+    Choice("ki", N_("KI (Kommunales Integrationszentrum)")),
+    Choice("traeger", N_("A Träger (welfare organisation)")),
+    Choice("agency", N_("Another agency")),
+    Choice("self", N_("Self-referral")),
+)
+STATUSES = (
+    Choice("gestattung", N_("Aufenthaltsgestattung (asylum procedure)")),
+    Choice("duldung", N_("Duldung (tolerated stay)")),
+    Choice("aufenthaltserlaubnis", N_("Aufenthaltserlaubnis (residence permit)")),
+    Choice("niederlassungserlaubnis", N_("Niederlassungserlaubnis (settlement permit)")),
+    Choice("eu", N_("EU citizen")),
+    Choice("other", N_("Other status")),
+)
+# Languages most often spoken by people arriving in NRW; names come from CLDR in the reader's language.
+LANGUAGES = tuple(
+    Choice(code, code, LabelKind.LANGUAGE)
+    for code in ("ar", "fa", "prs", "ps", "ku", "ckb", "tr", "uk", "ru", "ti", "so", "sq", "ro", "bg", "en", "fr")
+) + (Choice("other", N_("Other language")),)
+
+
+def _date(answers: Answers, name: str) -> date | None:
+    value = answers.get(name)
+    return date.fromisoformat(value) if value else None
+
+
+def _check_birth_date(value: str, answers: Answers, ctx: FormContext) -> None:
+    born = date.fromisoformat(value)
+    if born > ctx.today:
+        raise Invalid("The date of birth lies in the future. Please check it.")
+    if age_on(born, ctx.today) > MAX_AGE:
+        raise Invalid("That would make the client older than {limit} years. Please check the year.", limit=MAX_AGE)
+
+
+def _check_arrival_germany(value: str, answers: Answers, ctx: FormContext) -> None:
+    arrived = date.fromisoformat(value)
+    if arrived > ctx.today:
+        raise Invalid("The date of arrival lies in the future. Please check it.")
+    born = _date(answers, "birth_date")
+    if born and arrived < born:
+        raise Invalid("The date of arrival is before the date of birth. Please check it.")
+
+
+def _check_arrival_municipality(value: str, answers: Answers, ctx: FormContext) -> None:
+    arrived = date.fromisoformat(value)
+    if arrived > ctx.today:
+        raise Invalid("The date of arrival lies in the future. Please check it.")
+    in_germany = _date(answers, "arrived_germany")
+    if in_germany and arrived < in_germany:
+        raise Invalid("The client cannot have come to the municipality before arriving in Germany.")
+
+
+def eligibility(answers: Answers, ctx: FormContext):  # noqa: ANN201
+    born = _date(answers, "birth_date")
+    if born is None:
+        return None
+    return assess(
+        birth_date=born, arrived_germany=_date(answers, "arrived_germany"),
+        status=answers.get("residence_status"), today=ctx.today,
+    )
+
+
+def _outside_group(answers: Answers, ctx: FormContext) -> bool:
+    result = eligibility(answers, ctx)
+    return result is not None and "arrived_germany" in answers and not result.in_group
+
+
+def _districts(ctx: FormContext) -> tuple[Choice, ...]:
+    return tuple(Choice(str(d.id), d.name, LabelKind.LITERAL) for d in ctx.districts)
+
+
+def _notices(name: str, answers: Answers, ctx: FormContext) -> list[tuple[str, dict[str, object]]]:
+    """Said as the answers come: the target group, the service to refer to, a known person."""
+    notices: list[tuple[str, dict[str, object]]] = []
+    result = eligibility(answers, ctx)
+    if name == "birth_date" and result is not None:
+        if "minor" in result.reasons:
+            notices.append((N_("Under 18: the KIM target group is adults. You can continue, giving a reason."), {}))
+        find_duplicate = ctx.services.get("duplicate_code")
+        if find_duplicate is not None:
+            code = find_duplicate(answers["given_name"], answers["family_name"], date.fromisoformat(answers["birth_date"]))
+            if code:
+                notices.append((N_("This person is already a case: {code}. The intake cannot be saved twice; "
+                                   "correct name or date of birth, or /cancel."), {"code": code}))
+    if name == "residence_status" and result is not None and result.teilhabe:
+        notices.append((N_("Duldung or Gestattung, aged 18 to 27: refer to Teilhabemanagement "
+                           "(“Gemeinsam klappt's” / “Durchstarten”)."), {}))
+    if name == "arrived_germany" and result is not None and "arrival" in result.reasons:
+        notices.append((N_("Outside the KIM target group: arrived in Germany more than five years ago, "
+                           "without Gestattung or Duldung."), {}))
+    return notices
+
+
+INTAKE = Form(
+    name="intake",
+    title=N_("Intake"),
+    notices=_notices,
+    fields=(
+        Field("consent", Kind.CHOICE, N_("Consent"), N_(
+            "Consent first: has the client agreed, after hearing the consent text (version {version}), "
+            "that their data are documented in the case file?"),
+            choices=(Choice("given", N_("Consent given")), Choice("refused", N_("No consent"))),
+            required_value="given", timestamped=True,
+            refusal=N_("Without consent nothing is documented. The intake was ended; nothing was stored.")),
+        Field("source", Kind.CHOICE, N_("Came through"), N_("How did the client come to us?"), choices=SOURCES),
+        Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s) of the client?"), max_length=100),
+        Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name of the client?"), max_length=100),
+        Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=_check_birth_date),
+        Field("district", Kind.CHOICE, N_("District"), N_("In which district does the client live?"), dynamic_choices=_districts),
+        Field("quarter", Kind.TEXT, N_("Quarter"), N_("Quarter (Stadtteil)?"), optional=True, max_length=100),
+        Field("residence_status", Kind.CHOICE, N_("Residence status"), N_("Residence status?"), choices=STATUSES),
+        Field("arrived_germany", Kind.DATE, N_("Arrived in Germany"), N_("Date of arrival in Germany? (DD.MM.YYYY)"),
+              check=_check_arrival_germany),
+        Field("arrived_municipality", Kind.DATE, N_("Arrived in the municipality"), N_("Date of arrival in the municipality? (DD.MM.YYYY)"),
+              check=_check_arrival_municipality),
+        Field("eligibility_reason", Kind.TEXT, N_("Reason despite target group"), N_(
+            "The client is outside the KIM target group. Why is the case taken on all the same?"),
+            when=_outside_group, max_length=500, multiline=True),
+        Field("languages", Kind.MULTI, N_("Languages"), N_("Which languages does the client speak? Choose all, then Done."),
+              choices=LANGUAGES),
+        Field("languages_other", Kind.TEXT, N_("Other languages"), N_("Which other languages?"), max_length=200,
+              when=lambda answers, ctx: "other" in (answers.get("languages") or [])),
+        Field("interpreter", Kind.YESNO, N_("Interpreter needed"), N_("Is an interpreter needed?")),
+        Field("adults", Kind.NUMBER, N_("Adults in household"), N_("How many adults live in the household (including the client)?"),
+              minimum=1, maximum=30),
+        Field("children", Kind.NUMBER, N_("Children in household"), N_("How many children live in the household?"), minimum=0, maximum=30),
+        Field("phone", Kind.PHONE, N_("Phone"), N_("Phone number of the client?"), optional=True),
+        Field("note", Kind.TEXT, N_("Note"), N_("A note for the case file?"), optional=True, max_length=2000, multiline=True),
+    ),
+)
+
+
+def prompt_params(field_name: str) -> dict[str, Any]:
+    return {"version": CONSENT_VERSION} if field_name == "consent" else {}
+
+
+def next_assessment_due(today: date, days: int) -> date:
+    return today + timedelta(days=days)

@@ -1,0 +1,130 @@
+"""Languages: gettext catalogs compiled in memory, locale negotiation, dates and bidi isolation.
+
+Catalogs are read from the `.po` files directly (compiled in memory with Babel), so a fresh
+checkout needs no build step and a changed catalog can be reloaded without a restart.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+# The single list of languages the bot ships; the order is the order users are offered them.
+SUPPORTED_LANGUAGES = ("de", "en")
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
+DOMAIN = "messages"
+
+# Unicode "first strong isolate" ... "pop directional isolate": keeps a Latin case code or a
+# date from being reordered inside right-to-left text.
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction where it is declared; it is translated where it is shown."""
+    return message
+
+
+def negotiate(language_code: str | None, supported: Iterable[str], default: str) -> str:
+    """Telegram's language_code to a supported locale: exact, normalised, base language, default."""
+    supported = list(supported)
+    if language_code:
+        code = language_code.replace("_", "-").lower()
+        if code in supported:
+            return code
+        base = code.split("-")[0]
+        if base in supported:
+            return base
+    return default
+
+
+def load_translations(language: str, locales_dir: Path = LOCALES_DIR) -> gettext.GNUTranslations | gettext.NullTranslations:
+    po_path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@dataclass
+class Translator:
+    """Everything locale-dependent that a handler or template needs, for one language."""
+
+    language: str
+    translations: gettext.NullTranslations
+    tz: ZoneInfo
+
+    @property
+    def rtl(self) -> bool:
+        return self.language in RTL_LANGUAGES
+
+    def gettext(self, message: str, **params: object) -> str:
+        """Translate, then fill placeholders with HTML-escaped values: every message is sent
+        as Telegram HTML, so a name like "<b>Ali" must arrive as text, not markup."""
+        text = self.translations.gettext(message)
+        return text.format(**{k: escape(str(v)) for k, v in params.items()}) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        text = self.translations.ngettext(singular, plural, n)
+        return text.format(n=n, **{k: escape(str(v)) for k, v in params.items()})
+
+    def plain(self, message: str, **params: object) -> str:
+        """Translate for places that are not HTML (button labels, toasts, command menus)."""
+        text = self.translations.gettext(message)
+        return text.format(**params) if params else text
+
+    def isolate(self, text: object) -> str:
+        """Wrap codes, dates, numbers and names so they keep their direction in RTL text."""
+        return f"{_FSI}{text}{_PDI}" if self.rtl else str(text)
+
+    def date(self, value: date | str | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        return self.isolate(format_date(value, format="medium", locale=self.language))
+
+    def datetime(self, value: datetime) -> str:
+        return self.isolate(format_datetime(value.astimezone(self.tz), format="short", locale=self.language))
+
+    def language_name(self, code: str) -> str:
+        """A language's name in this locale, from CLDR (Babel) rather than our own catalog."""
+        try:
+            name = Locale.parse(code).get_display_name(self.language) or code
+        except (ValueError, TypeError):
+            return code
+        return name[:1].upper() + name[1:]
+
+
+class Catalogs:
+    """The translators of all shipped languages, loaded once and reloadable."""
+
+    def __init__(self, tz: ZoneInfo, languages: Iterable[str] = SUPPORTED_LANGUAGES, locales_dir: Path = LOCALES_DIR):
+        self.tz = tz
+        self.locales_dir = locales_dir
+        self.languages = tuple(languages)
+        self._translators: dict[str, Translator] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        self._translators = {
+            lang: Translator(lang, load_translations(lang, self.locales_dir), self.tz) for lang in self.languages
+        }
+
+    def get(self, language: str) -> Translator:
+        return self._translators.get(language) or self._translators[self.languages[0]]

@@ -1,0 +1,64 @@
+"""The services a handler can reach through `context.services`, and the context type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import User
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.forms.engine import FormContext
+from bot.i18n import Catalogs, Translator, negotiate
+from bot.render import Renderer
+from bot.settings import Settings
+from storage.store import Store
+from storage.types import StaffUser
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    catalogs: Catalogs
+    renderer: Renderer
+
+    def language_for(self, staff: StaffUser | None, telegram_user: User | None) -> str:
+        if staff is not None and staff.language:
+            return staff.language
+        code = telegram_user.language_code if telegram_user else None
+        return negotiate(code, self.catalogs.languages, self.settings.default_language)
+
+    def local_now(self) -> datetime:
+        return self.store.clock.now().astimezone(self.settings.tz)
+
+    def form_context(self, staff: StaffUser) -> FormContext:
+        now = self.store.clock.now()
+        cases = self.store.cases
+
+        def duplicate_code(given: str, family: str, born) -> str | None:  # noqa: ANN001
+            index = cases.person_index(org_id=staff.org_id, given_name=given, family_name=family, birth_date=born)
+            return cases.code_of_person(org_id=staff.org_id, person_index=index)
+
+        return FormContext(
+            today=now.astimezone(self.settings.tz).date(), now=now,
+            districts=tuple(self.store.staff.districts(staff.org_id)),
+            services={"duplicate_code": duplicate_code},
+        )
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """PTB's context with our services, the calling staff member and their translator.
+
+    `staff` and `t` are set by the access layer (handlers/access.py) before any handler runs;
+    PTB creates one context per update and hands it to every group, so they carry over.
+    """
+
+    def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None):
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.staff: StaffUser | None = None
+        self.t: Translator | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]

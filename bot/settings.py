@@ -1,0 +1,133 @@
+"""Configuration: environment variables (and a `.env` file), validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.i18n import SUPPORTED_LANGUAGES
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Telegram tokens look like "123456789:AA...": refuse anything else, including the
+# placeholders people copy from documentation, before the bot talks to anybody.
+_TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+_PLACEHOLDER_TOKENS = {"changeme", "your-token", "<token>", "123:abc"}
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'casebot.sqlite3'}"
+    master_key_file: Path = PROJECT_ROOT / "var" / "master.key"
+    default_language: str = "de"
+    timezone: str = "Europe/Berlin"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    assessment_due_days: int = Field(default=14, ge=1, le=365)
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        raw = value.get_secret_value().strip()
+        if raw.lower() in _PLACEHOLDER_TOKENS or not _TOKEN_PATTERN.match(raw):
+            raise ValueError("does not look like a token from @BotFather (digits:letters)")
+        return SecretStr(raw)
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql")
+        if value.startswith("postgresql://"):
+            # one driver for the whole project: psycopg 3
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not (self.webhook_secret and len(self.webhook_secret.get_secret_value()) >= 16):
+            raise ValueError("WEBHOOK_SECRET (at least 16 characters) is required with WEBHOOK_URL")
+        if self.webhook_secret and not re.match(r"^[A-Za-z0-9_-]{1,256}$", self.webhook_secret.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET may contain only A-Z, a-z, 0-9, _ and -")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather (see README)")
+        return self.telegram_bot_token.get_secret_value()
+
+
+class ConfigurationError(Exception):
+    """A configuration problem, phrased for the operator, never containing a secret."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, naming the variable, never echoing the value (it may be a secret)."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = "_".join(str(p) for p in item["loc"]).upper() or "configuration"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{name}: {message}")
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings or exit with status 2 and a one-line reason."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        print(f"casebot: configuration error: {describe_validation_error(error)}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,58 @@
+"""Who is writing: runs before every handler. Strangers get one short refusal and nothing is
+stored about them; group chats are ignored (case talk belongs in private chats only)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot.i18n import N_
+from bot.services import BotContext
+from handlers.dialogue import show_current
+
+# what a stranger may do: redeem an invitation
+_OPEN_COMMANDS = ("/start",)
+# what may interrupt an open dialogue without ending it
+DIALOGUE_COMMANDS = ("/help", "/cancel", "/start")
+
+
+def _command(update: Update) -> str | None:
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    if not text.startswith("/"):
+        return None
+    return text.split()[0].split("@")[0].lower()
+
+
+async def identify(update: Update, context: BotContext) -> None:
+    """Set `context.staff` and `context.t`; stop the update here if it is not for us."""
+    chat = update.effective_chat
+    if update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
+        raise ApplicationHandlerStop
+    services = context.services
+    staff = services.store.staff.user_by_telegram_id(update.effective_user.id)
+    context.staff = staff
+    context.t = services.catalogs.get(services.language_for(staff, update.effective_user))
+    if staff is not None or _command(update) in _OPEN_COMMANDS:
+        return
+    refusal = context.t.plain(N_("This assistant is only for invited staff of the KIM case management."))
+    if update.callback_query:
+        await update.callback_query.answer(refusal, show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(refusal)
+    raise ApplicationHandlerStop
+
+
+async def guard_dialogue(update: Update, context: BotContext) -> None:
+    """A command in the middle of a dialogue does not silently drop the answers given so far."""
+    command = _command(update)
+    if context.staff is None or command is None or command in DIALOGUE_COMMANDS:
+        return
+    if context.services.store.dialogues.load(context.staff.id) is None:
+        return
+    await update.effective_message.reply_text(
+        context.t.gettext(N_("A dialogue is open. Answer the question below, or /cancel to stop it."))
+    )
+    await show_current(update, context)
+    raise ApplicationHandlerStop

@@ -1,0 +1,18 @@
+"""/new: record a new client (intake)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.i18n import N_
+from bot.services import BotContext
+from handlers.dialogue import begin
+
+
+async def new_case(update: Update, context: BotContext) -> None:
+    """Start the intake dialogue."""
+    if not context.staff.can_record_cases:
+        await update.effective_message.reply_text(
+            context.t.gettext(N_("Only case managers and coordinators record cases.")))
+        return
+    await begin(update, context, "intake")

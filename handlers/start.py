@@ -1,0 +1,51 @@
+"""Registration with an invitation (/start <code>) and the overview (/help)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.i18n import N_
+from bot.services import BotContext
+from handlers.dialogue import show_current
+from storage.types import InvitationProblem, Role
+
+ROLE_NAMES = {
+    Role.CASE_MANAGER: N_("case manager"),
+    Role.COORDINATOR: N_("coordinator"),
+    Role.ADMIN: N_("admin"),
+}
+_INVITATION_PROBLEMS = {
+    "unknown": N_("This invitation code is not valid. Please ask your admin for a new one."),
+    "used": N_("This invitation has already been used. Please ask your admin for a new one."),
+    "expired": N_("This invitation has expired. Please ask your admin for a new one."),
+}
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """/start <code> registers with an invitation; /start alone greets a registered user."""
+    services, t = context.services, context.t
+    if context.staff is not None:
+        await help_command(update, context)
+        return
+    code = context.args[0] if context.args else ""
+    if not code or len(code) > 64:
+        await update.effective_message.reply_text(
+            t.gettext(N_("This assistant is only for invited staff of the KIM case management.")))
+        return
+    language = services.language_for(None, update.effective_user)
+    try:
+        staff = services.store.staff.redeem_invitation(code=code, telegram_id=update.effective_user.id, language=language)
+    except InvitationProblem as problem:
+        await update.effective_message.reply_text(t.gettext(_INVITATION_PROBLEMS[problem.reason]))
+        return
+    context.staff = staff
+    await update.effective_message.reply_text(t.gettext(
+        N_("Welcome! You are registered as {role}."), role=t.plain(ROLE_NAMES[staff.role])))
+    await help_command(update, context)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help: what this user can do; inside a dialogue, the current question again."""
+    text = context.services.renderer.render("help.j2", context.t, role=context.staff.role.value)
+    await update.effective_message.reply_text(text)
+    await show_current(update, context)

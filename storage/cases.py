@@ -1,0 +1,188 @@
+"""Cases: pseudonymous codes in the clear, everything personal encrypted under the case's key."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage import audit
+from storage.crypto import CryptoError, DataKey, WrappedKey, normalise_name
+from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Organisation
+from storage.types import CaseDetail, CaseSummary, DuplicatePerson, Role, StaffUser
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+
+def _key_aad(case_id: int) -> str:
+    return f"case-key/{case_id}"
+
+
+def _value_aad(case_id: int, record: str, field: str) -> str:
+    return f"case/{case_id}/{record}/{field}"
+
+
+def _summary(case: ClientCase, district: District) -> CaseSummary:
+    return CaseSummary(
+        id=case.id, code=case.code, status=case.status, phase=case.phase, district_code=district.code,
+        assigned_to=case.assigned_to, next_due_on=case.next_due_on, created_at=case.created_at,
+        consent_at=case.consent_at, consent_version=case.consent_version,
+    )
+
+
+class CaseRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # identity -----------------------------------------------------------------------------
+    def person_index(self, *, org_id: int, given_name: str, family_name: str, birth_date: date) -> str:
+        return self._store.keyring.blind_index(
+            f"org/{org_id}/person", normalise_name(given_name, family_name), birth_date.isoformat()
+        )
+
+    def code_of_person(self, *, org_id: int, person_index: str) -> str | None:
+        with self._store.transaction() as s:
+            return s.exec(
+                select(ClientCase.code).where(ClientCase.org_id == org_id, ClientCase.person_index == person_index)
+            ).first()
+
+    # writing ------------------------------------------------------------------------------
+    def create(
+        self, *, user: StaffUser, district_id: int, assigned_to: int, person_index: str,
+        consent_version: str, consent_at: datetime, next_due_on: date | None,
+        record: str, values: dict[str, Any], finish_dialogue: tuple[int, int] | None = None,
+    ) -> CaseSummary:
+        """Create a case with its first record in one transaction.
+
+        `finish_dialogue` is (user_id, version): the dialogue that produced the record is
+        removed in the same transaction, and only if it is still at that version, so the same
+        confirmation arriving twice (or at two instances) creates one case.
+        """
+        now = self._store.clock.now()
+        try:
+            with self._store.transaction() as s:
+                if finish_dialogue is not None:
+                    self._store.dialogues.consume(s, user_id=finish_dialogue[0], version=finish_dialogue[1])
+                duplicate = s.exec(
+                    select(ClientCase.code).where(ClientCase.org_id == user.org_id, ClientCase.person_index == person_index)
+                ).first()
+                if duplicate:
+                    raise DuplicatePerson(duplicate)
+                case = ClientCase(
+                    org_id=user.org_id, code=self._next_code(s, user.org_id, now), district_id=district_id,
+                    assigned_to=assigned_to, created_by=user.id, person_index=person_index,
+                    consent_version=consent_version, consent_at=consent_at, next_due_on=next_due_on,
+                    created_at=now, updated_at=now,
+                )
+                s.add(case)
+                s.flush()
+                data_key = DataKey.generate()
+                wrapped = self._store.keyring.wrap(data_key, aad=_key_aad(case.id))
+                s.add(CaseKey(case_id=case.id, kid=wrapped.kid, wrapped=wrapped.blob))
+                self._write_values(s, case.id, data_key, record, values)
+                audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.create", case_id=case.id,
+                             detail=f"record={record};fields={len(values)}")
+                return _summary(case, s.get(District, district_id))
+        except IntegrityError:
+            # the unique blind index caught a duplicate created concurrently
+            code = self.code_of_person(org_id=user.org_id, person_index=person_index)
+            if code:
+                raise DuplicatePerson(code) from None
+            raise
+
+    def _next_code(self, s: Session, org_id: int, now: datetime) -> str:
+        year = now.astimezone(self._store.tz).year
+        # UPDATE .. RETURNING takes the row lock on PostgreSQL and the write lock on SQLite,
+        # so two instances never hand out the same number
+        bumped = s.exec(
+            update(CaseSequence).where(CaseSequence.org_id == org_id, CaseSequence.year == year)
+            .values(last=CaseSequence.last + 1).returning(CaseSequence.last)
+        ).first()
+        if bumped is None:
+            s.exec(insert(CaseSequence).values(org_id=org_id, year=year, last=1))
+            number = 1
+        else:
+            number = bumped[0]
+        prefix = s.get(Organisation, org_id).code_prefix
+        return f"{prefix}-{year}-{number:04d}"
+
+    def _write_values(self, s: Session, case_id: int, key: DataKey, record: str, values: dict[str, Any]) -> None:
+        for field, value in values.items():
+            if value is None:
+                continue
+            blob = key.encrypt(json.dumps(value, ensure_ascii=False), aad=_value_aad(case_id, record, field))
+            s.add(CaseValue(case_id=case_id, record=record, field=field, ciphertext=blob))
+
+    def _data_key(self, s: Session, case_id: int) -> DataKey:
+        row = s.get(CaseKey, case_id)
+        if row is None:
+            raise CryptoError("the case's data key was destroyed")
+        return self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped), aad=_key_aad(case_id))
+
+    def shred(self, *, user: StaffUser, code: str) -> None:
+        """Destroy the case's data key: every encrypted value of it becomes unreadable."""
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            case = s.exec(select(ClientCase).where(ClientCase.code == code, ClientCase.org_id == user.org_id)).one()
+            key = s.get(CaseKey, case.id)
+            if key is not None:
+                s.delete(key)
+            audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.shred", case_id=case.id)
+
+    # reading ------------------------------------------------------------------------------
+    def _visible(self, user: StaffUser):  # noqa: ANN202
+        query = (
+            select(ClientCase, District)
+            .join(District, ClientCase.district_id == District.id)
+            .where(ClientCase.org_id == user.org_id)
+        )
+        if user.role is Role.CASE_MANAGER:
+            return query.where(ClientCase.assigned_to == user.id)
+        if user.role is Role.COORDINATOR:
+            return query
+        return query.where(False)  # admins manage users and catalogues, not case content
+
+    def count_for(self, user: StaffUser) -> int:
+        with self._store.transaction() as s:
+            return s.exec(select(func.count()).select_from(self._visible(user).subquery())).one()
+
+    def list_for(self, user: StaffUser, *, offset: int = 0, limit: int = 10) -> list[CaseSummary]:
+        """The user's cases, soonest due first; no personal data, so not audited as a read."""
+        with self._store.transaction() as s:
+            rows = s.exec(
+                self._visible(user)
+                .order_by(ClientCase.next_due_on.is_(None), ClientCase.next_due_on, ClientCase.id.desc())
+                .offset(offset).limit(limit)
+            ).all()
+            return [_summary(c, d) for c, d in rows]
+
+    def get_for(self, user: StaffUser, code: str) -> CaseSummary | None:
+        """One case by code, if the user may see it (None otherwise: no hint that it exists)."""
+        with self._store.transaction() as s:
+            row = s.exec(self._visible(user).where(ClientCase.code == code.upper())).first()
+            if row is None:
+                return None
+            audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id,
+                         action="case.view", case_id=row[0].id)
+            return _summary(*row)
+
+    def reveal(self, user: StaffUser, code: str) -> CaseDetail | None:
+        """The case with its decrypted records. Audited: every reveal is a read of personal data."""
+        with self._store.transaction() as s:
+            row = s.exec(self._visible(user).where(ClientCase.code == code.upper())).first()
+            if row is None:
+                return None
+            case, district = row
+            key = self._data_key(s, case.id)
+            records: dict[str, dict[str, Any]] = {}
+            for value in s.exec(select(CaseValue).where(CaseValue.case_id == case.id).order_by(CaseValue.id)).all():
+                plain = key.decrypt(value.ciphertext, aad=_value_aad(case.id, value.record, value.field))
+                records.setdefault(value.record, {})[value.field] = json.loads(plain)
+            audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id,
+                         action="case.reveal", case_id=case.id, detail=f"records={len(records)}")
+            return CaseDetail(summary=_summary(case, district), records=records)

@@ -1,0 +1,169 @@
+"""Envelope encryption for personal data, and the blind index for equality look-ups.
+
+- Every case (and every open dialogue) has its own 256-bit data key. Destroying that key
+  erases the case everywhere, backups included (crypto-shredding).
+- Data keys are stored wrapped by a master key that has a key id, so the master key can be
+  rotated: new keys wrap new data keys, old ones stay readable until re-wrapped.
+- Ciphertexts are AES-256-GCM with a fresh random 96-bit nonce each time, and associated data
+  that names the record and field: a ciphertext copied into another record or field fails.
+- The blind index is HMAC-SHA256 under a key of its own, derived from a secret that does not
+  rotate with the master key (otherwise every index would have to be recomputed).
+
+Nothing here logs or puts key material or plaintext into exception messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_FORMAT = 1  # first byte of every ciphertext, so the format can change later
+_NONCE_BYTES = 12
+
+
+class CryptoError(Exception):
+    """Decryption or key handling failed. The message never contains data or keys."""
+
+
+def _derive(secret: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"kim-casebot/" + purpose).derive(secret)
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(_NONCE_BYTES)
+    return bytes([_FORMAT]) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def open_sealed(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    if len(blob) < 1 + _NONCE_BYTES + 16 or blob[0] != _FORMAT:
+        raise CryptoError("ciphertext has an unknown format")
+    try:
+        return AESGCM(key).decrypt(blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :], aad)
+    except InvalidTag:
+        raise CryptoError("ciphertext does not belong to this record and field, or was altered") from None
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    kid: str
+    blob: bytes
+
+
+class DataKey:
+    """A per-case (or per-dialogue) key; encrypts values bound to a record and field."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @classmethod
+    def generate(cls) -> DataKey:
+        return cls(AESGCM.generate_key(bit_length=256))
+
+    def encrypt(self, plaintext: str, *, aad: str) -> bytes:
+        return seal(self._key, plaintext.encode("utf-8"), aad.encode("utf-8"))
+
+    def decrypt(self, blob: bytes, *, aad: str) -> str:
+        return open_sealed(self._key, bytes(blob), aad.encode("utf-8")).decode("utf-8")
+
+    def __repr__(self) -> str:  # never show key bytes, not even in a debugger or a traceback
+        return "DataKey(<hidden>)"
+
+
+class Keyring:
+    """The master keys (by key id) and the blind-index key, loaded from the master key file."""
+
+    def __init__(self, keys: dict[str, bytes], active_kid: str, index_secret: bytes) -> None:
+        if active_kid not in keys:
+            raise CryptoError("the active key id is not in the key file")
+        self._wrapping = {kid: _derive(k, b"wrap/" + kid.encode()) for kid, k in keys.items()}
+        self._raw = dict(keys)
+        self.active_kid = active_kid
+        self._index_key = _derive(index_secret, b"blind-index/v1")
+        self._index_secret = index_secret
+
+    def __repr__(self) -> str:
+        return f"Keyring(active_kid={self.active_kid!r}, kids={sorted(self._raw)!r})"
+
+    # key file -------------------------------------------------------------------------
+    @classmethod
+    def generate(cls) -> Keyring:
+        return cls({"k1": secrets.token_bytes(32)}, "k1", secrets.token_bytes(32))
+
+    @classmethod
+    def load(cls, path: Path) -> Keyring:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            keys = {kid: base64.b64decode(v, validate=True) for kid, v in data["keys"].items()}
+            ring = cls(keys, data["active"], base64.b64decode(data["index"], validate=True))
+        except FileNotFoundError:
+            raise CryptoError("master key file not found (run `casebot init`)") from None
+        except (ValueError, KeyError, TypeError):
+            raise CryptoError("master key file is not readable as a key file") from None
+        if any(len(k) != 32 for k in keys.values()):
+            raise CryptoError("master key file holds a key of the wrong length")
+        return ring
+
+    def save(self, path: Path) -> None:
+        """Write the key file readable by its owner only (created 0600, never world-readable)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "format": 1,
+            "active": self.active_kid,
+            "keys": {kid: base64.b64encode(k).decode() for kid, k in self._raw.items()},
+            "index": base64.b64encode(self._index_secret).decode(),
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, path)
+        os.chmod(path, 0o600)
+
+    def rotated(self) -> Keyring:
+        """A keyring with a new active master key; the old ones stay for unwrapping."""
+        number = max(int(kid[1:]) for kid in self._raw if kid[1:].isdigit()) + 1
+        keys = dict(self._raw, **{f"k{number}": secrets.token_bytes(32)})
+        return Keyring(keys, f"k{number}", self._index_secret)
+
+    # data keys ------------------------------------------------------------------------
+    def wrap(self, data_key: DataKey, *, aad: str) -> WrappedKey:
+        blob = seal(self._wrapping[self.active_kid], data_key._key, aad.encode())
+        return WrappedKey(self.active_kid, blob)
+
+    def unwrap(self, wrapped: WrappedKey, *, aad: str) -> DataKey:
+        try:
+            wrapping = self._wrapping[wrapped.kid]
+        except KeyError:
+            raise CryptoError("data key was wrapped by a master key that is not in the key file") from None
+        return DataKey(open_sealed(wrapping, bytes(wrapped.blob), aad.encode()))
+
+    # blind index ----------------------------------------------------------------------
+    def blind_index(self, scope: str, *parts: str) -> str:
+        message = "\x1f".join((scope, *parts)).encode("utf-8")
+        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+
+def normalise_name(given: str, family: str) -> str:
+    """Name key for duplicate detection: case, accents, punctuation and the order of name
+    parts do not matter (given and family names are often swapped between documents)."""
+    tokens = []
+    for raw in f"{given} {family}".split():
+        decomposed = unicodedata.normalize("NFKD", raw.casefold())
+        token = "".join(ch for ch in decomposed if unicodedata.category(ch)[0] in "LN")
+        if token:
+            tokens.append(token)
+    return " ".join(sorted(tokens))

@@ -1,0 +1,136 @@
+"""Tables. Times are timezone-aware UTC (SQLModel's UTCDateTime); shown in the org's zone.
+
+Personal data lives only in ciphertext columns (`*_enc`, `ciphertext`, `wrapped`); every
+plaintext column here is either an identifier, a pseudonymous code, a date the workflow needs
+(due dates, consent date) or a category that carries no personal detail.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    code_prefix: str = Field(max_length=8, unique=True)
+    default_language: str = Field(default="de", max_length=8)
+    created_at: datetime
+
+
+class District(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    code: str = Field(max_length=16)
+    name: str = Field(max_length=100)
+
+
+class AppUser(SQLModel, table=True):
+    """A registered member of staff. Clients never are users."""
+
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    role: str = Field(max_length=20)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    language: str | None = Field(default=None, max_length=8)
+    active: bool = True
+    created_at: datetime
+
+
+class Invitation(SQLModel, table=True):
+    """Only the SHA-256 of the code is stored: a copy of the database yields no usable code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=20)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ClientCase(SQLModel, table=True):
+    __tablename__ = "client_case"
+    __table_args__ = (UniqueConstraint("org_id", "person_index"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    code: str = Field(max_length=32, unique=True)
+    district_id: int = Field(foreign_key="district.id")
+    assigned_to: int = Field(foreign_key="app_user.id", index=True)
+    created_by: int = Field(foreign_key="app_user.id")
+    status: str = Field(default="open", max_length=20)
+    phase: str = Field(default="intake", max_length=20)
+    # blind index of normalised name and date of birth (HMAC, not reversible)
+    person_index: str = Field(max_length=64)
+    consent_version: str = Field(max_length=20)
+    consent_at: datetime
+    next_due_on: date | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseKey(SQLModel, table=True):
+    """The case's data key, wrapped by a master key. Deleting this row shreds the case."""
+
+    __tablename__ = "case_key"
+    case_id: int = Field(foreign_key="client_case.id", primary_key=True)
+    kid: str = Field(max_length=16)
+    wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaseValue(SQLModel, table=True):
+    """One encrypted field of one record of a case (record: "intake", later "assessment/3")."""
+
+    __tablename__ = "case_value"
+    __table_args__ = (UniqueConstraint("case_id", "record", "field"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    record: str = Field(max_length=40)
+    field: str = Field(max_length=40)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaseSequence(SQLModel, table=True):
+    __tablename__ = "case_sequence"
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Dialogue(SQLModel, table=True):
+    """The one open dialogue of a user. `version` grows by one with every committed step;
+    a step is written only if the version it was computed from is still current."""
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    form: str = Field(max_length=40)
+    # short random id, part of every button of this dialogue: buttons of older dialogues are stale
+    nonce: str = Field(max_length=16)
+    version: int = 0
+    kid: str = Field(max_length=16)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    prompt_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which case, when. `detail` holds field names or codes, never values."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    org_id: int = Field(foreign_key="organisation.id")
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    action: str = Field(max_length=40)
+    case_id: int | None = Field(default=None, foreign_key="client_case.id", index=True)
+    detail: str = Field(default="", max_length=400)

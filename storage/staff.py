@@ -1,0 +1,142 @@
+"""Organisations, districts, staff users and invitations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, update
+from sqlmodel import select
+
+from storage import audit
+from storage.models import AppUser, ClientCase, District, Invitation, Organisation
+from storage.types import DistrictInfo, InvitationProblem, Role, StaffUser
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def _staff(user: AppUser, district: District | None) -> StaffUser:
+    return StaffUser(
+        id=user.id, org_id=user.org_id, telegram_id=user.telegram_id, role=Role(user.role),
+        district_id=user.district_id, district_code=district.code if district else None, language=user.language,
+    )
+
+
+class StaffRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # organisation -----------------------------------------------------------------------
+    def create_organisation(self, *, name: str, prefix: str, districts: list[str], default_language: str) -> int:
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            org = Organisation(name=name, code_prefix=prefix.upper(), default_language=default_language, created_at=now)
+            s.add(org)
+            s.flush()
+            for code in districts:
+                s.add(District(org_id=org.id, code=code, name=code))
+            audit.record(s, at=now, org_id=org.id, user_id=None, action="org.create", detail=f"districts={len(districts)}")
+            return org.id
+
+    def first_organisation_id(self) -> int | None:
+        with self._store.transaction() as s:
+            return s.exec(select(Organisation.id).order_by(Organisation.id)).first()
+
+    def organisation(self, org_id: int) -> Organisation:
+        with self._store.transaction() as s:
+            return s.get(Organisation, org_id)
+
+    def districts(self, org_id: int) -> list[DistrictInfo]:
+        with self._store.transaction() as s:
+            rows = s.exec(select(District).where(District.org_id == org_id).order_by(District.id)).all()
+            return [DistrictInfo(id=d.id, code=d.code, name=d.name) for d in rows]
+
+    def district_by_code(self, org_id: int, code: str) -> DistrictInfo | None:
+        return next((d for d in self.districts(org_id) if d.code == code), None)
+
+    # users ------------------------------------------------------------------------------
+    def user_by_telegram_id(self, telegram_id: int) -> StaffUser | None:
+        with self._store.transaction() as s:
+            row = s.exec(
+                select(AppUser, District)
+                .join(District, AppUser.district_id == District.id, isouter=True)
+                .where(AppUser.telegram_id == telegram_id, AppUser.active == True)  # noqa: E712
+            ).first()
+            return _staff(*row) if row else None
+
+    def set_language(self, user_id: int, language: str) -> None:
+        with self._store.transaction() as s:
+            s.exec(update(AppUser).where(AppUser.id == user_id).values(language=language))
+
+    def case_manager_for_district(self, *, org_id: int, district_id: int, preferred: StaffUser) -> int:
+        """The district's case manager: the recording user if they serve it, else the one with
+        the fewest open cases; the recording user when the district has nobody."""
+        if preferred.district_id == district_id or preferred.district_id is None and preferred.role is Role.CASE_MANAGER:
+            return preferred.id
+        with self._store.transaction() as s:
+            open_cases = (
+                select(func.count(ClientCase.id))
+                .where(ClientCase.assigned_to == AppUser.id, ClientCase.status == "open")
+                .correlate(AppUser)
+                .scalar_subquery()
+            )
+            candidate = s.exec(
+                select(AppUser.id)
+                .where(
+                    AppUser.org_id == org_id, AppUser.district_id == district_id,
+                    AppUser.role == Role.CASE_MANAGER.value, AppUser.active == True,  # noqa: E712
+                )
+                .order_by(open_cases, AppUser.id)
+            ).first()
+        return candidate if candidate is not None else preferred.id
+
+    # invitations ------------------------------------------------------------------------
+    def create_invitation(
+        self, *, org_id: int, role: Role, district_id: int | None, expires_in: timedelta, created_by: int | None
+    ) -> str:
+        """A fresh single-use code (URL-safe, fits a t.me start parameter); only its hash is kept."""
+        code = secrets.token_urlsafe(18)
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            s.add(Invitation(
+                org_id=org_id, code_hash=_hash_code(code), role=role.value, district_id=district_id,
+                created_by=created_by, created_at=now, expires_at=now + expires_in,
+            ))
+            audit.record(s, at=now, org_id=org_id, user_id=created_by, action="invitation.create", detail=f"role={role.value}")
+        return code
+
+    def redeem_invitation(self, *, code: str, telegram_id: int, language: str | None) -> StaffUser:
+        """Register the person holding `code`. The code is spent in the same transaction, and
+        only if it was still unused, so two presses of one link make one user."""
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            invitation = s.exec(select(Invitation).where(Invitation.code_hash == _hash_code(code))).first()
+            if invitation is None:
+                raise InvitationProblem("unknown")
+            if invitation.used_at is not None:
+                raise InvitationProblem("used")
+            if invitation.expires_at <= now:
+                raise InvitationProblem("expired")
+            user = AppUser(
+                org_id=invitation.org_id, telegram_id=telegram_id, role=invitation.role,
+                district_id=invitation.district_id, language=language, created_at=now,
+            )
+            s.add(user)
+            s.flush()
+            spent = s.exec(
+                update(Invitation)
+                .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+                .values(used_at=now, used_by=user.id)
+            )
+            if spent.rowcount != 1:
+                raise InvitationProblem("used")
+            audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="user.register", detail=f"role={user.role}")
+            district = s.get(District, user.district_id) if user.district_id else None
+            return _staff(user, district)

@@ -1,0 +1,97 @@
+"""What storage hands to the rest of the bot: plain values, never ciphertext or keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    CASE_MANAGER = "case-manager"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    id: int
+    org_id: int
+    telegram_id: int
+    role: Role
+    district_id: int | None
+    district_code: str | None
+    language: str | None
+
+    @property
+    def can_record_cases(self) -> bool:
+        return self.role in (Role.CASE_MANAGER, Role.COORDINATOR)
+
+    @property
+    def sees_all_cases(self) -> bool:
+        return self.role is Role.COORDINATOR
+
+
+@dataclass(frozen=True)
+class DistrictInfo:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    code: str
+    status: str
+    phase: str
+    district_code: str
+    assigned_to: int
+    next_due_on: date | None
+    created_at: datetime
+    consent_at: datetime
+    consent_version: str
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    summary: CaseSummary
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DialogueSnapshot:
+    """An open dialogue as the form engine sees it: decrypted state plus concurrency token."""
+
+    user_id: int
+    form: str
+    nonce: str
+    version: int
+    state: dict[str, Any]
+    prompt_message_id: int | None
+
+
+class StaleDialogue(Exception):
+    """The dialogue moved on (another instance, or an older button) since this step was read."""
+
+
+class DuplicatePerson(Exception):
+    """The organisation already has a case for this person; carries only the case code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__("duplicate person")
+        self.code = code
+
+
+class InvitationProblem(Exception):
+    """An invitation code could not be redeemed; `reason` is unknown, expired or used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -104,10 +104,7 @@ class Translator:
 
     def language_name(self, code: str) -> str:
         """A language's name in this locale, from CLDR (Babel) rather than our own catalog."""
-        try:
-            name = Locale.parse(code).get_display_name(self.language) or code
-        except (ValueError, TypeError):
-            return code
+        name = Locale.parse(self.language).languages.get(code, code)
         return name[:1].upper() + name[1:]
 
 

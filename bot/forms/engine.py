@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.i18n import N_
 from storage.types import DistrictInfo
 
 SUMMARY = "@summary"
@@ -43,7 +44,7 @@ class Choice:
     label_kind: LabelKind = LabelKind.MSGID
 
 
-YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))
+YES_NO = (Choice("yes", N_("Yes")), Choice("no", N_("No")))
 
 
 class Invalid(Exception):

@@ -1,0 +1,15 @@
+# Translation workflow (the ordinary gettext one). The tests fail when messages.pot is stale
+# or a shipped language is incomplete, so run `make strings` after changing user-visible text.
+PYBABEL ?= .venv/bin/pybabel
+KEYWORDS = -k N_ -k plain -k Invalid -k Stopped
+
+extract-strings:
+	$(PYBABEL) extract -F locales/babel.cfg $(KEYWORDS) -c "Translators:" --no-location --sort-output \
+		--project "KIM Casebot" --msgid-bugs-address "" -o locales/messages.pot .
+
+update-catalogs: extract-strings
+	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+
+strings: update-catalogs
+
+.PHONY: extract-strings update-catalogs strings

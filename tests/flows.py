@@ -1,0 +1,43 @@
+"""Whole dialogues, step by step, as a case manager would go through them (German UI)."""
+
+from __future__ import annotations
+
+from tests.telegram_fake import TgUser
+
+# (action, value): "press" a button by its label, or "send" text
+INTAKE_STEPS = {
+    "consent": ("press", "Einwilligung erteilt"),
+    "source": ("press", "FB 50 (Soziales)"),
+    "given_name": ("send", "Amina"),
+    "family_name": ("send", "Haddad"),
+    "birth_date": ("send", "01.02.1995"),
+    "district": ("press", "I"),
+    "quarter": ("send", "Opladen"),
+    "residence_status": ("press", "Aufenthaltserlaubnis"),
+    "arrived_germany": ("send", "10.03.2024"),
+    "arrived_municipality": ("send", "01.04.2024"),
+    "languages": ("press", "Arabisch"),
+    "languages_done": ("press", "Fertig"),
+    "interpreter": ("press", "Ja"),
+    "adults": ("send", "2"),
+    "children": ("send", "1"),
+    "phone": ("send", "+49 171 1234567"),
+    "note": ("send", "Sucht einen Kita-Platz"),
+}
+
+
+async def do(user: TgUser, action: str, value: str):  # noqa: ANN201
+    return await (user.press(value) if action == "press" else user.send(value))
+
+
+async def run_intake(user: TgUser, *, save: bool = True, **overrides: tuple[str, str] | None):  # noqa: ANN201
+    """/new and every step; `overrides` replace (or with None, leave out) single steps."""
+    await user.send("/new")
+    for name, step in INTAKE_STEPS.items():
+        step = overrides.get(name, step)
+        if step is None:
+            continue
+        await do(user, *step)
+    if save:
+        return await user.press("✔ Speichern")
+    return None

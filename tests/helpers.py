@@ -1,0 +1,18 @@
+"""Looking at what is stored, directly in the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+TABLES = ("organisation", "district", "app_user", "invitation", "client_case", "case_key", "case_value",
+          "case_sequence", "dialogue", "audit_event")
+
+
+def row_counts(bot) -> dict[str, int]:  # noqa: ANN001
+    with bot.services.store.engine.connect() as connection:
+        return {t: connection.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in TABLES}
+
+
+def rows(bot, sql: str, **params) -> list:  # noqa: ANN001, ANN003
+    with bot.services.store.engine.connect() as connection:
+        return list(connection.execute(text(sql), params))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -11,6 +12,7 @@ from bot.dialogue_view import display_value
 from bot.forms import FORMS
 from bot.i18n import N_
 from bot.services import BotContext
+from storage.crypto import CryptoError
 
 PREFIX = "c"
 PAGE_SIZE = 10
@@ -59,14 +61,15 @@ async def show_case(update: Update, context: BotContext) -> None:
 async def _send_case(update: Update, context: BotContext, code: str, *, reveal: bool) -> None:
     services, t, staff = context.services, context.t, context.staff
     cases = services.store.cases
-    detail = cases.reveal(staff, code) if reveal else None
+    try:
+        detail = cases.reveal(staff, code) if reveal else None
+    except CryptoError:
+        # erased (key destroyed) or tampered with: say so, never show half-decrypted data
+        await _reply(update, t.plain(N_("The details of this case cannot be read: they were erased or damaged.")))
+        return
     summary = detail.summary if detail else (None if reveal else cases.get_for(staff, code))
     if summary is None:
-        text = t.gettext(N_("No case {code} among the cases you may see."), code=t.isolate(code.upper()))
-        if update.callback_query:
-            await update.callback_query.answer(t.plain(N_("No case {code} among the cases you may see."), code=code), show_alert=True)
-        else:
-            await update.effective_message.reply_text(text)
+        await _reply(update, t.plain(N_("No case {code} among the cases you may see."), code=code.upper()))
         return
     rows = []
     if detail is not None:
@@ -90,6 +93,14 @@ async def _send_case(update: Update, context: BotContext, code: str, *, reveal: 
         if update.callback_query:
             await update.callback_query.answer()
         await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def _reply(update: Update, text: str) -> None:
+    """A short answer: a toast to a button press, a message to a command."""
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await update.effective_message.reply_text(escape(text))
 
 
 async def on_button(update: Update, context: BotContext) -> None:

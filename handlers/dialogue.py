@@ -28,7 +28,9 @@ async def begin(update: Update, context: BotContext, form_name: str) -> None:
     """Open a new dialogue with the form and ask its first question."""
     services, staff = context.services, context.staff
     form, ctx = FORMS[form_name], services.form_context(staff)
-    snapshot = services.store.dialogues.start(user_id=staff.id, form=form_name, state=engine.new_state(form, ctx))
+    snapshot = services.store.dialogues.start(
+        user_id=staff.id, form=form_name, state=engine.new_state(form, ctx), update_id=update.update_id
+    )
     await _send_step(update, context, form, snapshot, ctx)
 
 
@@ -85,6 +87,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     if snapshot is None:
         await update.effective_message.reply_text(t.gettext(N_("No dialogue is open. /new records a new client, /help shows what I can do.")))
         return
+    if snapshot.already_applied(update.update_id):
+        return  # a repeated delivery (webhook retry, second instance): the first one answered
     form, ctx = FORMS[snapshot.form], services.form_context(context.staff)
     fld = engine.current_field(form, snapshot.state)
     text = update.effective_message.text or ""
@@ -124,7 +128,7 @@ async def _commit(
         await update.effective_chat.send_message(t.gettext(stop.message))
         return
     try:
-        saved = store.dialogues.save(snapshot, state)
+        saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
     except StaleDialogue:
         await _stale(update, context)
         return
@@ -155,6 +159,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     query, services = update.callback_query, context.services
     parts = unpack(query.data, dialogue_view.PREFIX, 4)
     snapshot = services.store.dialogues.load(context.staff.id)
+    if snapshot is not None and snapshot.already_applied(update.update_id):
+        await query.answer()
+        return
     if parts is None or snapshot is None or parts[0] != snapshot.nonce or parts[1] != str(snapshot.version):
         await _stale(update, context)
         return
@@ -203,7 +210,7 @@ async def _toggle(update: Update, context: BotContext, form: Form, snapshot: Dia
     query, store = update.callback_query, context.services.store
     try:
         state = engine.toggle(form, snapshot.state, _option(engine.current_field(form, snapshot.state), arg, ctx), ctx)
-        saved = store.dialogues.save(snapshot, state)
+        saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
     except Invalid as problem:
         await query.answer(context.t.plain(problem.message, **problem.params), show_alert=True)
         return

@@ -34,7 +34,7 @@ class DialogueRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def start(self, *, user_id: int, form: str, state: dict[str, Any]) -> DialogueSnapshot:
+    def start(self, *, user_id: int, form: str, state: dict[str, Any], update_id: int = 0) -> DialogueSnapshot:
         """Open a dialogue, replacing any the user had (its key goes with it)."""
         now = self._store.clock.now()
         nonce = secrets.token_hex(4)
@@ -43,11 +43,13 @@ class DialogueRepository:
         with self._store.transaction() as s:
             s.exec(delete(Dialogue).where(Dialogue.user_id == user_id))
             s.add(Dialogue(
-                user_id=user_id, form=form, nonce=nonce, version=0, kid=wrapped.kid, wrapped_key=wrapped.blob,
+                user_id=user_id, form=form, nonce=nonce, version=0, last_update_id=update_id,
+                kid=wrapped.kid, wrapped_key=wrapped.blob,
                 state_enc=key.encrypt(json.dumps(state), aad=_state_aad(user_id, nonce)),
                 created_at=now, updated_at=now,
             ))
-        return DialogueSnapshot(user_id=user_id, form=form, nonce=nonce, version=0, state=state, prompt_message_id=None)
+        return DialogueSnapshot(user_id=user_id, form=form, nonce=nonce, version=0, state=state,
+                                prompt_message_id=None, last_update_id=update_id)
 
     def load(self, user_id: int) -> DialogueSnapshot | None:
         with self._store.transaction() as s:
@@ -58,10 +60,10 @@ class DialogueRepository:
             state = json.loads(key.decrypt(row.state_enc, aad=_state_aad(user_id, row.nonce)))
             return DialogueSnapshot(
                 user_id=user_id, form=row.form, nonce=row.nonce, version=row.version, state=state,
-                prompt_message_id=row.prompt_message_id,
+                prompt_message_id=row.prompt_message_id, last_update_id=row.last_update_id,
             )
 
-    def save(self, snapshot: DialogueSnapshot, state: dict[str, Any]) -> DialogueSnapshot:
+    def save(self, snapshot: DialogueSnapshot, state: dict[str, Any], *, update_id: int = 0) -> DialogueSnapshot:
         """Commit one step. Raises StaleDialogue if the dialogue moved on since `snapshot`."""
         with self._store.transaction() as s:
             row = s.get(Dialogue, snapshot.user_id)
@@ -73,7 +75,7 @@ class DialogueRepository:
                 .where(Dialogue.user_id == snapshot.user_id, Dialogue.nonce == snapshot.nonce,
                        Dialogue.version == snapshot.version)
                 .values(
-                    version=snapshot.version + 1, updated_at=self._store.clock.now(),
+                    version=snapshot.version + 1, updated_at=self._store.clock.now(), last_update_id=update_id,
                     state_enc=key.encrypt(json.dumps(state), aad=_state_aad(snapshot.user_id, snapshot.nonce)),
                 )
             )
@@ -81,7 +83,7 @@ class DialogueRepository:
                 raise StaleDialogue()
         return DialogueSnapshot(
             user_id=snapshot.user_id, form=snapshot.form, nonce=snapshot.nonce, version=snapshot.version + 1,
-            state=state, prompt_message_id=snapshot.prompt_message_id,
+            state=state, prompt_message_id=snapshot.prompt_message_id, last_update_id=update_id,
         )
 
     def set_prompt_message(self, snapshot: DialogueSnapshot, message_id: int) -> None:

@@ -115,6 +115,8 @@ class Dialogue(SQLModel, table=True):
     # short random id, part of every button of this dialogue: buttons of older dialogues are stale
     nonce: str = Field(max_length=16)
     version: int = 0
+    # the Telegram update that made the last step: a repeated delivery of it is not applied again
+    last_update_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     kid: str = Field(max_length=16)
     wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     state_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -75,6 +75,12 @@ class DialogueSnapshot:
     version: int
     state: dict[str, Any]
     prompt_message_id: int | None
+    last_update_id: int = 0
+
+    def already_applied(self, update_id: int) -> bool:
+        # Equality, not "<=": Telegram picks update ids at random after a week without updates,
+        # so only a repeat of the very update that made the last step is known to be one.
+        return update_id != 0 and update_id == self.last_update_id
 
 
 class StaleDialogue(Exception):

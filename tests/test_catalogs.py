@@ -1,0 +1,81 @@
+"""The gettext workflow: the template is current, every shipped language complete, every
+message and template renders in every language with the placeholders of its source."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR, SUPPORTED_LANGUAGES, Catalogs
+from bot.render import Renderer
+from storage.types import CaseSummary
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)[sd]")
+TAG = re.compile(r"</?[a-z-]+>")
+
+
+def _ids(path: Path) -> set:
+    with path.open("rb") as handle:
+        return {m.id for m in read_po(handle) if m.id}
+
+
+def test_messages_pot_is_up_to_date(tmp_path):
+    fresh = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "locales/babel.cfg",
+         "-k", "N_", "-k", "plain", "-k", "Invalid", "-k", "Stopped", "--no-location", "-o", str(fresh), "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    committed = _ids(LOCALES_DIR / "messages.pot")
+    extracted = _ids(fresh)
+    assert extracted - committed == set(), "new strings: run `make strings` and translate them"
+    assert committed - extracted == set(), "strings no longer used: run `make strings`"
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_shipped_language_is_complete_with_matching_placeholders(language):
+    template_ids = _ids(LOCALES_DIR / "messages.pot")
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    translated = {m.id: m for m in catalog if m.id}
+    assert template_ids - set(translated) == set(), "missing from the catalog: run `make strings`"
+    for msgid, message in translated.items():
+        if msgid not in template_ids:
+            continue
+        assert not message.fuzzy, msgid
+        sources = msgid if isinstance(msgid, tuple) else (msgid,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"untranslated: {msgid!r}"
+        for string in strings:
+            assert set(PLACEHOLDER.findall(string)) == set(PLACEHOLDER.findall(sources[-1])), msgid
+            assert TAG.findall(string) == TAG.findall(sources[-1]), msgid
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_template_renders_in_every_language(language):
+    catalogs = Catalogs(ZoneInfo("Europe/Berlin"))
+    t = catalogs.get(language)
+    renderer = Renderer()
+    when = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    case = CaseSummary(id=1, code="LEV-2026-0001", status="open", phase="intake", district_code="I", assigned_to=1,
+                       next_due_on=date(2026, 12, 8), created_at=when, consent_at=when, consent_version="2026-01")
+    contexts = {
+        "question.j2": dict(title="T", number=1, total=2, prompt="P?", notices=["n"], error="e", current="c",
+                            buttons=True, optional=False),
+        "summary.j2": dict(title="T", rows=[("a", "<b>")], notices=[], error=None),
+        "help.j2": dict(role="case-manager"),
+        "case.j2": dict(case=case, rows=[("a", "b")], status="s", phase="p"),
+        "cases.j2": dict(cases=[case], total=1, statuses={"open": "o"}),
+    }
+    assert set(contexts) == {p.name for p in (LOCALES_DIR / "templates").glob("*.j2")}
+    for name, context in contexts.items():
+        assert renderer.render(name, t, **context).strip(), name
+    assert "&lt;b&gt;" in renderer.render("summary.j2", t, **contexts["summary.j2"])

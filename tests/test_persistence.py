@@ -1,0 +1,113 @@
+"""Dialogue state lives in the database: restarts, repeated deliveries, two instances."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from storage.types import Role, StaleDialogue
+from tests.conftest import start_bot
+from tests.flows import INTAKE_STEPS, do
+from tests.helpers import rows
+from tests.telegram_fake import TgUser
+
+
+async def test_the_dialogue_survives_a_restart(bot, clock):
+    cm = await bot.register()
+    await cm.send("/new")
+    for name in ("consent", "source", "given_name"):
+        await do(cm, *INTAKE_STEPS[name])
+    question_before = cm.last()
+    # the process dies: nothing of the first Application or its engine is reused
+    await bot.app.shutdown()
+    bot.services.store.engine.dispose()
+    app, fake, services = await start_bot(bot.settings, clock, fake=bot.fake)
+    bot.app, bot.services = app, services
+    cm = TgUser(app, fake, cm.id)
+    await cm.send("Haddad")
+    assert "Geburtsdatum?" in cm.last().text
+    assert not fake.messages[(cm.id, question_before.message_id)].reply_markup
+    for name, step in list(INTAKE_STEPS.items())[4:]:
+        await do(cm, *step)
+    await cm.press("✔ Speichern")
+    assert cm.last().text.startswith("Gespeichert als Fall LEV-2026-0001.")
+
+
+async def test_a_repeated_delivery_is_applied_once(bot):
+    from telegram import Update
+
+    cm = await bot.register()
+    await cm.send("/new")
+    await cm.press("Einwilligung erteilt")
+    await cm.press("FB 50 (Soziales)")
+    update = Update.de_json({"update_id": 900_001, "message": {
+        "message_id": 77, "date": 1, "chat": {"id": cm.id, "type": "private"},
+        "from": {"id": cm.id, "is_bot": False, "first_name": "Ana", "language_code": "de"}, "text": "Amina"}},
+        bot.app.bot)
+    await bot.app.process_update(update)
+    sent = len(bot.fake.calls)
+    await bot.app.process_update(update)  # the same update again (webhook retry)
+    assert len(bot.fake.calls) == sent
+    assert "Familienname der Klientin" in cm.last().text
+
+
+@pytest.fixture
+def postgres_only(database_url):  # noqa: ANN001, ANN201
+    if not database_url.startswith("postgresql"):
+        pytest.skip("about two instances on one PostgreSQL database")
+    return database_url
+
+
+async def test_two_instances_on_one_postgres_database_commit_a_step_once(bot, clock, postgres_only):
+    second_app, _, second_services = await start_bot(bot.settings, clock, fake=bot.fake)
+    try:
+        cm = await bot.register()
+        await cm.send("/new")
+        await cm.press("Einwilligung erteilt")
+        question = cm.last()
+        press = question.buttons()[0]["callback_data"]  # "FB 50"
+        on_first = TgUser(bot.app, bot.fake, cm.id)
+        on_second = TgUser(second_app, bot.fake, cm.id)
+        # the same press reaches both instances (as two separate deliveries)
+        await on_first.press_data(press, question)
+        await on_second.press_data(press, question)
+        assert on_second.alerts()[-1] == "Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."
+        assert rows(bot, "SELECT version FROM dialogue")[0][0] == 2
+        # and the dialogue goes on at whichever instance gets the next answer
+        await on_second.send("Amina")
+        await on_first.send("Haddad")
+        snapshot = second_services.store.dialogues.load(
+            rows(bot, "SELECT id FROM app_user WHERE telegram_id = :t", t=cm.id)[0][0])
+        assert snapshot.state["answers"]["given_name"] == "Amina"
+        assert snapshot.state["answers"]["family_name"] == "Haddad"
+        assert snapshot.state["step"] == "birth_date"
+    finally:
+        await second_app.shutdown()
+        second_services.store.engine.dispose()
+
+
+async def test_racing_writers_commit_exactly_one_step(bot):
+    """Threads with their own connections save from the same snapshot at the same moment."""
+    cm = await bot.register(Role.CASE_MANAGER)
+    user_id = rows(bot, "SELECT id FROM app_user WHERE telegram_id = :t", t=cm.id)[0][0]
+    store = bot.services.store
+    snapshot = store.dialogues.start(user_id=user_id, form="intake", state={"step": "x", "answers": {}})
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def write(n: int) -> None:
+        barrier.wait()
+        try:
+            store.dialogues.save(snapshot, {"step": "y", "answers": {"writer": n}})
+            outcomes.append("saved")
+        except StaleDialogue:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["saved"] + ["stale"] * 5
+    assert store.dialogues.load(user_id).version == 1

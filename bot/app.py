@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import logs
 from bot.clock import Clock
 from bot.i18n import N_, Catalogs
 from bot.render import Renderer
@@ -57,6 +58,7 @@ def build_application(
 ) -> Application:
     """The bot, ready to initialise. Tests pass a `request` that replaces only the network."""
     services = services or build_services(settings)
+    logs.keep_personal_data_out()
     builder = (
         Application.builder()
         .token(settings.token)

@@ -20,9 +20,20 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# Loggers that at DEBUG write whole API calls and updates, message texts (client names) included.
+PERSONAL_DATA_LOGGERS = ("telegram", "httpx", "httpcore", "tornado.access")
+
+
+def keep_personal_data_out() -> None:
+    """Cap the loggers that would quote messages, whatever level the operator chose."""
+    for name in PERSONAL_DATA_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO or logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING if name != "telegram" else logging.INFO)
+
+
 def configure(level: str, secrets: list[str]) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets(secrets))
-    for noisy in ("httpx", "httpcore", "tornado.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    keep_personal_data_out()

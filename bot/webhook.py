@@ -21,8 +21,9 @@ MAX_BODY = 1_000_000
 
 
 class _UpdateHandler(tornado.web.RequestHandler):
-    def initialize(self, application: Application, secret: str) -> None:
-        self.application_ = application
+    # tornado passes its own `application` to handlers, so ours is called `bot_application`
+    def initialize(self, bot_application: Application, secret: str) -> None:
+        self.bot_application = bot_application
         self.secret = secret.encode()
 
     async def post(self) -> None:
@@ -31,10 +32,10 @@ class _UpdateHandler(tornado.web.RequestHandler):
             log.warning("webhook request refused: missing or wrong secret token")
             raise tornado.web.HTTPError(403)
         try:
-            update = Update.de_json(json.loads(self.request.body), self.application_.bot)
+            update = Update.de_json(json.loads(self.request.body), self.bot_application.bot)
         except (ValueError, TypeError, KeyError):
             raise tornado.web.HTTPError(400) from None
-        await self.application_.update_queue.put(update)
+        await self.bot_application.update_queue.put(update)
         self.set_status(200)
 
     def log_exception(self, typ, value, tb) -> None:  # noqa: ANN001 - keep request bodies out of logs
@@ -43,7 +44,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
 
 
 def webhook_app(application: Application, path: str, secret: str) -> tornado.web.Application:
-    return tornado.web.Application([(path, _UpdateHandler, {"application": application, "secret": secret})],
+    return tornado.web.Application([(path, _UpdateHandler, {"bot_application": application, "secret": secret})],
                                    log_function=lambda handler: None)
 
 

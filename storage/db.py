@@ -12,12 +12,16 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def _ensure_sqlite_directory(url: str) -> None:
+    path = make_url(url).database
+    if url.startswith("sqlite") and path and path != ":memory:":
+        # the data directory is for the bot alone (the key file usually sits beside the database)
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def make_engine(url: str) -> Engine:
+    _ensure_sqlite_directory(url)
     if url.startswith("sqlite"):
-        path = make_url(url).database
-        if path and path != ":memory:":
-            # the data directory is for the bot alone (the key file usually sits beside the database)
-            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -43,6 +47,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Bring the schema to the newest revision (idempotent)."""
+    _ensure_sqlite_directory(url)
     command.upgrade(alembic_config(url), "head")
 
 

@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 
 from bot import logs
 from bot.clock import Clock
+from bot.concurrency import PerUserUpdateProcessor
 from bot.i18n import N_, Catalogs
 from bot.render import Renderer
 from bot.services import BotContext, Services
@@ -68,8 +69,8 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_publish_commands)
-        # Dialogue steps of one user must be applied in order; updates are processed one by one.
-        .concurrent_updates(False)
+        # one user's updates in order, different users concurrently (see bot/concurrency.py)
+        .concurrent_updates(PerUserUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)

@@ -68,13 +68,14 @@ def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ct
 def question(
     renderer: Renderer, t: Translator, form: Form, snapshot: DialogueSnapshot, ctx: FormContext, *,
     prompt_params: dict[str, Any], notices: list[str] = (), error: str | None = None,
+    confirmation: tuple[str, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     fld = engine.current_field(form, snapshot.state)
     number, total = engine.position(form, snapshot.state, ctx)
     current = snapshot.state["answers"].get(fld.name)
     text = renderer.render(
         "question.j2", t, title=t.plain(form.title), number=number, total=total,
-        prompt=t.plain(fld.prompt, **prompt_params), notices=notices, error=error,
+        prompt=t.plain(fld.prompt, **prompt_params), notices=notices, error=error, confirmation=confirmation,
         current=display_value(t, fld, current, ctx) if fld.name in snapshot.state["answers"] else None,
         buttons=fld.uses_buttons, optional=fld.optional,
     )

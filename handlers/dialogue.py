@@ -6,6 +6,7 @@ restart (or another instance) continues where the dialogue stood.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -47,16 +48,25 @@ async def show_current(update: Update, context: BotContext, *, error: str | None
 
 async def _send_step(
     update: Update, context: BotContext, form: Form, snapshot: DialogueSnapshot, ctx: FormContext,
-    *, notices: list[str] = (), error: str | None = None,
+    *, notices: list[str] = (), error: str | None = None, confirmation: tuple[str, str] | None = None,
+    in_place: bool = False,
 ) -> None:
+    """Show the dialogue's current step. `in_place`: the user pressed a button of the current
+    question, so that message becomes the next step (a tidy chat, one Bot API call fewer)."""
     t, renderer = context.t, context.services.renderer
     if snapshot.state["step"] == engine.SUMMARY:
         text, keyboard = dialogue_view.summary(renderer, t, form, snapshot, ctx, notices=notices, error=error)
     else:
         text, keyboard = dialogue_view.question(
             renderer, t, form, snapshot, ctx, prompt_params=PROMPT_PARAMS[form.name](snapshot.state["step"]),
-            notices=notices, error=error,
+            notices=notices, error=error, confirmation=confirmation,
         )
+    if in_place:
+        try:
+            await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+            return
+        except BadRequest:
+            pass  # too old to edit: send it as a new message
     message = await update.effective_chat.send_message(text, reply_markup=keyboard)
     context.services.store.dialogues.set_prompt_message(snapshot, message.message_id)
 
@@ -132,12 +142,20 @@ async def _commit(
     except StaleDialogue:
         await _stale(update, context)
         return
-    if query:
-        await query.answer()
     notices = [t.plain(msg, **params) for msg, params in form.notices(answered, state["answers"], ctx)] \
         if answered and form.notices else []
-    await _close_prompt(update, context, snapshot)
-    await _send_step(update, context, form, saved, ctx, notices=notices)
+    in_place = bool(query and query.message and query.message.message_id == snapshot.prompt_message_id)
+    confirmation = None
+    if query and answered:
+        fld = form.field(answered)
+        confirmation = (t.plain(fld.label), dialogue_view.display_value(t, fld, state["answers"][answered], ctx))
+    # The step is stored; these calls do not depend on each other, so the user waits for one
+    # round trip to Telegram instead of two.
+    await asyncio.gather(
+        *([query.answer()] if query else []),
+        *([] if in_place else [_close_prompt(update, context, snapshot)]),
+        _send_step(update, context, form, saved, ctx, notices=notices, confirmation=confirmation, in_place=in_place),
+    )
 
 
 async def _close_prompt(update: Update, context: BotContext, snapshot: DialogueSnapshot) -> None:

@@ -11,7 +11,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session
 
 from storage.crypto import DataKey, WrappedKey
@@ -28,6 +28,26 @@ def _key_aad(user_id: int) -> str:
 
 def _state_aad(user_id: int, nonce: str) -> str:
     return f"dialogue/{user_id}/{nonce}/state"
+
+
+# The statements of every dialogue step, built once: SQLAlchemy caches their compiled form.
+_LOAD = select(
+    Dialogue.form, Dialogue.nonce, Dialogue.version, Dialogue.kid, Dialogue.wrapped_key, Dialogue.state_enc,
+    Dialogue.prompt_message_id, Dialogue.last_update_id,
+).where(Dialogue.user_id == bindparam("user_id"))
+# (bind names differ from column names: SQLAlchemy reserves those for the SET clause)
+_SAVE = (
+    update(Dialogue)
+    .where(Dialogue.user_id == bindparam("match_user"), Dialogue.nonce == bindparam("match_nonce"),
+           Dialogue.version == bindparam("match_version"))
+    .values(version=bindparam("new_version"), updated_at=bindparam("new_updated_at"),
+            last_update_id=bindparam("new_last_update"), state_enc=bindparam("new_state"))
+)
+_SET_PROMPT = (
+    update(Dialogue)
+    .where(Dialogue.user_id == bindparam("match_user"), Dialogue.nonce == bindparam("match_nonce"))
+    .values(prompt_message_id=bindparam("new_prompt"))
+)
 
 
 class DialogueRepository:
@@ -52,45 +72,45 @@ class DialogueRepository:
                                 prompt_message_id=None, last_update_id=update_id)
 
     def load(self, user_id: int) -> DialogueSnapshot | None:
-        with self._store.transaction() as s:
-            row = s.get(Dialogue, user_id)
-            if row is None:
-                return None
-            key = self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped_key), aad=_key_aad(user_id))
-            state = json.loads(key.decrypt(row.state_enc, aad=_state_aad(user_id, row.nonce)))
-            return DialogueSnapshot(
-                user_id=user_id, form=row.form, nonce=row.nonce, version=row.version, state=state,
-                prompt_message_id=row.prompt_message_id, last_update_id=row.last_update_id,
-            )
+        with self._store.engine.connect() as connection:
+            row = connection.execute(_LOAD, {"user_id": user_id}).first()
+        if row is None:
+            return None
+        key = self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped_key), aad=_key_aad(user_id))
+        state = json.loads(key.decrypt(row.state_enc, aad=_state_aad(user_id, row.nonce)))
+        return DialogueSnapshot(
+            user_id=user_id, form=row.form, nonce=row.nonce, version=row.version, state=state,
+            prompt_message_id=row.prompt_message_id, last_update_id=row.last_update_id, data_key=key,
+        )
 
     def save(self, snapshot: DialogueSnapshot, state: dict[str, Any], *, update_id: int = 0) -> DialogueSnapshot:
-        """Commit one step. Raises StaleDialogue if the dialogue moved on since `snapshot`."""
-        with self._store.transaction() as s:
-            row = s.get(Dialogue, snapshot.user_id)
-            if row is None or row.nonce != snapshot.nonce or row.version != snapshot.version:
+        """Commit one step: one UPDATE that matches only if the dialogue is still at the
+        snapshot's nonce and version. Raises StaleDialogue otherwise."""
+        key = snapshot.data_key
+        if key is None:  # a snapshot made by start(): load it to get its key
+            fresh = self.load(snapshot.user_id)
+            if fresh is None or fresh.nonce != snapshot.nonce:
                 raise StaleDialogue()
-            key = self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped_key), aad=_key_aad(snapshot.user_id))
-            done = s.exec(
-                update(Dialogue)
-                .where(Dialogue.user_id == snapshot.user_id, Dialogue.nonce == snapshot.nonce,
-                       Dialogue.version == snapshot.version)
-                .values(
-                    version=snapshot.version + 1, updated_at=self._store.clock.now(), last_update_id=update_id,
-                    state_enc=key.encrypt(json.dumps(state), aad=_state_aad(snapshot.user_id, snapshot.nonce)),
-                )
-            )
+            key = fresh.data_key
+        blob = key.encrypt(json.dumps(state), aad=_state_aad(snapshot.user_id, snapshot.nonce))
+        with self._store.engine.begin() as connection:
+            done = connection.execute(_SAVE, {
+                "match_user": snapshot.user_id, "match_nonce": snapshot.nonce, "match_version": snapshot.version,
+                "new_version": snapshot.version + 1, "new_updated_at": self._store.clock.now(),
+                "new_last_update": update_id, "new_state": blob,
+            })
             if done.rowcount != 1:
                 raise StaleDialogue()
         return DialogueSnapshot(
             user_id=snapshot.user_id, form=snapshot.form, nonce=snapshot.nonce, version=snapshot.version + 1,
-            state=state, prompt_message_id=snapshot.prompt_message_id, last_update_id=update_id,
+            state=state, prompt_message_id=snapshot.prompt_message_id, last_update_id=update_id, data_key=key,
         )
 
     def set_prompt_message(self, snapshot: DialogueSnapshot, message_id: int) -> None:
         """Remember the message that holds the current question (its buttons are removed later)."""
-        with self._store.transaction() as s:
-            s.exec(update(Dialogue).where(Dialogue.user_id == snapshot.user_id, Dialogue.nonce == snapshot.nonce)
-                   .values(prompt_message_id=message_id))
+        with self._store.engine.begin() as connection:
+            connection.execute(_SET_PROMPT, {"match_user": snapshot.user_id, "match_nonce": snapshot.nonce,
+                                             "new_prompt": message_id})
 
     def consume(self, s: Session, *, user_id: int, version: int) -> None:
         """Delete the dialogue inside the caller's transaction, if it is still at `version`."""

@@ -7,7 +7,8 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from storage import audit
@@ -29,9 +30,18 @@ def _staff(user: AppUser, district: District | None) -> StaffUser:
     )
 
 
+_USER_BY_TELEGRAM_ID = (
+    sa_select(AppUser.id, AppUser.org_id, AppUser.telegram_id, AppUser.role, AppUser.district_id,
+              AppUser.language, District.code.label("district_code"))
+    .join(District, AppUser.district_id == District.id, isouter=True)
+    .where(AppUser.telegram_id == bindparam("telegram_id"), AppUser.active.is_(True))
+)
+
+
 class StaffRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._districts: dict[int, tuple[DistrictInfo, ...]] = {}
 
     # organisation -----------------------------------------------------------------------
     def create_organisation(self, *, name: str, prefix: str, districts: list[str], default_language: str) -> int:
@@ -53,23 +63,28 @@ class StaffRepository:
         with self._store.transaction() as s:
             return s.get(Organisation, org_id)
 
-    def districts(self, org_id: int) -> list[DistrictInfo]:
-        with self._store.transaction() as s:
-            rows = s.exec(select(District).where(District.org_id == org_id).order_by(District.id)).all()
-            return [DistrictInfo(id=d.id, code=d.code, name=d.name) for d in rows]
+    def districts(self, org_id: int) -> tuple[DistrictInfo, ...]:
+        """The organisation's districts. Every dialogue step needs them and they change only
+        when an organisation is set up, so they are read once per process."""
+        cached = self._districts.get(org_id)
+        if cached is None:
+            with self._store.transaction() as s:
+                rows = s.exec(select(District).where(District.org_id == org_id).order_by(District.id)).all()
+                cached = self._districts[org_id] = tuple(DistrictInfo(id=d.id, code=d.code, name=d.name) for d in rows)
+        return cached
 
     def district_by_code(self, org_id: int, code: str) -> DistrictInfo | None:
         return next((d for d in self.districts(org_id) if d.code == code), None)
 
     # users ------------------------------------------------------------------------------
     def user_by_telegram_id(self, telegram_id: int) -> StaffUser | None:
-        with self._store.transaction() as s:
-            row = s.exec(
-                select(AppUser, District)
-                .join(District, AppUser.district_id == District.id, isouter=True)
-                .where(AppUser.telegram_id == telegram_id, AppUser.active == True)  # noqa: E712
-            ).first()
-            return _staff(*row) if row else None
+        """Runs for every update, so it is one Core statement rather than an ORM query."""
+        with self._store.engine.connect() as connection:
+            row = connection.execute(_USER_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).first()
+        if row is None:
+            return None
+        return StaffUser(id=row.id, org_id=row.org_id, telegram_id=row.telegram_id, role=Role(row.role),
+                         district_id=row.district_id, district_code=row.district_code, language=row.language)
 
     def set_language(self, user_id: int, language: str) -> None:
         with self._store.transaction() as s:

@@ -76,6 +76,8 @@ class DialogueSnapshot:
     state: dict[str, Any]
     prompt_message_id: int | None
     last_update_id: int = 0
+    # the draft's unwrapped data key, kept so a step is saved with one UPDATE; storage-only
+    data_key: Any = field(default=None, repr=False, compare=False)
 
     def already_applied(self, update_id: int) -> bool:
         # Equality, not "<=": Telegram picks update ids at random after a week without updates,

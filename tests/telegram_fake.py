@@ -97,6 +97,8 @@ class FakeTelegram(BaseRequest):
     calls: list[tuple[str, dict]] = field(default_factory=list)
     alerts: list[tuple[int, str, bool]] = field(default_factory=list)
     commands: dict[str, list[dict]] = field(default_factory=dict)
+    # the newest message with buttons per chat (what a user would press next)
+    latest_keyboard: dict[int, BotMessage] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(5000))
 
     def __post_init__(self) -> None:
@@ -168,6 +170,8 @@ class FakeTelegram(BaseRequest):
         chat_id = int(params["chat_id"])
         message = BotMessage(chat_id, next(self._ids), source, text, params.get("reply_markup"))
         self.messages[(chat_id, message.message_id)] = message
+        if message.reply_markup:
+            self.latest_keyboard[chat_id] = message
         return message.to_api()
 
     def _message(self, params: dict) -> BotMessage:

@@ -69,6 +69,7 @@ def test_every_template_renders_in_every_language(language):
                        next_due_on=date(2026, 12, 8), created_at=when, consent_at=when, consent_version="2026-01")
     contexts = {
         "question.j2": dict(title="T", number=1, total=2, prompt="P?", notices=["n"], error="e", current="c",
+                            confirmation=("l", "v"),
                             buttons=True, optional=False),
         "summary.j2": dict(title="T", rows=[("a", "<b>")], notices=[], error=None),
         "help.j2": dict(role="case-manager"),

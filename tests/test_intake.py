@@ -210,19 +210,20 @@ async def test_photos_stickers_and_typed_text_for_buttons(bot):
 async def test_buttons_of_an_older_question_are_stale(bot):
     cm = await bot.register()
     await cm.send("/new")
-    consent_question = cm.last()
-    await cm.press("Einwilligung erteilt")
-    assert not bot.fake.messages[(cm.id, consent_question.message_id)].reply_markup  # buttons removed
-    source_question = cm.last()
-    old_button = source_question.buttons()[1]["callback_data"]  # as a slow phone still shows it
+    question = cm.last()
+    consent_button = question.buttons()[0]["callback_data"]  # as a slow phone still shows it
+    replies = await cm.press("Einwilligung erteilt")
+    assert replies == []  # the question turned into the next one, in place
+    assert question.text.startswith("✓ Einwilligung: Einwilligung erteilt") and "Wie kam die Klientin" in question.text
     await cm.press("FB 50 (Soziales)")
+    await cm.send("Amina")  # a typed answer: the next question comes as a new message ...
+    assert not bot.fake.messages[(cm.id, question.message_id)].reply_markup  # ... and the old one loses its buttons
     state = rows(bot, "SELECT version FROM dialogue")[0][0]
-    await cm.press_data(old_button, source_question)
-    assert cm.alerts()[-1] == "Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."
+    await cm.press_data(consent_button, question)
     await cm.press_data("f|00000000|0|c|0", cm.last())  # forged nonce
     await cm.press_data("f|x", cm.last())  # malformed
     await cm.press_data("zz|whatever", cm.last())  # nobody's
-    assert cm.alerts()[-3:] == ["Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."] * 3
+    assert cm.alerts()[-4:] == ["Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."] * 4
     assert rows(bot, "SELECT version FROM dialogue")[0][0] == state
 
 

@@ -1,0 +1,220 @@
+"""Intake throughput: many intakes through the real Application on SQLite (network replaced),
+beside a bare python-telegram-bot echo handler measured in the same run.
+
+    .venv/bin/python bench/intake_throughput.py [--intakes 200] [--users 20] [--latency-ms 30]
+
+Two scenarios, each printing updates per second and p50/p99 latency per update for both bots
+and the ratio between them (goal, issue 2: the intake bot reaches half the echo's throughput):
+
+1. in process: the Bot API answers instantly; updates one after another. This is pure CPU:
+   PTB parsing the update and building API calls, plus our database, crypto and templates.
+2. Bot API over the network: every call takes --latency-ms; --users people work at the same
+   time, each sending the next message when the bot has answered the last. This is how the bot
+   runs in production, where waiting for Telegram dominates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, MessageHandler, filters  # noqa: E402
+from telegram.request import BaseRequest  # noqa: E402
+
+from bot.app import build_application, build_services  # noqa: E402
+from bot.cli import initialise  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage.types import Role  # noqa: E402
+from tests.flows import INTAKE_STEPS  # noqa: E402
+
+TOKEN = "123456:" + "B" * 35
+_ids = itertools.count(1)
+
+
+class NullNetwork(BaseRequest):
+    """The Bot API at the cost of a dictionary look-up (plus an optional latency): answers like
+    Telegram (message ids, the keyboard echoed back, which PTB then parses) but checks nothing.
+    Both bots use it, so the figures are the bots' own work and waiting, not a test fake's."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        super().__init__()
+        self.latency = latency
+        self.message_ids = itertools.count(1)
+        self.latest_keyboard: dict[int, dict] = {}
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(self, url, method, request_data=None, **_) -> tuple[int, bytes]:  # noqa: ANN001, ANN003
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        endpoint = url.rsplit("/", 1)[-1]
+        params = request_data.json_parameters if request_data else {}
+        if endpoint == "getMe":
+            result: object = {"id": 1, "is_bot": True, "first_name": "B", "username": "bench_bot"}
+        elif endpoint in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            chat_id = int(params["chat_id"])
+            result = {"message_id": int(params.get("message_id") or next(self.message_ids)), "date": 1,
+                      "chat": {"id": chat_id, "type": "private"}, "text": "x"}
+            if "reply_markup" in params:
+                result["reply_markup"] = json.loads(params["reply_markup"])
+                if result["reply_markup"]:
+                    self.latest_keyboard[chat_id] = result
+        else:
+            result = True
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def text_update(user_id: int, text: str) -> dict:
+    message = {"message_id": next(_ids), "date": 1_700_000_000, "text": text,
+               "chat": {"id": user_id, "type": "private"},
+               "from": {"id": user_id, "is_bot": False, "first_name": "U", "language_code": "de"}}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": next(_ids), "message": message}
+
+
+def press_update(user_id: int, network: NullNetwork, label: str) -> dict:
+    message = network.latest_keyboard[user_id]
+    buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+    data = next(b["callback_data"] for b in buttons if b["text"] == label or b["text"].startswith(label))
+    return {"update_id": next(_ids), "callback_query": {
+        "id": str(next(_ids)), "chat_instance": "c", "data": data, "message": message,
+        "from": {"id": user_id, "is_bot": False, "first_name": "U", "language_code": "de"}}}
+
+
+def intake_script(user_id: int, network: NullNetwork, intakes: int, first: int) -> list[Callable[[], dict]]:
+    """The updates of `intakes` whole intakes by one user (built lazily: presses need the
+    keyboard the bot sent last)."""
+    steps: list[Callable[[], dict]] = []
+    for n in range(first, first + intakes):
+        steps.append(lambda: text_update(user_id, "/new"))
+        for name, (action, value) in INTAKE_STEPS.items():
+            value = f"Person{n}" if name == "given_name" else value
+            if action == "press":
+                steps.append(lambda v=value: press_update(user_id, network, v))
+            else:
+                steps.append(lambda v=value: text_update(user_id, v))
+        steps.append(lambda: press_update(user_id, network, "✔ Speichern"))
+    return steps
+
+
+def echo_script(user_id: int, count: int) -> list[Callable[[], dict]]:
+    return [lambda n=n: text_update(user_id, f"Nachricht {n}") for n in range(count)]
+
+
+async def drive(app: Application, scripts: list[list[Callable[[], dict]]], *, through_processor: bool) -> tuple[list[float], float]:
+    """Play each user's script, users side by side; each update waits for the one before it."""
+    latencies: list[float] = []
+
+    async def play(script: list[Callable[[], dict]]) -> None:
+        for make in script:
+            update = Update.de_json(make(), app.bot)
+            started = time.perf_counter()
+            if through_processor:  # exactly what Application does with every fetched update
+                await app.update_processor.process_update(update, app.process_update(update))
+            else:
+                await app.process_update(update)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(play(script) for script in scripts))
+    return latencies, time.perf_counter() - started
+
+
+def summarise(name: str, latencies: list[float], elapsed: float) -> dict:
+    ordered = sorted(latencies)
+    figures = {"updates/s": len(ordered) / elapsed, "p50": statistics.median(ordered) * 1000,
+               "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000}
+    print(f"  {name:<11} {len(ordered):>6} updates {figures['updates/s']:>9.1f} updates/s   "
+          f"p50 {figures['p50']:7.2f} ms   p99 {figures['p99']:7.2f} ms")
+    return figures
+
+
+async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: int, concurrent: bool) -> dict:
+    settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=f"sqlite:///{workdir}/bench.sqlite3",
+                        master_key_file=workdir / "master.key")
+    initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
+    services = build_services(settings)
+    app = build_application(settings, services=services, request=network)
+    await app.initialize()
+    staff, org_id = services.store.staff, services.store.staff.first_organisation_id()
+    user_ids = []
+    for n in range(users):
+        code = staff.create_invitation(org_id=org_id, role=Role.CASE_MANAGER, district_id=None,
+                                       expires_in=timedelta(days=1), created_by=None)
+        user_ids.append(700_000 + n + 1000 * int(concurrent))
+        await app.process_update(Update.de_json(text_update(user_ids[-1], f"/start {code}"), app.bot))
+    per_user = max(1, intakes // users)
+    scripts = [intake_script(uid, network, per_user, i * per_user) for i, uid in enumerate(user_ids)]
+    if not concurrent:  # one after another: interleave nothing, play the scripts in turn
+        scripts = [[step for script in scripts for step in script]]
+    latencies, elapsed = await drive(app, scripts, through_processor=concurrent)
+    saved = sum(services.store.cases.count_for(staff.user_by_telegram_id(uid)) for uid in user_ids)
+    await app.shutdown()
+    services.store.engine.dispose()
+    assert saved == per_user * users, f"only {saved} intakes were saved"
+    return summarise("intake bot", latencies, elapsed)
+
+
+async def echo_bot(network: NullNetwork, users: int, count: int, concurrent: bool) -> dict:
+    async def echo(update: Update, context) -> None:  # noqa: ANN001
+        await update.effective_message.reply_text(update.effective_message.text)
+
+    app = Application.builder().token(TOKEN).request(network).get_updates_request(NullNetwork()) \
+        .concurrent_updates(concurrent).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    scripts = [echo_script(800_000 + n, max(1, count // users)) for n in range(users)]
+    if not concurrent:
+        scripts = [[step for script in scripts for step in script]]
+    latencies, elapsed = await drive(app, scripts, through_processor=concurrent)
+    await app.shutdown()
+    return summarise("echo bot", latencies, elapsed)
+
+
+def ratio(intake: dict, echo: dict) -> None:
+    print(f"  ratio       intake/echo throughput {intake['updates/s'] / echo['updates/s']:.2f} (goal: at least 0.50); "
+          f"p50 x{intake['p50'] / echo['p50']:.2f}, p99 x{intake['p99'] / echo['p99']:.2f}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--intakes", type=int, default=200)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    args = parser.parse_args()
+    updates = args.intakes * (len(INTAKE_STEPS) + 2)
+    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+        print(f"1. in process, no network latency, updates one after another ({args.intakes} intakes, SQLite)")
+        intake = await intake_bot(Path(first), NullNetwork(), args.users, args.intakes, concurrent=False)
+        echo = await echo_bot(NullNetwork(), args.users, updates, concurrent=False)
+        ratio(intake, echo)
+        print(f"2. Bot API {args.latency_ms:g} ms away, {args.users} users at the same time")
+        latency = args.latency_ms / 1000
+        intake = await intake_bot(Path(second), NullNetwork(latency), args.users, args.intakes, concurrent=True)
+        echo = await echo_bot(NullNetwork(latency), args.users, updates, concurrent=True)
+        ratio(intake, echo)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -52,14 +52,8 @@ async def test_a_repeated_delivery_is_applied_once(bot):
     assert "Familienname der Klientin" in cm.last().text
 
 
-@pytest.fixture
-def postgres_only(database_url):  # noqa: ANN001, ANN201
-    if not database_url.startswith("postgresql"):
-        pytest.skip("about two instances on one PostgreSQL database")
-    return database_url
-
-
-async def test_two_instances_on_one_postgres_database_commit_a_step_once(bot, clock, postgres_only):
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_instances_on_one_postgres_database_commit_a_step_once(bot, clock):
     second_app, _, second_services = await start_bot(bot.settings, clock, fake=bot.fake)
     try:
         cm = await bot.register()

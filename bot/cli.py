@@ -10,7 +10,9 @@ import sys
 from datetime import timedelta
 
 from bot import logs
-from bot.settings import ConfigurationError, Settings, load_settings
+from pydantic import SecretStr
+
+from bot.settings import PROJECT_ROOT, ConfigurationError, Settings, load_settings
 from storage.crypto import CryptoError, Keyring
 from storage.db import is_initialised, make_engine, migrate
 from storage.store import Store
@@ -118,6 +120,14 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.telegram_bot_token is None:
+        print("casebot: no TELEGRAM_BOT_TOKEN, so the bot runs against the local simulator "
+              "(set a token from @BotFather for real Telegram)")
+        return cmd_simulate(settings, argparse.Namespace(demo=False, port=args.port, rate_limit=False))
+    return _run_bot(settings, org_name=args.org_name, prefix=args.prefix)
+
+
+def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation: bool = False) -> int:
     from telegram import Update
 
     from bot.app import build_application
@@ -125,8 +135,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     token = settings.token  # fail early, with the BotFather hint, before touching anything
     logs.configure(settings.log_level, [token, settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""])
     if not is_initialised(make_engine(settings.database_url)) or not settings.master_key_file.exists():
-        code = initialise(settings, org_name=args.org_name, prefix=args.prefix, districts=DEFAULT_DISTRICTS.split(","))
-        if code:
+        code = initialise(settings, org_name=org_name, prefix=prefix, districts=DEFAULT_DISTRICTS.split(","))
+        if code and not quiet_invitation:
             _print_invitation(settings, code, "admin")
     else:
         migrate(settings.database_url)
@@ -150,6 +160,40 @@ async def _run_webhook(application, settings: Settings) -> int:  # noqa: ANN001
     return 0
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    """The bot, unchanged, against the local simulator: its own database and key under
+    var/simulator/, so nothing simulated (or demo) ever lands in a real database."""
+    from simulator.botapi import RateLimit
+    from simulator.demo import DEMO_PREFIX, seed
+    from simulator.server import SIMULATOR_TOKEN, SimulatorThread
+
+    home = PROJECT_ROOT / "var" / "simulator"
+    simulated = settings.model_copy(update={
+        "telegram_bot_token": SecretStr(SIMULATOR_TOKEN), "telegram_api_url": f"http://127.0.0.1:{args.port}",
+        "database_url": f"sqlite:///{home / 'casebot.sqlite3'}", "master_key_file": home / "master.key",
+        "webhook_url": None,
+    })
+    code = initialise(simulated, org_name="Demo-Kommune (fiktiv)", prefix=DEMO_PREFIX,
+                      districts=DEFAULT_DISTRICTS.split(","), quiet=True)
+    thread = SimulatorThread(port=args.port, rate_limit=RateLimit() if args.rate_limit else None,
+                             users_file=home / "people.json")
+    thread.start()
+    if not thread.ready.wait(10):
+        print(f"casebot: the simulator could not listen on 127.0.0.1:{args.port}", file=sys.stderr)
+        return 2
+    if args.demo:
+        people = seed(_store(simulated))
+        for telegram_id, name, language in people:
+            if telegram_id not in thread.simulator.api.users:
+                thread.call(lambda sim, *a: sim.api.add_user(*a), name, language, telegram_id)
+        thread.call(lambda sim: sim.save_users())
+        print(f"demo: {len(people)} fictitious staff members and their fictitious cases are ready")
+    if code:
+        print(f"first admin: in the page, add a person and send  /start {code}")
+    print(f"simulator: open http://127.0.0.1:{args.port} in your browser")
+    return _run_bot(simulated, org_name="Demo-Kommune (fiktiv)", prefix=DEMO_PREFIX, quiet_invitation=True)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="casebot", description="KIM Casebot: case management assistant on Telegram")
     sub = top.add_subparsers(dest="command", required=True)
@@ -159,6 +203,12 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--prefix", default="LEV", type=_prefix, help="letters that start every case code")
         if name == "init":
             p.add_argument("--districts", default=DEFAULT_DISTRICTS, help="comma-separated district codes")
+        else:
+            p.add_argument("--port", type=int, default=8080, help="simulator port, when there is no token")
+    simulate = sub.add_parser("simulate", help="run the bot against a local Telegram simulator in the browser")
+    simulate.add_argument("--demo", action="store_true", help="fill a fictitious organisation with staff and cases")
+    simulate.add_argument("--port", type=int, default=8080)
+    simulate.add_argument("--rate-limit", action="store_true", help="enforce Telegram's rate limits (429s)")
     invite = sub.add_parser("invite", help="print a one-time invitation code and link")
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--district")
@@ -167,7 +217,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run}
+COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run, "simulate": cmd_simulate}
 
 
 def main(argv: list[str] | None = None) -> int:

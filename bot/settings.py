@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Bot API calls per second overall (Telegram allows about 30); 429s are waited out and retried.
+    # 0 switches pacing off: only for a Bot API that has no limits (in-process tests, benchmarks).
+    telegram_rate_limit: int = Field(default=30, ge=0, le=1000)
     assessment_due_days: int = Field(default=14, ge=1, le=365)
     log_level: str = "INFO"
 

@@ -68,10 +68,11 @@ def clock() -> FixedClock:
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
-    return Settings(
-        _env_file=None, telegram_bot_token=TEST_TOKEN, database_url=database_url,
-        master_key_file=tmp_path / "keys" / "master.key", **overrides,
-    )
+    # the in-process Bot API has no limits to pace for; the simulator tests keep the default
+    overrides.setdefault("telegram_rate_limit", 0)
+    overrides.setdefault("telegram_bot_token", TEST_TOKEN)
+    return Settings(_env_file=None, database_url=database_url, master_key_file=tmp_path / "keys" / "master.key",
+                    **overrides)
 
 
 @dataclass

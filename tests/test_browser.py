@@ -1,0 +1,142 @@
+"""The chat page in headless Chromium: a person registers and records an intake by clicking
+buttons and typing, as a trainer would; the test reads what is on the screen."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.types import Role
+from tests.flows import INTAKE_STEPS
+from tests.live import live  # noqa: F401  (the fixture)
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser():  # noqa: ANN201
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver are required in CI (.ci/run installs them)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="casebot-chromium-")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1100,900", f"--user-data-dir={profile}", "--lang=de"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+class Page:
+    """What a person does on the chat page; every call runs off the event loop (the bot and
+    the simulator keep running while the browser waits)."""
+
+    def __init__(self, driver, chat_id: int) -> None:  # noqa: ANN001
+        self.driver, self.chat = driver, f'.chat[data-user="{chat_id}"]'
+
+    async def run(self, function, *args):  # noqa: ANN001, ANN002, ANN201
+        return await asyncio.to_thread(function, *args)
+
+    def _bot_texts(self) -> list[str]:
+        # one script call: the page re-renders its lists on every change, element handles go stale
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll(arguments[0] + ' .msg.bot .bubble')].map(b => b.innerText)",
+            self.chat)
+
+    async def wait_text(self, needle: str, timeout: float = 10) -> str:
+        for _ in range(int(timeout / 0.1)):
+            texts = await self.run(self._bot_texts)
+            if texts and needle in texts[-1]:
+                return texts[-1]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{needle!r} not on screen; last bot message: {texts[-1] if texts else None!r}")
+
+    def _type(self, text: str) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+
+        box = self.driver.find_element(By.CSS_SELECTOR, f"{self.chat} textarea")
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+
+    def _click(self, label: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.common.by import By
+
+        for _ in range(10):  # a re-render between finding and clicking: find it again
+            try:
+                buttons = self.driver.find_elements(By.CSS_SELECTOR, f"{self.chat} .msg.bot .keyboard button")
+                exact = [b for b in buttons if b.text == label] or [b for b in buttons if b.text.startswith(label)]
+                assert exact, f"no button {label!r} on screen: {[b.text for b in buttons]}"
+                exact[-1].click()
+                return
+            except StaleElementReferenceException:
+                continue
+        raise AssertionError(f"button {label!r} kept changing under the click")
+
+    async def type(self, text: str, expect: str) -> str:
+        await self.run(self._type, text)
+        return await self.wait_text(expect)
+
+    async def click(self, label: str, expect: str) -> str:
+        await self.run(self._click, label)
+        return await self.wait_text(expect)
+
+
+async def test_register_and_record_an_intake_in_the_browser(live, browser):  # noqa: F811
+    store = live.services.store
+    org_id = store.staff.first_organisation_id()
+    code = store.staff.create_invitation(org_id=org_id, role=Role.CASE_MANAGER, district_id=store.staff.districts(org_id)[0].id,
+                                         expires_in=timedelta(days=1), created_by=None)
+    cem = await live.person("Cem", "de")
+    await asyncio.to_thread(browser.get, live.base_url)
+    page = Page(browser, cem)
+    for _ in range(50):  # the page opens the first people's chats by itself
+        if await page.run(lambda: bool(browser.find_elements("css selector", page.chat))):
+            break
+        await asyncio.sleep(0.1)
+    await page.type(f"/start {code}", "/new")
+    await page.type("/new", "Zuerst die Einwilligung")
+    expectations = {  # what the screen shows after each step
+        "consent": "Wie kam die Klientin", "source": "Vorname(n) der Klientin", "given_name": "Familienname der",
+        "family_name": "Geburtsdatum?", "birth_date": "In welchem Bezirk", "district": "Stadtteil?",
+        "quarter": "Aufenthaltsstatus?", "residence_status": "Datum der Einreise nach Deutschland?",
+        "arrived_germany": "Datum des Zuzugs in die Kommune?", "arrived_municipality": "Welche Sprachen",
+        "languages": "Welche Sprachen", "languages_done": "Dolmetschung", "interpreter": "Erwachsene",
+        "adults": "Kinder", "children": "Telefonnummer", "phone": "Notiz", "note": "bitte prüfen",
+    }
+    for name, (action, value) in INTAKE_STEPS.items():
+        if name == "family_name":
+            value = "حداد"  # right to left, in a left-to-right interface
+        if action == "press":
+            await page.click(value, expectations[name])
+        else:
+            await page.type(value, expectations[name])
+    summary = await page.wait_text("bitte prüfen")
+    assert "4. Familienname: حداد" in summary and "16. Notiz: Sucht einen Kita-Platz" in summary
+    directions = await page.run(lambda: browser.execute_script(
+        "return [...document.querySelectorAll(arguments[0] + ' .msg.me .bubble')]"
+        ".filter(b => b.textContent.trim() === 'حداد').map(b => getComputedStyle(b).direction)", page.chat))
+    assert directions == ["rtl"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "simulator-intake-summary.png"))
+    saved = await page.click("✔ Speichern", "Gespeichert als Fall LEV-2026-0001")
+    assert "Nächster Schritt: die Bestandsaufnahme" in saved
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "simulator-intake.png"))
+    assert (ARTIFACTS / "simulator-intake.png").stat().st_size > 10_000

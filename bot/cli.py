@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot import logs
 from pydantic import SecretStr
 
-from bot.settings import PROJECT_ROOT, ConfigurationError, Settings, load_settings
+from bot.settings import ConfigurationError, Settings, load_settings
 from storage.crypto import CryptoError, Keyring
 from storage.db import is_initialised, make_engine, migrate
 from storage.store import Store
@@ -162,12 +162,12 @@ async def _run_webhook(application, settings: Settings) -> int:  # noqa: ANN001
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     """The bot, unchanged, against the local simulator: its own database and key under
-    var/simulator/, so nothing simulated (or demo) ever lands in a real database."""
+    SIMULATOR_HOME, so nothing simulated (or demo) ever lands in a real database."""
     from simulator.botapi import RateLimit
     from simulator.demo import DEMO_PREFIX, seed
     from simulator.server import SIMULATOR_TOKEN, SimulatorThread
 
-    home = PROJECT_ROOT / "var" / "simulator"
+    home = settings.simulator_home
     simulated = settings.model_copy(update={
         "telegram_bot_token": SecretStr(SIMULATOR_TOKEN), "telegram_api_url": f"http://127.0.0.1:{args.port}",
         "database_url": f"sqlite:///{home / 'casebot.sqlite3'}", "master_key_file": home / "master.key",

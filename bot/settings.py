@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     telegram_rate_limit: int = Field(default=30, ge=0, le=1000)
     assessment_due_days: int = Field(default=14, ge=1, le=365)
     log_level: str = "INFO"
+    # the simulator's own database, key and people: never the real ones
+    simulator_home: Path = PROJECT_ROOT / "var" / "simulator"
 
     @field_validator("telegram_bot_token")
     @classmethod

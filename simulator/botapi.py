@@ -263,7 +263,12 @@ class BotApi:
                   "mime_type": upload.get("mime_type", "application/octet-stream"),
                   "file_size": len(upload["content"]), "content": upload["content"]}
         if kind == "photo":
-            stored.update(width=800, height=600)
+            # Telegram looks at the bytes, not the declared type (PTB sends raw bytes untyped)
+            signatures = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
+            sniffed = next((mime for magic, mime in signatures.items() if upload["content"].startswith(magic)), None)
+            if sniffed is None:
+                raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            stored.update(mime_type=sniffed, width=800, height=600)
         self.files[file_id] = stored
         return stored
 

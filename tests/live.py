@@ -33,6 +33,7 @@ class Live:
     admin_code: str
     services: Services
     base_url: str
+    bot: object  # the bot's PTB Bot, talking to the simulator over HTTP
 
     async def person(self, name: str = "Ana", language: str = "de") -> int:
         return (await self.http.post("/api/users", json={"first_name": name, "language_code": language})).json()["id"]
@@ -82,7 +83,7 @@ async def live(request: pytest.FixtureRequest, tmp_path: Path, clock) -> AsyncIt
     await app.updater.start_polling(timeout=1, poll_interval=0)
     await app.start()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-        yield Live(api, http, code, services, f"http://127.0.0.1:{port}")
+        yield Live(api, http, code, services, f"http://127.0.0.1:{port}", app.bot)
     await app.updater.stop()
     await app.stop()
     await app.shutdown()

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -36,8 +37,38 @@ def test_bad_configuration_exits_2_with_one_line_and_no_secret(tmp_path):
     assert secret_token not in result.stderr + result.stdout
 
 
-def test_run_without_token_points_to_botfather(tmp_path):
-    result = casebot("run", env={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}, cwd=tmp_path)
+def test_the_readme_run_command_without_token_serves_the_simulator(tmp_path):
+    """`casebot run` with no token: the bot, unchanged, against the local simulator."""
+    port = _free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "MASTER_", "WEBHOOK_"))}
+    env = {**clean, "PYTHONPATH": str(ROOT), "SIMULATOR_HOME": str(tmp_path / "sim"),
+           "DATABASE_URL": f"sqlite:///{tmp_path}/real.sqlite3"}
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--port", str(port)], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "running (long polling)" in line:
+                break
+        output = "".join(lines)
+        assert f"simulator: open http://127.0.0.1:{port}" in output and "/start " in output
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert page.status_code == 200 and "KIM Casebot · Simulator" in page.text
+        for _ in range(100):  # the bot publishes its command menu once it is connected
+            commands = httpx.get(f"http://127.0.0.1:{port}/api/state", params={"wait": 0}).json()["commands"]
+            if commands:
+                break
+            time.sleep(0.05)
+        assert {c["command"] for c in commands["de"]} >= {"new", "cases"}
+        assert (tmp_path / "sim" / "casebot.sqlite3").exists() and not (tmp_path / "real.sqlite3").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_token_from_a_placeholder_is_refused(tmp_path):
+    result = casebot("run", env={"TELEGRAM_BOT_TOKEN": "123:abc"}, cwd=tmp_path)
     assert result.returncode == 2 and "@BotFather" in result.stderr
 
 

@@ -7,6 +7,8 @@ import asyncio
 
 import pytest
 
+from bot.cli import initialise
+
 from simulator.botapi import RateLimit
 from tests.flows import INTAKE_STEPS
 from tests.live import live  # noqa: F401  (the fixture)
@@ -62,3 +64,62 @@ async def test_a_429_is_waited_out_and_no_message_is_lost(live):
     assert live.api.rejected_429 >= 1
     assert "Willkommen!" in messages[0]["text"] and "/invite" in messages[1]["text"]
     assert len(messages) == 2  # waited out and sent once, not lost and not twice
+
+
+async def test_documents_photos_edits_and_deletions_reach_the_page(live):
+    """What later features send (calendar files, exports, charts), through PTB over HTTP."""
+    ana = await live.person("Ana", "ar")
+    document = await live.bot.send_document(ana, document=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                                            filename="fallkonferenz.ics", caption="<b>Einladung</b>")
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360"
+                        "000002000100e221bc330000000049454e44ae426082")
+    await live.bot.send_photo(ana, photo=png, caption="Fallzahlen")
+    note = await live.bot.send_message(ana, "erste Fassung")
+    await live.bot.edit_message_text("zweite Fassung", chat_id=ana, message_id=note.message_id)
+    gone = await live.bot.send_message(ana, "wird gelöscht")
+    await live.bot.delete_message(ana, gone.message_id)
+    messages = await live.bot_messages(ana)
+    assert [m["text"] for m in messages] == ["Einladung", "Fallzahlen", "zweite Fassung"]
+    assert messages[0]["html"] == "<b>Einladung</b>" and messages[2]["revision"] == 1
+    download = await live.http.get(f"/files/{messages[0]['document']['file_id']}")
+    assert download.content.startswith(b"BEGIN:VCALENDAR")
+    assert "fallkonferenz.ics" in download.headers["content-disposition"]
+    picture = await live.http.get(f"/files/{messages[1]['photo']['file_id']}")
+    assert picture.headers["content-type"] == "image/png" and picture.content == png
+
+
+async def test_the_bot_api_answers_errors_like_telegram(live):
+    from simulator.server import SIMULATOR_TOKEN
+
+    wrong = await live.http.post("/bot123:wrong/getMe")
+    assert wrong.status_code == 401 and wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    ana = await live.person("Ana", "de")
+    broken = await live.http.post(f"/bot{SIMULATOR_TOKEN}/sendMessage",
+                                  data={"chat_id": ana, "text": "<b>unclosed", "parse_mode": "HTML"})
+    assert broken.status_code == 400 and "can't parse entities" in broken.json()["description"]
+    unchanged = await live.http.post(f"/bot{SIMULATOR_TOKEN}/editMessageText",
+                                     json={"chat_id": ana, "message_id": 999, "text": "x"})
+    assert unchanged.json()["description"] == "Bad Request: message to edit not found"
+    unknown = await live.http.post(f"/bot{SIMULATOR_TOKEN}/sendSticker", json={"chat_id": ana})
+    assert unknown.status_code == 404
+
+
+def test_demo_seed_is_fictitious_and_only_for_a_demo_database(tmp_path, clock):
+    from bot.app import build_services
+    from simulator.demo import NotADemoDatabase, seed
+    from tests.conftest import make_settings
+
+    real = make_settings(f"sqlite:///{tmp_path / 'real.sqlite3'}", tmp_path / "real")
+    initialise(real, org_name="Stadt Leverkusen", prefix="LEV", districts=["I", "II", "III"], quiet=True)
+    with pytest.raises(NotADemoDatabase):
+        seed(build_services(real, clock=clock).store)
+    demo = make_settings(f"sqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path / "demo")
+    initialise(demo, org_name="Demo-Kommune (fiktiv)", prefix="DEMO", districts=["I", "II", "III"], quiet=True)
+    store = build_services(demo, clock=clock).store
+    people = seed(store, cases=30)
+    assert seed(store, cases=30) == people  # a second run adds nothing
+    coordinator = store.staff.user_by_telegram_id(100_002)
+    cases = store.cases.list_for(coordinator, limit=100)
+    assert len(cases) == 30 and all(c.code.startswith("DEMO-") for c in cases)
+    detail = store.cases.reveal(coordinator, cases[0].code)
+    assert detail.records["intake"]["family_name"].startswith("Demo-")

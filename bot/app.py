@@ -24,7 +24,7 @@ from bot.i18n import N_, Catalogs
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
-from handlers import access, cases, dialogue, errors, intake, invite, language, start
+from handlers import access, cases, casework, dialogue, errors, intake, invite, language, start
 from storage.crypto import Keyring
 from storage.db import make_engine
 from storage.store import Store
@@ -34,6 +34,7 @@ COMMANDS = (
     ("new", N_("record a new client (intake)")),
     ("cases", N_("your cases")),
     ("case", N_("one case, by its code")),
+    ("find", N_("find a person by name and date of birth")),
     ("language", N_("change the language")),
     ("cancel", N_("stop the current dialogue")),
     ("help", N_("what I can do")),
@@ -43,6 +44,16 @@ COMMANDS = (
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     store = Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), clock, settings.tz)
     return Services(settings=settings, store=store, catalogs=Catalogs(settings.tz), renderer=Renderer())
+
+
+async def _post_init(application: Application) -> None:
+    """After the bot knows who it is: its command menu, then the dispatcher of scheduled messages."""
+    await _publish_commands(application)
+    await application.bot_data["services"].dispatcher.start(application.bot)
+
+
+async def _post_shutdown(application: Application) -> None:
+    await application.bot_data["services"].dispatcher.stop()
 
 
 async def _publish_commands(application: Application) -> None:
@@ -69,7 +80,8 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .post_init(_publish_commands)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         # one user's updates in order, different users concurrently (see bot/concurrency.py)
         .concurrent_updates(PerUserUpdateProcessor())
     )
@@ -95,10 +107,18 @@ def build_application(
         CommandHandler("case", cases.show_case, filters=new_messages),
         CommandHandler("language", language.choose, filters=new_messages),
         CommandHandler("invite", invite.invite, filters=new_messages),
+        CommandHandler("find", casework.find, filters=new_messages),
+        *[CommandHandler(name, casework.command(action), filters=new_messages)
+          for name, action in casework.COMMANDS.items()],
         CallbackQueryHandler(dialogue.on_button, pattern=rf"^{dialogue.dialogue_view.PREFIX}\|"),
         CallbackQueryHandler(cases.on_button, pattern=rf"^{cases.PREFIX}\|"),
         CallbackQueryHandler(language.on_button, pattern=rf"^{language.PREFIX}\|"),
         CallbackQueryHandler(invite.on_button, pattern=rf"^{invite.PREFIX}\|"),
+        CallbackQueryHandler(casework.on_action, pattern=r"^k\|"),
+        CallbackQueryHandler(casework.on_goal, pattern=r"^g\|"),
+        CallbackQueryHandler(casework.on_referral, pattern=r"^r\|"),
+        CallbackQueryHandler(casework.on_handover, pattern=r"^h\|"),
+        CallbackQueryHandler(casework.on_reassign, pattern=r"^x\|"),
         CallbackQueryHandler(dialogue.on_unknown_button),
         MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, dialogue.on_text),
         MessageHandler(new_messages & filters.COMMAND, dialogue.on_unknown_command),

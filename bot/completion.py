@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+
+from telegram import InlineKeyboardMarkup
 
 from bot.forms import engine
 from bot.forms.intake import CONSENT_VERSION, INTAKE, eligibility, next_assessment_due
@@ -12,7 +15,13 @@ from bot.services import BotContext
 from storage.types import DialogueSnapshot
 
 
-def complete_intake(context: BotContext, snapshot: DialogueSnapshot, ctx: engine.FormContext) -> str:
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def complete_intake(context: BotContext, snapshot: DialogueSnapshot, ctx: engine.FormContext) -> Reply:
     """Create the case (with the duplicate check and the draft's removal in one transaction)
     and return the confirmation message."""
     services, staff, t = context.services, context.staff, context.t
@@ -38,12 +47,13 @@ def complete_intake(context: BotContext, snapshot: DialogueSnapshot, ctx: engine
         finish_dialogue=(staff.id, snapshot.version),
     )
     if case.assigned_to == staff.id:
-        return t.gettext(N_("Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it."),
-                         code=t.isolate(case.code), date=t.date(case.next_due_on))
-    return t.gettext(N_("Saved as case {code} and handed to the case manager of district {district}."),
-                     code=t.isolate(case.code), district=t.isolate(case.district_code))
+        return Reply(t.gettext(N_("Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it."),
+                               code=t.isolate(case.code), date=t.date(case.next_due_on)))
+    return Reply(t.gettext(N_("Saved as case {code} and handed to the case manager of district {district}."),
+                           code=t.isolate(case.code), district=t.isolate(case.district_code)))
 
 
-COMPLETERS: dict[str, Callable[[BotContext, DialogueSnapshot, engine.FormContext], str]] = {
-    "intake": complete_intake,
-}
+def _completers() -> dict[str, Callable[[BotContext, DialogueSnapshot, engine.FormContext], Reply]]:
+    from bot import cycle_completion
+
+    return {"intake": complete_intake, **cycle_completion.COMPLETERS}

@@ -24,6 +24,11 @@ def choice_label(t: Translator, choice: Choice) -> str:
     return t.plain(choice.label)
 
 
+def field_label(t: Translator, fld: Field) -> str:
+    """A field's short label, with its life domain where it is one of a series."""
+    return f"{t.plain(fld.subject)}: {t.plain(fld.label)}" if fld.subject else t.plain(fld.label)
+
+
 def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> str:
     """An answer as the user reads it (plain text; the template escapes it)."""
     if value is None:
@@ -44,7 +49,7 @@ def button(t: Translator, label: str, snapshot: DialogueSnapshot, action: str, a
 
 def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ctx: FormContext) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
-    options = fld.options(ctx)
+    options = fld.options(ctx, snapshot.state["answers"])
     if fld.kind is Kind.MULTI:
         picked = snapshot.state.get("picked", snapshot.state["answers"].get(fld.name) or [])
         cells = [button(t, ("✓ " if c.value in picked else "") + choice_label(t, c), snapshot, "t", i)
@@ -55,6 +60,8 @@ def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ct
         cells = [button(t, choice_label(t, c), snapshot, "c", i) for i, c in enumerate(options)]
         width = 2 if max(len(b.text) for b in cells) <= 18 else 1
         rows += [cells[i : i + width] for i in range(0, len(cells), width)]
+    if fld.quick_dates:
+        rows.append([button(t, t.plain("today"), snapshot, "q", 0), button(t, t.plain("yesterday"), snapshot, "q", 1)])
     nav = []
     if snapshot.state["history"]:
         nav.append(button(t, t.plain("« Back"), snapshot, "b"))
@@ -75,7 +82,8 @@ def question(
     current = snapshot.state["answers"].get(fld.name)
     text = renderer.render(
         "question.j2", t, title=t.plain(form.title), number=number, total=total,
-        prompt=t.plain(fld.prompt, **prompt_params), notices=notices, error=error, confirmation=confirmation,
+        prompt=t.plain(fld.prompt, **prompt_params, **({"subject": t.plain(fld.subject)} if fld.subject else {})),
+        notices=notices, error=error, confirmation=confirmation,
         current=display_value(t, fld, current, ctx) if fld.name in snapshot.state["answers"] else None,
         buttons=fld.uses_buttons, optional=fld.optional,
     )
@@ -88,7 +96,7 @@ def summary(
 ) -> tuple[str, InlineKeyboardMarkup]:
     answers = snapshot.state["answers"]
     fields = engine.applicable_fields(form, answers, ctx)
-    rows = [(t.plain(f.label), display_value(t, f, answers.get(f.name), ctx)) for f in fields]
+    rows = [(field_label(t, f), display_value(t, f, answers.get(f.name), ctx)) for f in fields]
     text = renderer.render("summary.j2", t, title=t.plain(form.title), rows=rows, notices=notices, error=error)
     edit_buttons = [button(t, f"✎ {i + 1}", snapshot, "e", form.index(f.name)) for i, f in enumerate(fields)]
     keyboard = [edit_buttons[i : i + 6] for i in range(0, len(edit_buttons), 6)]

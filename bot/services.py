@@ -8,7 +8,7 @@ from datetime import datetime
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.forms.engine import FormContext
+from bot.forms.engine import Form, FormContext
 from bot.i18n import Catalogs, Translator, negotiate
 from bot.render import Renderer
 from bot.settings import Settings
@@ -22,6 +22,13 @@ class Services:
     store: Store
     catalogs: Catalogs
     renderer: Renderer
+    dispatcher: "Dispatcher" = None  # type: ignore[assignment]  (set right after, it needs the services)
+
+    def __post_init__(self) -> None:
+        from bot.dispatcher import Dispatcher
+
+        if self.dispatcher is None:
+            self.dispatcher = Dispatcher(self)
 
     def language_for(self, staff: StaffUser | None, telegram_user: User | None) -> str:
         if staff is not None and staff.language:
@@ -32,8 +39,15 @@ class Services:
     def local_now(self) -> datetime:
         return self.store.clock.now().astimezone(self.settings.tz)
 
-    def form_context(self, staff: StaffUser) -> FormContext:
+    def form_context(self, staff: StaffUser, form: Form | None = None, state: dict | None = None) -> FormContext:
+        """What a form's checks and choices may look at; for a form about a case, the case's
+        age, status and district and the service catalogue (read as the dialogue goes)."""
         now = self.store.clock.now()
+        subject: dict = {}
+        about = (state or {}).get("context", {})
+        if form is not None and form.needs_case and about.get("case"):
+            subject = {"case": self.store.casework.subject_of(staff, about["case"]),
+                       "services": self.store.catalogue.rules(staff.org_id)}
         cases = self.store.cases
 
         def duplicate_code(given: str, family: str, born) -> str | None:  # noqa: ANN001
@@ -43,7 +57,7 @@ class Services:
         return FormContext(
             today=now.astimezone(self.settings.tz).date(), now=now,
             districts=tuple(self.store.staff.districts(staff.org_id)),
-            services={"duplicate_code": duplicate_code},
+            services={"duplicate_code": duplicate_code}, subject=subject,
         )
 
 

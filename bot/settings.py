@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     # 0 switches pacing off: only for a Bot API that has no limits (in-process tests, benchmarks).
     telegram_rate_limit: int = Field(default=30, ge=0, le=1000)
     assessment_due_days: int = Field(default=14, ge=1, le=365)
+    # the organisation's re-assessment interval, and when to ask how a referral went
+    reassessment_months: int = Field(default=3, ge=1, le=24)
+    referral_follow_up_days: int = Field(default=14, ge=1, le=180)
+    # how often the dispatcher looks for due scheduled messages
+    dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
     log_level: str = "INFO"
     # the simulator's own database, key and people: never the real ones
     simulator_home: Path = PROJECT_ROOT / "var" / "simulator"

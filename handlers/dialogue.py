@@ -7,6 +7,7 @@ restart (or another instance) continues where the dialogue stood.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import Callable
 from typing import Any
 
@@ -15,22 +16,25 @@ from telegram.error import BadRequest
 
 from bot import dialogue_view
 from bot.callbacks import unpack
-from bot.completion import COMPLETERS
+from bot.completion import _completers
 from bot.forms import FORMS, PROMPT_PARAMS, engine
 from bot.forms.engine import Form, FormContext, Invalid, Kind, Stopped
 from bot.i18n import N_
 from bot.services import BotContext
-from storage.types import DialogueSnapshot, DuplicatePerson, StaleDialogue
+from storage.types import CaseClosed, DialogueSnapshot, DuplicatePerson, NotAllowed, StaleDialogue
 
 State = dict[str, Any]
 
 
-async def begin(update: Update, context: BotContext, form_name: str) -> None:
-    """Open a new dialogue with the form and ask its first question."""
+async def begin(update: Update, context: BotContext, form_name: str, **about: object) -> None:
+    """Open a new dialogue with the form and ask its first question. `about` says what it is
+    about (case=code, referral=id) and stays in the dialogue's state."""
     services, staff = context.services, context.staff
-    form, ctx = FORMS[form_name], services.form_context(staff)
+    form = FORMS[form_name]
+    state = {"context": about, "answers": {}}
+    ctx = services.form_context(staff, form, state)
     snapshot = services.store.dialogues.start(
-        user_id=staff.id, form=form_name, state=engine.new_state(form, ctx), update_id=update.update_id
+        user_id=staff.id, form=form_name, state=engine.new_state(form, ctx, about), update_id=update.update_id
     )
     await _send_step(update, context, form, snapshot, ctx)
 
@@ -42,7 +46,8 @@ async def show_current(update: Update, context: BotContext, *, error: str | None
         return False
     form = FORMS[snapshot.form]
     await _strip_keyboard(context, update.effective_chat.id, snapshot.prompt_message_id)
-    await _send_step(update, context, form, snapshot, context.services.form_context(context.staff), error=error)
+    ctx = context.services.form_context(context.staff, form, snapshot.state)
+    await _send_step(update, context, form, snapshot, ctx, error=error)
     return True
 
 
@@ -81,10 +86,10 @@ async def _strip_keyboard(context: BotContext, chat_id: int, message_id: int | N
         pass  # already without buttons, or too old to edit: harmless
 
 
-def _choice_from_text(fld: engine.Field, text: str, context: BotContext, ctx: FormContext) -> str | None:
+def _choice_from_text(fld: engine.Field, text: str, context: BotContext, ctx: FormContext, answers: dict) -> str | None:
     """Typing a button's label counts as pressing it (some keyboards are easier than buttons)."""
     wanted = text.strip().casefold()
-    for choice in fld.options(ctx):
+    for choice in fld.options(ctx, answers):
         if dialogue_view.choice_label(context.t, choice).casefold() == wanted:
             return choice.value
     return None
@@ -99,14 +104,15 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     if snapshot.already_applied(update.update_id):
         return  # a repeated delivery (webhook retry, second instance): the first one answered
-    form, ctx = FORMS[snapshot.form], services.form_context(context.staff)
+    form = FORMS[snapshot.form]
+    ctx = services.form_context(context.staff, form, snapshot.state)
     fld = engine.current_field(form, snapshot.state)
     text = update.effective_message.text or ""
     try:
         if fld is None or fld.kind is Kind.MULTI:
             raise Invalid(N_("Please use the buttons below."))
         if fld.uses_buttons:
-            value = _choice_from_text(fld, text, context, ctx)
+            value = _choice_from_text(fld, text, context, ctx, snapshot.state["answers"])
             if value is None:
                 raise Invalid(N_("Please use the buttons below."))
         else:
@@ -148,7 +154,8 @@ async def _commit(
     confirmation = None
     if query and answered:
         fld = form.field(answered)
-        confirmation = (t.plain(fld.label), dialogue_view.display_value(t, fld, state["answers"][answered], ctx))
+        confirmation = (dialogue_view.field_label(t, fld),
+                        dialogue_view.display_value(t, fld, state["answers"][answered], ctx))
     # The step is stored; these calls do not depend on each other, so the user waits for one
     # round trip to Telegram instead of two.
     await asyncio.gather(
@@ -184,7 +191,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _stale(update, context)
         return
     action, arg = parts[2], parts[3]
-    form, ctx = FORMS[snapshot.form], services.form_context(context.staff)
+    form = FORMS[snapshot.form]
+    ctx = services.form_context(context.staff, form, snapshot.state)
     fld = engine.current_field(form, snapshot.state)
     if action == "x":
         await cancel(update, context)
@@ -199,21 +207,28 @@ async def on_button(update: Update, context: BotContext) -> None:
         "b": lambda s: engine.back(form, s, ctx),
         "s": lambda s: engine.skip(form, s, ctx),
         "d": lambda s: engine.finish_multi(form, s, ctx),
-        "c": lambda s: engine.answer(form, s, _option(fld, arg, ctx), ctx),
+        "c": lambda s: engine.answer(form, s, _option(fld, arg, ctx, s["answers"]), ctx),
         "e": lambda s: engine.edit(form, s, _field_name(form, arg), ctx),
+        "q": lambda s: engine.answer(form, s, _quick_date(arg, ctx), ctx),
     }
     if action not in steps:
         await _stale(update, context)
         return
-    answered = fld.name if fld is not None and action in ("c", "d", "s") else None
+    answered = fld.name if fld is not None and action in ("c", "d", "s", "q") else None
     await _commit(update, context, form, snapshot, ctx, steps[action], answered=answered)
 
 
-def _option(fld: engine.Field | None, arg: str, ctx: FormContext) -> str:
-    options = fld.options(ctx) if fld else ()
+def _option(fld: engine.Field | None, arg: str, ctx: FormContext, answers: dict) -> str:
+    options = fld.options(ctx, answers) if fld else ()
     if not arg.isdigit() or int(arg) >= len(options):
         raise Invalid(N_("This button is no longer valid. Please use the latest question."))
     return options[int(arg)].value
+
+
+def _quick_date(arg: str, ctx: FormContext) -> str:
+    if arg not in ("0", "1"):
+        raise Invalid(N_("This button is no longer valid. Please use the latest question."))
+    return (ctx.today - timedelta(days=int(arg))).isoformat()
 
 
 def _field_name(form: Form, arg: str) -> str:
@@ -227,7 +242,8 @@ async def _toggle(update: Update, context: BotContext, form: Form, snapshot: Dia
     """Multi-choice: tick or untick one option in place; nothing moves on until Done."""
     query, store = update.callback_query, context.services.store
     try:
-        state = engine.toggle(form, snapshot.state, _option(engine.current_field(form, snapshot.state), arg, ctx), ctx)
+        state = engine.toggle(form, snapshot.state,
+                              _option(engine.current_field(form, snapshot.state), arg, ctx, snapshot.state["answers"]), ctx)
         saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
     except Invalid as problem:
         await query.answer(context.t.plain(problem.message, **problem.params), show_alert=True)
@@ -243,12 +259,20 @@ async def _toggle(update: Update, context: BotContext, form: Form, snapshot: Dia
 
 
 async def _confirm(update: Update, context: BotContext, form: Form, snapshot: DialogueSnapshot, ctx: FormContext) -> None:
-    query, t = update.callback_query, context.t
+    query, t, store = update.callback_query, context.t, context.services.store
     if snapshot.state["step"] != engine.SUMMARY:
         await _stale(update, context)
         return
     try:
-        text = COMPLETERS[form.name](context, snapshot, ctx)
+        reply = _completers()[form.name](context, snapshot, ctx)
+    except (NotAllowed, CaseClosed) as refused:
+        store.dialogues.discard(context.staff.id)
+        await query.answer()
+        await _close_prompt(update, context, snapshot)
+        await update.effective_chat.send_message(t.gettext(
+            N_("This case is closed; reopen it first.") if isinstance(refused, CaseClosed) else
+            N_("You can no longer change this case.")))
+        return
     except DuplicatePerson as duplicate:
         await query.answer()
         await _close_prompt(update, context, snapshot)
@@ -260,7 +284,7 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
         return
     await query.answer()
     await _close_prompt(update, context, snapshot)
-    await update.effective_chat.send_message(text)
+    await update.effective_chat.send_message(reply.text, reply_markup=reply.keyboard)
 
 
 async def cancel(update: Update, context: BotContext) -> None:

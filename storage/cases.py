@@ -23,7 +23,8 @@ def _key_aad(case_id: int) -> str:
     return f"case-key/{case_id}"
 
 
-def _value_aad(case_id: int, record: str, field: str) -> str:
+def value_aad(case_id: int, record: str, field: str) -> str:
+    """Associated data of a case's encrypted value: which case, record (or table/row) and field."""
     return f"case/{case_id}/{record}/{field}"
 
 
@@ -84,7 +85,7 @@ class CaseRepository:
                 data_key = DataKey.generate()
                 wrapped = self._store.keyring.wrap(data_key, aad=_key_aad(case.id))
                 s.add(CaseKey(case_id=case.id, kid=wrapped.kid, wrapped=wrapped.blob))
-                self._write_values(s, case.id, data_key, record, values)
+                self.write_values(s, case.id, data_key, record, values)
                 audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.create", case_id=case.id,
                              detail=f"record={record};fields={len(values)}")
                 return _summary(case, s.get(District, district_id))
@@ -111,14 +112,14 @@ class CaseRepository:
         prefix = s.get(Organisation, org_id).code_prefix
         return f"{prefix}-{year}-{number:04d}"
 
-    def _write_values(self, s: Session, case_id: int, key: DataKey, record: str, values: dict[str, Any]) -> None:
+    def write_values(self, s: Session, case_id: int, key: DataKey, record: str, values: dict[str, Any]) -> None:
         for field, value in values.items():
             if value is None:
                 continue
-            blob = key.encrypt(json.dumps(value, ensure_ascii=False), aad=_value_aad(case_id, record, field))
+            blob = key.encrypt(json.dumps(value, ensure_ascii=False), aad=value_aad(case_id, record, field))
             s.add(CaseValue(case_id=case_id, record=record, field=field, ciphertext=blob))
 
-    def _data_key(self, s: Session, case_id: int) -> DataKey:
+    def data_key(self, s: Session, case_id: int) -> DataKey:
         row = s.get(CaseKey, case_id)
         if row is None:
             raise CryptoError("the case's data key was destroyed")
@@ -135,7 +136,7 @@ class CaseRepository:
             audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.shred", case_id=case.id)
 
     # reading ------------------------------------------------------------------------------
-    def _visible(self, user: StaffUser):  # noqa: ANN202
+    def visible(self, user: StaffUser):  # noqa: ANN202
         query = (
             select(ClientCase, District)
             .join(District, ClientCase.district_id == District.id)
@@ -147,15 +148,28 @@ class CaseRepository:
             return query
         return query.where(False)  # admins manage users and catalogues, not case content
 
-    def count_for(self, user: StaffUser) -> int:
-        with self._store.transaction() as s:
-            return s.exec(select(func.count()).select_from(self._visible(user).subquery())).one()
+    def _filtered(self, user: StaffUser, status: str | None, due_by: date | None, district_id: int | None):  # noqa: ANN202
+        query = self.visible(user)
+        if status:
+            query = query.where(ClientCase.status == status)
+        if due_by:
+            query = query.where(ClientCase.next_due_on <= due_by)
+        if district_id:
+            query = query.where(ClientCase.district_id == district_id)
+        return query
 
-    def list_for(self, user: StaffUser, *, offset: int = 0, limit: int = 10) -> list[CaseSummary]:
+    def count_for(self, user: StaffUser, *, status: str | None = None, due_by: date | None = None,
+                  district_id: int | None = None) -> int:
+        with self._store.transaction() as s:
+            query = self._filtered(user, status, due_by, district_id)
+            return s.exec(select(func.count()).select_from(query.subquery())).one()
+
+    def list_for(self, user: StaffUser, *, offset: int = 0, limit: int = 10, status: str | None = None,
+                 due_by: date | None = None, district_id: int | None = None) -> list[CaseSummary]:
         """The user's cases, soonest due first; no personal data, so not audited as a read."""
         with self._store.transaction() as s:
             rows = s.exec(
-                self._visible(user)
+                self._filtered(user, status, due_by, district_id)
                 .order_by(ClientCase.next_due_on.is_(None), ClientCase.next_due_on, ClientCase.id.desc())
                 .offset(offset).limit(limit)
             ).all()
@@ -164,7 +178,7 @@ class CaseRepository:
     def get_for(self, user: StaffUser, code: str) -> CaseSummary | None:
         """One case by code, if the user may see it (None otherwise: no hint that it exists)."""
         with self._store.transaction() as s:
-            row = s.exec(self._visible(user).where(ClientCase.code == code.upper())).first()
+            row = s.exec(self.visible(user).where(ClientCase.code == code.upper())).first()
             if row is None:
                 return None
             audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id,
@@ -174,14 +188,14 @@ class CaseRepository:
     def reveal(self, user: StaffUser, code: str) -> CaseDetail | None:
         """The case with its decrypted records. Audited: every reveal is a read of personal data."""
         with self._store.transaction() as s:
-            row = s.exec(self._visible(user).where(ClientCase.code == code.upper())).first()
+            row = s.exec(self.visible(user).where(ClientCase.code == code.upper())).first()
             if row is None:
                 return None
             case, district = row
-            key = self._data_key(s, case.id)
+            key = self.data_key(s, case.id)
             records: dict[str, dict[str, Any]] = {}
             for value in s.exec(select(CaseValue).where(CaseValue.case_id == case.id).order_by(CaseValue.id)).all():
-                plain = key.decrypt(value.ciphertext, aad=_value_aad(case.id, value.record, value.field))
+                plain = key.decrypt(value.ciphertext, aad=value_aad(case.id, value.record, value.field))
                 records.setdefault(value.record, {})[value.field] = json.loads(plain)
             audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id,
                          action="case.reveal", case_id=case.id, detail=f"records={len(records)}")

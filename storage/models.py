@@ -73,7 +73,11 @@ class ClientCase(SQLModel, table=True):
     person_index: str = Field(max_length=64)
     consent_version: str = Field(max_length=20)
     consent_at: datetime
-    next_due_on: date | None = None
+    next_due_on: date | None = None  # the next re-assessment
+    last_contact_on: date | None = None
+    assessments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    closed_at: datetime | None = None
+    close_reason: str | None = Field(default=None, max_length=30)
     created_at: datetime
     updated_at: datetime
 
@@ -136,3 +140,91 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=40)
     case_id: int | None = Field(default=None, foreign_key="client_case.id", index=True)
     detail: str = Field(default="", max_length=400)
+
+
+class Service(SQLModel, table=True):
+    """An entry of the organisation's catalogue of services (not personal data)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    key: str = Field(max_length=40)  # stable identifier for import/export ("jobcenter")
+    name: str = Field(max_length=200)
+    legal_area: str = Field(default="", max_length=40)  # SGB II, SGB III, SGB VIII, SGB XII, AsylbLG, AufenthG
+    programme: str = Field(default="", max_length=60)  # JMD, MBE, Teilhabemanagement ...
+    domains: str = Field(default="", max_length=200)  # comma-separated life domains
+    min_age: int | None = None
+    max_age: int | None = None
+    statuses: str = Field(default="", max_length=200)  # comma-separated residence statuses; empty: any
+    contact: str = Field(default="", max_length=300)
+    active: bool = True
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+
+
+class Goal(SQLModel, table=True):
+    """A goal of the goal agreement. Its wording is encrypted under the case key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    domain: str = Field(max_length=20)
+    responsible: str = Field(max_length=20)  # client, case-manager, agency
+    due_on: date
+    status: str = Field(default="open", max_length=20)  # open, achieved, changed, dropped
+    wording_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
+class Referral(SQLModel, table=True):
+    """A referral to a service, with the client's purpose-bound consent to share data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    domain: str = Field(max_length=20)
+    status: str = Field(default="suggested", max_length=20)
+    shared_domains: str = Field(default="", max_length=200)  # what the consent allows to share
+    consent_at: datetime | None = None
+    consent_withdrawn_at: datetime | None = None
+    purpose_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    result_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    follow_up_on: date | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    happened_on: date
+    kind: str = Field(max_length=20)  # meeting, phone, home-visit, office-hours
+    note_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime
+
+
+class Handover(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    from_user: int = Field(foreign_key="app_user.id")
+    to_user: int = Field(foreign_key="app_user.id", index=True)
+    to_district_id: int = Field(foreign_key="district.id")
+    note_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="pending", max_length=20)  # pending, accepted, declined
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class Outbox(SQLModel, table=True):
+    """Time-driven work as rows: a message to a user, due at a time. A dispatcher claims due rows
+    (with a lease, so a crashed sender's rows come back), sends them and marks them sent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id")
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=40)  # referral-follow-up, handover-request ...
+    ref_id: int | None = None  # the referral, handover ... it is about
+    due_at: datetime = Field(index=True)
+    state: str = Field(default="due", max_length=12)  # due, claimed, sent, failed, cancelled
+    lease_until: datetime | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None

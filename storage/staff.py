@@ -86,6 +86,26 @@ class StaffRepository:
         return StaffUser(id=row.id, org_id=row.org_id, telegram_id=row.telegram_id, role=Role(row.role),
                          district_id=row.district_id, district_code=row.district_code, language=row.language)
 
+    def user_by_id(self, user_id: int) -> StaffUser | None:
+        with self._store.transaction() as s:
+            user = s.get(AppUser, user_id)
+            if user is None:
+                return None
+            return _staff(user, s.get(District, user.district_id) if user.district_id else None)
+
+    def case_managers(self, org_id: int) -> list[tuple[StaffUser, int]]:
+        """Active case managers with their number of open cases (for reassignment by capacity)."""
+        with self._store.transaction() as s:
+            open_cases = (select(func.count(ClientCase.id))
+                          .where(ClientCase.assigned_to == AppUser.id, ClientCase.status == "open")
+                          .correlate(AppUser).scalar_subquery())
+            rows = s.exec(select(AppUser, District, open_cases.label("load"))
+                          .join(District, AppUser.district_id == District.id, isouter=True)
+                          .where(AppUser.org_id == org_id, AppUser.role == Role.CASE_MANAGER.value,
+                                 AppUser.active == True)  # noqa: E712
+                          .order_by(AppUser.id)).all()
+            return [(_staff(u, d), load) for u, d, load in rows]
+
     def set_language(self, user_id: int, language: str) -> None:
         with self._store.transaction() as s:
             s.exec(update(AppUser).where(AppUser.id == user_id).values(language=language))

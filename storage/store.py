@@ -18,7 +18,11 @@ class Store:
         self, engine: Engine, keyring: Keyring, clock: Clock | None = None, tz: ZoneInfo | None = None
     ) -> None:
         from storage.cases import CaseRepository
+        from storage.casework import CaseworkRepository
+        from storage.catalogue import CatalogueRepository
         from storage.dialogues import DialogueRepository
+        from storage.outbox import OutboxRepository
+        from storage.referrals import ReferralRepository
         from storage.staff import StaffRepository
 
         self.engine = engine
@@ -28,6 +32,10 @@ class Store:
         self.staff = StaffRepository(self)
         self.cases = CaseRepository(self)
         self.dialogues = DialogueRepository(self)
+        self.casework = CaseworkRepository(self)
+        self.referrals = ReferralRepository(self)
+        self.catalogue = CatalogueRepository(self)
+        self.outbox = OutboxRepository(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -103,3 +103,55 @@ class InvitationProblem(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotAllowed(Exception):
+    """The user may not do this to this case (or it is not among the cases they may see)."""
+
+
+class CaseClosed(Exception):
+    """The case is closed: reopen it first."""
+
+
+class NoConsent(Exception):
+    """Data may not go to the service: no consent for it, or consent withdrawn."""
+
+
+@dataclass(frozen=True)
+class GoalInfo:
+    id: int
+    domain: str
+    responsible: str
+    due_on: date
+    status: str
+    wording: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferralInfo:
+    id: int
+    service_id: int
+    service_name: str
+    domain: str
+    status: str
+    consent: bool
+    withdrawn: bool
+    shared_domains: tuple[str, ...]
+    follow_up_on: date | None
+
+
+@dataclass(frozen=True)
+class CaseGlance:
+    """A case at a glance: no names, the plan and its dates."""
+
+    summary: CaseSummary
+    age: int | None
+    residence_status: str | None
+    needs: dict[str, str]
+    goals: list[GoalInfo]
+    referrals: list[ReferralInfo]
+    last_contact_on: date | None
+    assessments: int
+    closed: bool
+    close_reason: str | None
+    pending_handover: bool

@@ -15,7 +15,8 @@ from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR, SUPPORTED_LANGUAGES, Catalogs
 from bot.render import Renderer
-from storage.types import CaseSummary
+from handlers.cases import _glance_view
+from storage.types import CaseGlance, CaseSummary, GoalInfo, ReferralInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)[sd]")
@@ -67,14 +68,19 @@ def test_every_template_renders_in_every_language(language):
     when = datetime(2026, 11, 24, 9, tzinfo=UTC)
     case = CaseSummary(id=1, code="LEV-2026-0001", status="open", phase="intake", district_code="I", assigned_to=1,
                        next_due_on=date(2026, 12, 8), created_at=when, consent_at=when, consent_version="2026-01")
+    glance = CaseGlance(
+        summary=case, age=30, residence_status="duldung", needs={"housing": "high", "health": "none"},
+        goals=[GoalInfo(1, "work", "client", date(2026, 12, 1), "open")],
+        referrals=[ReferralInfo(1, 1, "Jobcenter", "work", "sent", True, False, ("work",), None)],
+        last_contact_on=date(2026, 11, 1), assessments=1, closed=True, close_reason="moved-away", pending_handover=True)
     contexts = {
         "question.j2": dict(title="T", number=1, total=2, prompt="P?", notices=["n"], error="e", current="c",
                             confirmation=("l", "v"),
                             buttons=True, optional=False),
         "summary.j2": dict(title="T", rows=[("a", "<b>")], notices=[], error=None),
         "help.j2": dict(role="case-manager"),
-        "case.j2": dict(case=case, rows=[("a", "b")], status="s", phase="p"),
-        "cases.j2": dict(cases=[case], total=1, statuses={"open": "o"}),
+        "case.j2": dict(**_glance_view(t, glance, date(2026, 12, 20)), rows=[("a", "b")]),
+        "cases.j2": dict(cases=[case], total=1, statuses={"open": "o"}, today=date(2026, 12, 20)),
     }
     assert set(contexts) == {p.name for p in (LOCALES_DIR / "templates").glob("*.j2")}
     for name, context in contexts.items():

@@ -289,7 +289,7 @@ async def test_a_case_goes_to_the_case_manager_of_its_district(bot):
     saved = await run_intake(cm_one, district=("press", "II"))
     assert saved[0].text == "Gespeichert als Fall LEV-2026-0001 und an das Case Management des Bezirks II übergeben."
     assert "LEV-2026-0001" in (await cm_two.send("/cases"))[0].text
-    assert "Noch keine Fälle." in (await cm_one.send("/cases"))[0].text
+    assert "Hier sind keine Fälle." in (await cm_one.send("/cases"))[0].text
 
 
 async def test_nobody_sees_cases_that_are_not_theirs(bot):

@@ -71,6 +71,8 @@ class FormContext:
     today: date
     now: datetime
     districts: tuple[DistrictInfo, ...] = ()
+    # what the dialogue is about (a case's age, status, district ...), for forms that need it
+    subject: dict[str, Any] = field(default_factory=dict)
     # hooks into the rest of the bot, e.g. the duplicate check of the intake
     services: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
@@ -85,7 +87,8 @@ class Field:
     hint: str | None = None
     optional: bool = False
     choices: tuple[Choice, ...] = ()
-    dynamic_choices: Callable[[FormContext], tuple[Choice, ...]] | None = None
+    # (ctx, answers so far; None when only naming a stored value) -> the options
+    dynamic_choices: Callable[[FormContext, Answers | None], tuple[Choice, ...]] | None = None
     when: Callable[[Answers, FormContext], bool] | None = None
     check: Callable[[Any, Answers, FormContext], None] | None = None
     max_length: int = 200
@@ -97,11 +100,15 @@ class Field:
     refusal: str | None = None
     # keep the moment of the answer (consent date)
     timestamped: bool = False
+    # for fields repeated per life domain: the domain's label, shown with label and prompt
+    subject: str | None = None
+    # dates: offer "today" and "yesterday" as buttons besides typing
+    quick_dates: bool = False
 
-    def options(self, ctx: FormContext) -> tuple[Choice, ...]:
+    def options(self, ctx: FormContext, answers: Answers | None = None) -> tuple[Choice, ...]:
         if self.kind is Kind.YESNO:
             return YES_NO
-        return self.dynamic_choices(ctx) if self.dynamic_choices else self.choices
+        return self.dynamic_choices(ctx, answers) if self.dynamic_choices else self.choices
 
     def applies(self, answers: Answers, ctx: FormContext) -> bool:
         return self.when is None or bool(self.when(answers, ctx))
@@ -120,6 +127,8 @@ class Form:
     title: str
     fields: tuple[Field, ...]
     notices: Notices | None = None
+    # the form works on an existing case: FormContext.subject holds that case's overview
+    needs_case: bool = False
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -181,8 +190,10 @@ def _parse_date(text: str) -> date:
 # --- walking the form --------------------------------------------------------------------
 
 
-def new_state(form: Form, ctx: FormContext) -> dict[str, Any]:
-    state: dict[str, Any] = {"step": SUMMARY, "answers": {}, "history": [], "editing": False, "times": {}}
+def new_state(form: Form, ctx: FormContext, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A fresh dialogue; `context` says what it is about (e.g. {"case": "LEV-2026-0001"})."""
+    state: dict[str, Any] = {"step": SUMMARY, "answers": {}, "history": [], "editing": False, "times": {},
+                             "context": context or {}}
     state["step"] = _next_from(form, state, -1, ctx)
     return state
 
@@ -223,7 +234,7 @@ def answer(form: Form, state: dict[str, Any], value: Any, ctx: FormContext) -> d
     if fld is None:
         raise Invalid("Please use the buttons below.")
     if fld.uses_buttons and fld.kind is not Kind.MULTI:
-        if value not in {c.value for c in fld.options(ctx)}:
+        if value not in {c.value for c in fld.options(ctx, state["answers"])}:
             raise Invalid("Please use the buttons below.")
         if fld.required_value is not None and value != fld.required_value:
             raise Stopped(fld.refusal or "The dialogue was ended.")
@@ -235,7 +246,7 @@ def answer(form: Form, state: dict[str, Any], value: Any, ctx: FormContext) -> d
 def toggle(form: Form, state: dict[str, Any], value: str, ctx: FormContext) -> dict[str, Any]:
     """Select or deselect one option of the current multi-choice field."""
     fld = current_field(form, state)
-    if fld is None or fld.kind is not Kind.MULTI or value not in {c.value for c in fld.options(ctx)}:
+    if fld is None or fld.kind is not Kind.MULTI or value not in {c.value for c in fld.options(ctx, state["answers"])}:
         raise Invalid("Please use the buttons below.")
     picked = list(state.get("picked", state["answers"].get(fld.name) or []))
     picked = [v for v in picked if v != value] if value in picked else [*picked, value]
@@ -249,7 +260,7 @@ def finish_multi(form: Form, state: dict[str, Any], ctx: FormContext) -> dict[st
     picked = state.get("picked", state["answers"].get(fld.name) or [])
     if not picked and not fld.optional:
         raise Invalid("Please choose at least one, then press Done.")
-    order = [c.value for c in fld.options(ctx)]
+    order = [c.value for c in fld.options(ctx, state["answers"])]
     return _advance(form, state, fld, sorted(picked, key=order.index) or None, ctx)
 
 

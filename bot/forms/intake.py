@@ -82,7 +82,7 @@ def _outside_group(answers: Answers, ctx: FormContext) -> bool:
     return result is not None and "arrived_germany" in answers and not result.in_group
 
 
-def _districts(ctx: FormContext) -> tuple[Choice, ...]:
+def _districts(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
     return tuple(Choice(str(d.id), d.name, LabelKind.LITERAL) for d in ctx.districts)
 
 

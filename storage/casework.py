@@ -1,0 +1,207 @@
+"""The case-management cycle after the intake: assessments, goals, contacts, closure, the
+case at a glance, and finding a person. Content is encrypted under the case's key; dates,
+statuses and categories stay in the clear because reminders and digests work with them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.eligibility import age_on
+from storage import audit, outbox
+from storage.cases import _summary, value_aad
+from storage.crypto import DataKey
+from storage.models import CaseValue, ClientCase, Contact, District, Goal, Handover, Outbox, Referral, Service
+from storage.types import CaseClosed, CaseGlance, GoalInfo, NotAllowed, ReferralInfo, StaffUser
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+
+def row_aad(case_id: int, table: str, row_id: int, field: str) -> str:
+    return value_aad(case_id, f"{table}/{row_id}", field)
+
+
+class CaseworkRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # shared by every change ---------------------------------------------------------------
+    def case_for_change(self, s: Session, user: StaffUser, code: str, *, allow_closed: bool = False
+                        ) -> tuple[ClientCase, DataKey]:
+        """The case, if the user may change it (a case manager: their own; a coordinator: any of
+        the organisation's; an admin: none), with its data key. Raises NotAllowed, CaseClosed."""
+        row = s.exec(self._store.cases.visible(user).where(ClientCase.code == code.upper())).first()
+        if row is None:
+            raise NotAllowed()
+        case = row[0]
+        if case.status == "closed" and not allow_closed:
+            raise CaseClosed()
+        return case, self._store.cases.data_key(s, case.id)
+
+    def touch(self, s: Session, case: ClientCase, user: StaffUser, action: str, detail: str = "") -> None:
+        """Mark the case changed and audit the change, in the caller's transaction."""
+        now = self._store.clock.now()
+        case.updated_at = now
+        s.add(case)
+        audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action=action, case_id=case.id, detail=detail)
+
+    def _record(self, s: Session, case_id: int, key: DataKey, record: str) -> dict[str, Any]:
+        values = s.exec(select(CaseValue).where(CaseValue.case_id == case_id, CaseValue.record == record)).all()
+        return {v.field: json.loads(key.decrypt(v.ciphertext, aad=value_aad(case_id, record, v.field))) for v in values}
+
+    # assessments ------------------------------------------------------------------------------
+    def add_assessment(self, user: StaffUser, code: str, values: dict[str, Any], *, next_due_on: date
+                       ) -> tuple[int, dict[str, Any] | None]:
+        """Store assessment number n+1; returns n+1 and the previous assessment (for what changed)."""
+        with self._store.transaction() as s:
+            case, key = self.case_for_change(s, user, code)
+            previous = self._record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments else None
+            case.assessments += 1
+            self._store.cases.write_values(s, case.id, key, f"assessment/{case.assessments}", values)
+            case.next_due_on, case.phase = next_due_on, "monitoring" if previous else "planning"
+            self.touch(s, case, user, "case.assess", f"number={case.assessments}")
+            return case.assessments, previous
+
+    # goals ------------------------------------------------------------------------------------
+    def add_goal(self, user: StaffUser, code: str, *, domain: str, wording: str, responsible: str, due_on: date) -> int:
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            case, key = self.case_for_change(s, user, code)
+            goal = Goal(case_id=case.id, domain=domain, responsible=responsible, due_on=due_on, wording_enc=b"",
+                        created_at=now, updated_at=now)
+            s.add(goal)
+            s.flush()
+            goal.wording_enc = key.encrypt(wording, aad=row_aad(case.id, "goal", goal.id, "wording"))
+            self.touch(s, case, user, "goal.create", f"goal={goal.id}")
+            return goal.id
+
+    def set_goal_status(self, user: StaffUser, goal_id: int, status: str) -> str:
+        """Returns the case code. A goal of a case the user may not change is NotAllowed."""
+        with self._store.transaction() as s:
+            goal = s.get(Goal, goal_id)
+            code = s.get(ClientCase, goal.case_id).code if goal else ""
+            case, _ = self.case_for_change(s, user, code)
+            goal.status, goal.updated_at = status, self._store.clock.now()
+            s.add(goal)
+            self.touch(s, case, user, "goal.status", f"goal={goal.id};status={status}")
+            return case.code
+
+    def goals(self, user: StaffUser, code: str, *, with_wording: bool = False) -> list[GoalInfo]:
+        with self._store.transaction() as s:
+            case, key = self.case_for_change(s, user, code, allow_closed=True)
+            rows = s.exec(select(Goal).where(Goal.case_id == case.id).order_by(Goal.due_on, Goal.id)).all()
+            if with_wording:
+                audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id,
+                             action="case.reveal", case_id=case.id, detail="goals")
+            return [GoalInfo(g.id, g.domain, g.responsible, g.due_on, g.status,
+                             key.decrypt(g.wording_enc, aad=row_aad(case.id, "goal", g.id, "wording")) if with_wording else None)
+                    for g in rows]
+
+    # contacts ---------------------------------------------------------------------------------
+    def add_contact(self, user: StaffUser, code: str, *, happened_on: date, kind: str, note: str) -> None:
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            case, key = self.case_for_change(s, user, code)
+            contact = Contact(case_id=case.id, happened_on=happened_on, kind=kind, note_enc=b"", created_by=user.id,
+                              created_at=now)
+            s.add(contact)
+            s.flush()
+            contact.note_enc = key.encrypt(note, aad=row_aad(case.id, "contact", contact.id, "note"))
+            case.last_contact_on = max(filter(None, (case.last_contact_on, happened_on)))
+            self.touch(s, case, user, "contact.create", f"kind={kind}")
+
+    # closure ----------------------------------------------------------------------------------
+    def close(self, user: StaffUser, code: str, *, reason: str) -> None:
+        with self._store.transaction() as s:
+            case, _ = self.case_for_change(s, user, code)
+            case.status, case.closed_at, case.close_reason = "closed", self._store.clock.now(), reason
+            for referral_id in s.exec(select(Referral.id).where(Referral.case_id == case.id)).all():
+                outbox.cancel(s, kind="referral-follow-up", ref_id=referral_id)
+            self.touch(s, case, user, "case.close", f"reason={reason}")
+
+    def reopen(self, user: StaffUser, code: str) -> None:
+        with self._store.transaction() as s:
+            case, _ = self.case_for_change(s, user, code, allow_closed=True)
+            if case.status != "closed":
+                return
+            case.status, case.closed_at, case.close_reason = "open", None, None
+            self.touch(s, case, user, "case.reopen")
+
+    # reading ----------------------------------------------------------------------------------
+    def glance(self, user: StaffUser, code: str, *, audited: bool = True) -> CaseGlance | None:
+        """The case at a glance. Decrypts only what the overview needs (age, status, need levels);
+        audited as a view (unless the caller audits the same look as a reveal)."""
+        with self._store.transaction() as s:
+            row = s.exec(self._store.cases.visible(user).where(ClientCase.code == code.upper())).first()
+            if row is None:
+                return None
+            case, district = row
+            key = self._store.cases.data_key(s, case.id)
+            intake = self._record(s, case.id, key, "intake")
+            latest = self._record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments else {}
+            born = intake.get("birth_date")
+            goals = s.exec(select(Goal).where(Goal.case_id == case.id, Goal.status == "open").order_by(Goal.due_on)).all()
+            referrals = s.exec(select(Referral, Service.name).join(Service, Referral.service_id == Service.id)
+                               .where(Referral.case_id == case.id).order_by(Referral.id)).all()
+            pending = s.exec(select(func.count(Handover.id)).where(Handover.case_id == case.id,
+                                                                   Handover.status == "pending")).one()
+            if audited:
+                audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="case.view",
+                             case_id=case.id)
+            today = self._store.clock.now().astimezone(self._store.tz).date()
+            return CaseGlance(
+                summary=_summary(case, district),
+                age=age_on(date.fromisoformat(born), today) if born else None,
+                residence_status=intake.get("residence_status"),
+                needs={k.removeprefix("need_"): v for k, v in latest.items() if k.startswith("need_")},
+                goals=[GoalInfo(g.id, g.domain, g.responsible, g.due_on, g.status) for g in goals],
+                referrals=[referral_info(r, name) for r, name in referrals],
+                last_contact_on=case.last_contact_on, assessments=case.assessments,
+                closed=case.status == "closed", close_reason=case.close_reason, pending_handover=pending > 0,
+            )
+
+    def subject_of(self, user: StaffUser, code: str) -> dict[str, Any]:
+        """What a dialogue about the case needs to know (age, residence status, district);
+        not audited on its own: the dialogue's result is."""
+        with self._store.transaction() as s:
+            case, key = self.case_for_change(s, user, code, allow_closed=True)
+            intake = self._record(s, case.id, key, "intake")
+        today = self._store.clock.now().astimezone(self._store.tz).date()
+        born = intake.get("birth_date")
+        return {"code": case.code, "age": age_on(date.fromisoformat(born), today) if born else None,
+                "status": intake.get("residence_status"), "district_id": case.district_id}
+
+    def find(self, user: StaffUser, *, given_name: str, family_name: str, birth_date: date) -> tuple[str, bool] | None:
+        """A person by name and date of birth (blind index): (case code, whether the user may see it)."""
+        index = self._store.cases.person_index(org_id=user.org_id, given_name=given_name, family_name=family_name,
+                                               birth_date=birth_date)
+        code = self._store.cases.code_of_person(org_id=user.org_id, person_index=index)
+        if code is None:
+            return None
+        with self._store.transaction() as s:
+            visible = s.exec(self._store.cases.visible(user).where(ClientCase.code == code)).first() is not None
+            audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="case.find",
+                         detail=f"found;visible={visible}")
+        return code, visible
+
+    def districts_of(self, org_id: int) -> dict[int, str]:
+        with self._store.transaction() as s:
+            return {d.id: d.code for d in s.exec(select(District).where(District.org_id == org_id)).all()}
+
+    def pending_outbox(self, user_id: int) -> list[Outbox]:
+        with self._store.transaction() as s:
+            return list(s.exec(select(Outbox).where(Outbox.user_id == user_id, Outbox.state == "due")).all())
+
+
+def referral_info(referral: Referral, service_name: str) -> ReferralInfo:
+    return ReferralInfo(
+        id=referral.id, service_id=referral.service_id, service_name=service_name, domain=referral.domain,
+        status=referral.status, consent=referral.consent_at is not None and referral.consent_withdrawn_at is None,
+        withdrawn=referral.consent_withdrawn_at is not None,
+        shared_domains=tuple(d for d in referral.shared_domains.split(",") if d), follow_up_on=referral.follow_up_on,
+    )

@@ -1,0 +1,59 @@
+"""Time-driven work as rows: scheduled messages, claimed by a dispatcher with a lease."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from storage.models import Outbox
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+LEASE = timedelta(minutes=5)
+
+
+def schedule(s: Session, *, org_id: int, user_id: int, kind: str, ref_id: int | None, due_at: datetime) -> None:
+    """Add a scheduled message to the caller's transaction (it exists only if the change does)."""
+    s.add(Outbox(org_id=org_id, user_id=user_id, kind=kind, ref_id=ref_id, due_at=due_at))
+
+
+def cancel(s: Session, *, kind: str, ref_id: int) -> None:
+    s.exec(update(Outbox).where(Outbox.kind == kind, Outbox.ref_id == ref_id, Outbox.state == "due")
+           .values(state="cancelled"))
+
+
+class OutboxRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def claim_due(self, *, limit: int = 50) -> list[Outbox]:
+        """Take up to `limit` due rows for this dispatcher. On PostgreSQL, FOR UPDATE SKIP LOCKED
+        lets several instances claim side by side without waiting for or doubling each other;
+        a claim is a lease, so the rows of a dispatcher that died come back when it runs out."""
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            query = (select(Outbox)
+                     .where(((Outbox.state == "due") | ((Outbox.state == "claimed") & (Outbox.lease_until < now))),
+                            Outbox.due_at <= now)
+                     .order_by(Outbox.due_at).limit(limit))
+            if s.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = s.exec(query).all()
+            for row in rows:
+                row.state, row.lease_until, row.attempts = "claimed", now + LEASE, row.attempts + 1
+                s.add(row)
+            return rows
+
+    def finish(self, row_id: int, *, state: str) -> None:
+        """Mark a claimed row sent, failed or cancelled."""
+        with self._store.transaction() as s:
+            s.exec(update(Outbox).where(Outbox.id == row_id)
+                   .values(state=state, sent_at=self._store.clock.now() if state == "sent" else None, lease_until=None))
+
+    def postpone(self, row_id: int, until: datetime) -> None:
+        with self._store.transaction() as s:
+            s.exec(update(Outbox).where(Outbox.id == row_id).values(state="due", due_at=until, lease_until=None))

@@ -24,7 +24,7 @@ from bot.i18n import N_, Catalogs
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
-from handlers import access, cases, casework, dialogue, errors, intake, invite, language, start
+from handlers import access, cases, casework, catalogue, dialogue, errors, intake, invite, language, start
 from storage.crypto import Keyring
 from storage.db import make_engine
 from storage.store import Store
@@ -108,6 +108,7 @@ def build_application(
         CommandHandler("language", language.choose, filters=new_messages),
         CommandHandler("invite", invite.invite, filters=new_messages),
         CommandHandler("find", casework.find, filters=new_messages),
+        CommandHandler("services", catalogue.show, filters=new_messages),
         *[CommandHandler(name, casework.command(action), filters=new_messages)
           for name, action in casework.COMMANDS.items()],
         CallbackQueryHandler(dialogue.on_button, pattern=rf"^{dialogue.dialogue_view.PREFIX}\|"),
@@ -115,6 +116,7 @@ def build_application(
         CallbackQueryHandler(language.on_button, pattern=rf"^{language.PREFIX}\|"),
         CallbackQueryHandler(invite.on_button, pattern=rf"^{invite.PREFIX}\|"),
         CallbackQueryHandler(casework.on_action, pattern=r"^k\|"),
+        CallbackQueryHandler(catalogue.on_button, pattern=r"^s\|"),
         CallbackQueryHandler(casework.on_goal, pattern=r"^g\|"),
         CallbackQueryHandler(casework.on_referral, pattern=r"^r\|"),
         CallbackQueryHandler(casework.on_handover, pattern=r"^h\|"),
@@ -123,6 +125,7 @@ def build_application(
         MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, dialogue.on_text),
         MessageHandler(new_messages & filters.COMMAND, dialogue.on_unknown_command),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, dialogue.on_edited),
+        MessageHandler(new_messages & filters.Document.ALL, catalogue.on_document),
         MessageHandler(new_messages, dialogue.on_other_content),
     ])
     application.add_error_handler(errors.on_error)

@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from bot import logs
 from pydantic import SecretStr
@@ -113,6 +114,40 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
+    """The catalogue of services as a file: export it, edit it, import it (checked whole first)."""
+    import json
+
+    from storage.catalogue import CatalogueProblem
+
+    store = _store(settings)
+    org_id = store.staff.first_organisation_id()
+    if org_id is None:
+        print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
+        return 2
+    if args.action == "export":
+        text = json.dumps({"services": store.catalogue.export(org_id)}, ensure_ascii=False, indent=2)
+        if args.file:
+            Path(args.file).write_text(text + "\n", encoding="utf-8")
+            print(f"exported the catalogue to {args.file}")
+        else:
+            print(text)
+        return 0
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        count = store.catalogue.import_rows(org_id, data["services"] if isinstance(data, dict) else data, user_id=None)
+    except (OSError, ValueError, KeyError, TypeError):
+        print("casebot: that is not a catalogue file (export one to see the format)", file=sys.stderr)
+        return 2
+    except CatalogueProblem as refused:
+        print("casebot: nothing was changed; please correct:", file=sys.stderr)
+        for row, problem in refused.problems:
+            print(f"  service {row}: {problem}", file=sys.stderr)
+        return 2
+    print(f"imported {count} services")
+    return 0
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     print("database at the newest schema")
@@ -214,10 +249,14 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    services = sub.add_parser("services", help="export or import the catalogue of services as a JSON file")
+    services.add_argument("action", choices=["export", "import"])
+    services.add_argument("file", nargs="?", help="file to write (export; default: print) or to read (import)")
     return top
 
 
-COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run, "simulate": cmd_simulate}
+COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run, "simulate": cmd_simulate,
+            "services": cmd_services}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.callbacks import pack, unpack
 from bot.dialogue_view import display_value
 from bot.domains import CLOSE_REASONS, LIFE_DOMAINS, NEED_LEVELS, REFERRAL_STATUSES, label_of
-from bot.forms import FORMS
+from bot.forms.registry import FORMS
 from bot.forms.intake import STATUSES
 from bot.i18n import N_
 from bot.services import BotContext

@@ -17,7 +17,8 @@ from telegram.error import BadRequest
 from bot import dialogue_view
 from bot.callbacks import unpack
 from bot.completion import _completers
-from bot.forms import FORMS, PROMPT_PARAMS, engine
+from bot.forms import engine
+from bot.forms.registry import FORMS, PROMPT_PARAMS
 from bot.forms.engine import Form, FormContext, Invalid, Kind, Stopped
 from bot.i18n import N_
 from bot.services import BotContext

@@ -326,6 +326,18 @@ class BotApi:
             raise ApiError(400, "Bad Request: message to delete not found")
         return True
 
+    def _api_getFile(self, params: dict, files: dict) -> dict:  # noqa: N802
+        stored = self.files.get(str(params.get("file_id", "")))
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": stored["file_id"], "file_unique_id": stored["file_unique_id"],
+                "file_size": stored["file_size"], "file_path": f"documents/{stored['file_id']}"}
+
+    def file_content(self, file_path: str) -> bytes | None:
+        """What the file download URL (/file/bot<token>/<file_path>) returns."""
+        stored = self.files.get(file_path.rsplit("/", 1)[-1])
+        return stored["content"] if stored else None
+
     def _api_answerCallbackQuery(self, params: dict, files: dict) -> bool:  # noqa: N802
         query_id = str(params.get("callback_query_id", ""))
         chat_id = self._callbacks.pop(query_id, 0)
@@ -357,6 +369,17 @@ class BotApi:
         if text.startswith("/"):
             payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._queue("message", payload)
+
+    def user_sends_document(self, user_id: int, filename: str, content: bytes, mime_type: str) -> dict:
+        """A person sends a file (say, an edited catalogue)."""
+        user = self.users[user_id]
+        file_id = f"user-document-{next(self._file_ids)}"
+        self.files[file_id] = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename[:200],
+                               "mime_type": mime_type, "file_size": len(content), "content": content}
+        message = SimMessage(chat_id=user_id, message_id=next(self._message_ids), from_bot=False,
+                             document=self.files[file_id])
+        self.messages[(user_id, message.message_id)] = message
+        return self._queue("message", message.to_api(self.bot_username, user))
 
     def user_presses(self, user_id: int, message_id: int, callback_data: str) -> dict:
         """A person presses an inline button: a callback query with the message it sits on."""

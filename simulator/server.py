@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import threading
@@ -193,6 +194,33 @@ class PressHandler(_Base):
         self.write_json({"update_id": update["update_id"]})
 
 
+class BotFileHandler(_Base):
+    """File downloads as the Bot API serves them (what getFile's file_path points at)."""
+
+    def get(self, token: str, file_path: str) -> None:
+        content = self.sim.api.file_content(file_path) if token == self.sim.token else None
+        if content is None:
+            raise tornado.web.HTTPError(404)
+        self.finish(content)
+
+
+class SendDocumentHandler(_Base):
+    def post(self) -> None:
+        body = self.body_json()
+        user_id = int(body.get("user_id") or 0)
+        try:
+            content = base64.b64decode(str(body.get("content_b64") or ""), validate=True)
+        except ValueError:
+            content = b""
+        if user_id not in self.sim.api.users or not content or len(content) > 20_000_000:
+            self.write_json({"error": "unknown user, or no file (at most 20 MB)"}, 400)
+            return
+        update = self.sim.api.user_sends_document(user_id, str(body.get("filename") or "file"), content,
+                                                  str(body.get("mime_type") or "application/octet-stream"))
+        self.sim.touched()
+        self.write_json({"update_id": update["update_id"]})
+
+
 class FileHandler(_Base):
     def get(self, file_id: str) -> None:
         stored = self.sim.api.files.get(file_id)
@@ -216,6 +244,8 @@ def make_app(simulator: Simulator) -> tornado.web.Application:
     args = {"simulator": simulator}
     return tornado.web.Application([
         (r"/bot([^/]+)/(\w+)", BotApiHandler, args),
+        (r"/file/bot([^/]+)/(.+)", BotFileHandler, args),
+        (r"/api/send_document", SendDocumentHandler, args),
         (r"/api/state", StateHandler, args),
         (r"/api/users", UsersHandler, args),
         (r"/api/send", SendHandler, args),

@@ -56,6 +56,9 @@ class FakeTelegram(BaseRequest):
         pass
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **_: Any) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file download (after getFile)
+            content = self.api.file_content(url.split("/file/bot", 1)[1].split("/", 1)[1])
+            return (200, content) if content is not None else (404, b"Not Found")
         endpoint = url.rsplit("/", 1)[-1]
         params = request_data.json_parameters if request_data else {}
         params = {k: json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for k, v in params.items()}
@@ -100,6 +103,11 @@ class TgUser:
     async def send_raw(self, **content: Any) -> list[SimMessage]:
         """A message of another kind: photo=[...], sticker={...}, voice={...}."""
         return await self._process({"message": self._message(**content)})
+
+    async def send_document(self, filename: str, content: bytes, mime_type: str = "application/json") -> list[SimMessage]:
+        update = self.fake.api.user_sends_document(self.id, filename, content, mime_type)
+        self.fake.api.pending_updates.remove(update)
+        return await self._process({"message": update["message"]})
 
     async def edit(self, text: str) -> list[SimMessage]:
         return await self._process({"edited_message": {**self._message(text=text), "edit_date": 1_700_000_100}})

@@ -139,3 +139,32 @@ def test_name_normalisation_for_the_blind_index():
     assert normalise_name("Amina", "Haddad") != normalise_name("Amina", "Hadad")
     assert normalise_name("Straße", "Ö") == normalise_name("STRASSE", "o")
     assert normalise_name("أمينة", "حداد") == normalise_name("حداد", "أمينة")
+
+
+async def test_no_personal_data_of_the_cycle_in_the_raw_database(bot):
+    from bot.domains import LIFE_DOMAINS
+
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await bot.register(Role.CASE_MANAGER, "II")
+    await run_intake(cm)
+    secrets = {"assessment": "Traumafolgen", "goal": "Führerscheinprüfung", "purpose": "Schuldnerberatung",
+               "contact": "Gerichtsvollzieher", "handover": "Frauenhausplatz"}
+    await cm.send("/assess LEV-2026-0001")
+    for domain in LIFE_DOMAINS:
+        await cm.press("hoch" if domain.value == "health" else "kein Bedarf")
+        if domain.value == "health":
+            await cm.send(secrets["assessment"])
+    for step in (">Gesundheit", ">Fertig", ">✔ Speichern", "/goal LEV-2026-0001", ">Qualifizierung", secrets["goal"],
+                 ">die Klient:in", "30.06.2027", ">✔ Speichern", "/refer LEV-2026-0001", ">Existenzsicherung",
+                 ">★ Jobcenter", secrets["purpose"], ">Einwilligung erteilt", ">Existenzsicherung", ">Fertig",
+                 ">✔ Speichern", "/note LEV-2026-0001", ">heute", ">Telefonat", secrets["contact"], ">✔ Speichern",
+                 "/handover LEV-2026-0001", ">II", secrets["handover"], ">✔ Speichern"):
+        await (cm.press(step[1:]) if step.startswith(">") else cm.send(step))
+    assert rows_count(bot, "goal") == rows_count(bot, "referral") == rows_count(bot, "contact") == rows_count(bot, "handover") == 1
+    raw = raw_database_bytes(bot)
+    for needle in secrets.values():
+        assert needle.encode() not in raw, needle
+
+
+def rows_count(bot, table: str) -> int:  # noqa: ANN001
+    return rows(bot, f"SELECT COUNT(*) FROM {table}")[0][0]

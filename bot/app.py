@@ -24,7 +24,7 @@ from bot.i18n import N_, Catalogs
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
-from handlers import access, cases, casework, catalogue, dialogue, errors, intake, invite, language, start
+from handlers import access, cases, casework, catalogue, dialogue, errors, intake, invite, language, reminders, start
 from storage.crypto import Keyring
 from storage.db import make_engine
 from storage.store import Store
@@ -117,6 +117,7 @@ def build_application(
         CallbackQueryHandler(invite.on_button, pattern=rf"^{invite.PREFIX}\|"),
         CallbackQueryHandler(casework.on_action, pattern=r"^k\|"),
         CallbackQueryHandler(catalogue.on_button, pattern=r"^s\|"),
+        CallbackQueryHandler(reminders.on_button, pattern=r"^o\|"),
         CallbackQueryHandler(casework.on_goal, pattern=r"^g\|"),
         CallbackQueryHandler(casework.on_referral, pattern=r"^r\|"),
         CallbackQueryHandler(casework.on_handover, pattern=r"^h\|"),

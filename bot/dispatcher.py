@@ -1,33 +1,49 @@
-"""Sends what is due in the outbox: rows, not timers (design decision 4). A restart catches up on
-what fell due while the bot was down; two instances never send the same row (claims are leases
-taken with SKIP LOCKED on PostgreSQL)."""
+"""Sends what is due in the outbox: rows, not timers (design decision 4).
+
+A restart catches up on what fell due while the bot was down; two instances never send the
+same row (claims are leases, taken with SKIP LOCKED on PostgreSQL). Sending keeps to Telegram's
+limits: one message a second per chat, TELEGRAM_RATE_LIMIT a second overall; a 429 is waited
+out by PTB's rate limiter, network errors are retried later, and a recipient who blocked the bot
+is reported to the coordinators instead of being retried for ever.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError
 
-from bot.callbacks import pack
-from bot.domains import REFERRAL_STATUSES
-from bot.i18n import N_
+from bot import notices
+from bot.schedule import WorkingHours
 from storage.models import Outbox
+from storage.planner import Planned, Planner
+from storage.types import Role
 
 log = logging.getLogger("casebot.dispatcher")
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=1)
-FOLLOW_UP_ANSWERS = ("accepted", "completed", "declined", "no-show", "no-offer", "waiting-list")
+PLAN_EVERY = timedelta(minutes=10)
+PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 
 
 class Dispatcher:
-    def __init__(self, services) -> None:  # noqa: ANN001 - bot.services.Services (imports it)
+    def __init__(self, services) -> None:  # noqa: ANN001 - bot.services.Services (which imports this)
         self.services = services
+        self.planner = Planner(services.store)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._bot: Bot | None = None
+        self._planned_at = None
+        self._gate = asyncio.Lock()
+        self._next_slot = 0.0
+
+    @property
+    def hours(self) -> WorkingHours:
+        return self.services.working_hours
 
     def kick(self) -> None:
         """Something became due now: look at once instead of at the next tick."""
@@ -54,61 +70,83 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
 
-    async def dispatch_once(self, bot: Bot) -> int:
-        """Claim what is due, send it, mark it. Returns how many were sent."""
+    def plan(self, *, force: bool = False) -> int:
+        """Turn case data into reminder rows (at most every PLAN_EVERY, unless forced)."""
+        now = self.services.store.clock.now()
+        if not force and self._planned_at is not None and now - self._planned_at < PLAN_EVERY:
+            return 0
+        self._planned_at = now
+        settings = self.services.settings
+        return self.planner.plan(hours=self.hours, days_before=settings.reminder_days_before,
+                                 silent_days=settings.silent_case_days)
+
+    async def dispatch_once(self, bot: Bot, *, plan: bool = True) -> int:
+        """Plan, claim what is due, send it (paced), mark it. Returns how many were sent."""
+        if plan:
+            self.plan()
+        by_chat: dict[int, list[Outbox]] = defaultdict(list)
+        for row in self.services.store.outbox.claim_due(limit=200):
+            by_chat[row.user_id].append(row)
+        results = await asyncio.gather(*(self._deliver_in_turn(bot, rows) for rows in by_chat.values()))
+        return sum(results)
+
+    async def _deliver_in_turn(self, bot: Bot, rows: list[Outbox]) -> int:
         sent = 0
-        for row in self.services.store.outbox.claim_due():
+        for n, row in enumerate(rows):
+            if n and self.services.settings.telegram_rate_limit:
+                await asyncio.sleep(PER_CHAT_INTERVAL)
             sent += await self._deliver(bot, row)
         return sent
+
+    async def _pace(self) -> None:
+        """Space sends evenly at the overall rate (no bursts: Telegram counts any one second)."""
+        rate = self.services.settings.telegram_rate_limit
+        if not rate:
+            return
+        loop = asyncio.get_running_loop()
+        async with self._gate:
+            now = loop.time()
+            if self._next_slot > now:
+                await asyncio.sleep(self._next_slot - now)
+            self._next_slot = max(now, self._next_slot) + 1 / rate
 
     async def _deliver(self, bot: Bot, row: Outbox) -> int:
         store = self.services.store
         user = store.staff.user_by_id(row.user_id)
-        message = self._compose(row, user) if user is not None else None
-        if message is None:  # nothing left to ask (answered, closed, user gone)
+        notice = notices.compose(self.services, row, user) if user is not None else None
+        if notice is None:  # nothing left to say (done meanwhile, closed, user gone)
             store.outbox.finish(row.id, state="cancelled")
             return 0
-        text, keyboard = message
         try:
-            await bot.send_message(chat_id=user.telegram_id, text=text, reply_markup=keyboard)
-        except Forbidden:  # the user blocked the bot: retrying will not help
+            await self._pace()
+            if notice.document:
+                content, name = notice.document
+                await bot.send_document(user.telegram_id, InputFile(content, filename=name), caption=notice.text,
+                                        reply_markup=notice.keyboard)
+            else:
+                await bot.send_message(user.telegram_id, notice.text, reply_markup=notice.keyboard)
+            if notice.photo:
+                await self._pace()
+                await bot.send_photo(user.telegram_id, notice.photo)
+        except Forbidden:  # the user blocked the bot: retrying will not help, the coordinators should know
             store.outbox.finish(row.id, state="failed")
             log.warning("scheduled message %s failed: the recipient blocked the bot", row.id)
+            self._report_blocked(user)
             return 0
         except BadRequest:
             store.outbox.finish(row.id, state="failed")
             log.warning("scheduled message %s refused by the Bot API", row.id)
             return 0
-        except NetworkError:  # includes timeouts; RetryAfter is waited out by the rate limiter
-            store.outbox.postpone(row.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR)
+        except NetworkError:  # includes timeouts; a 429 is waited out by the rate limiter first
+            store.outbox.postpone(row.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts)
             return 0
         store.outbox.finish(row.id, state="sent")
         return 1
 
-    def _compose(self, row: Outbox, user) -> tuple[str, InlineKeyboardMarkup] | None:  # noqa: ANN001
-        services = self.services
-        t = services.catalogs.get(user.language or services.settings.default_language)
-        if row.kind == "referral-follow-up":
-            subject = services.store.referrals.follow_up_subject(row.ref_id)
-            if subject is None:
-                return None
-            code, referral = subject
-            labels = {c.value: t.plain(c.label) for c in REFERRAL_STATUSES}
-            buttons = [InlineKeyboardButton(labels[s], callback_data=pack("r", referral.id, s)) for s in FOLLOW_UP_ANSWERS]
-            rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-            rows.append([InlineKeyboardButton(t.plain("⏰ Ask again in 7 days"), callback_data=pack("r", referral.id, "later"))])
-            return (t.gettext(N_("How did the referral of {code} to {service} go? The result is recorded in the case."),
-                              code=t.isolate(code), service=referral.service_name), InlineKeyboardMarkup(rows))
-        if row.kind == "handover-request":
-            subject = services.store.referrals.handover_subject(row.ref_id)
-            if subject is None:
-                return None
-            code, note, _, _ = subject
-            keyboard = InlineKeyboardMarkup([[
-                InlineKeyboardButton(t.plain("✔ Accept"), callback_data=pack("h", row.ref_id, "a")),
-                InlineKeyboardButton(t.plain("✖ Decline"), callback_data=pack("h", row.ref_id, "d")),
-            ]])
-            return (t.gettext(N_("Case {code} is to be handed over to you. Note from the previous case manager:\n{note}"),
-                              code=t.isolate(code), note=note), keyboard)
-        log.warning("scheduled message %s has an unknown kind", row.id)
-        return None
+    def _report_blocked(self, user) -> None:  # noqa: ANN001
+        store = self.services.store
+        today = store.clock.now().astimezone(self.hours.tz).date()
+        coordinators = store.staff.members(user.org_id, Role.COORDINATOR)
+        self.planner.add(Planned(user.org_id, c.id, "delivery-failed", user.id, store.clock.now(),
+                                 f"delivery-failed:{user.id}:{today}:{c.id}") for c in coordinators if c.id != user.id)
+        self.kick()

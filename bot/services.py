@@ -30,6 +30,10 @@ class Services:
         if self.dispatcher is None:
             self.dispatcher = Dispatcher(self)
 
+    @property
+    def working_hours(self):  # noqa: ANN201
+        return self.settings.working_hours
+
     def language_for(self, staff: StaffUser | None, telegram_user: User | None) -> str:
         if staff is not None and staff.language:
             return staff.language

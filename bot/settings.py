@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # placeholders people copy from documentation, before the bot talks to anybody.
 _TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 _PLACEHOLDER_TOKENS = {"changeme", "your-token", "<token>", "123:abc"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Settings(BaseSettings):
@@ -42,6 +43,13 @@ class Settings(BaseSettings):
     # the organisation's re-assessment interval, and when to ask how a referral went
     reassessment_months: int = Field(default=3, ge=1, le=24)
     referral_follow_up_days: int = Field(default=14, ge=1, le=180)
+    # reminders: how many days ahead, after how many days without contact a case counts as silent
+    reminder_days_before: int = Field(default=7, ge=0, le=60)
+    silent_case_days: int = Field(default=60, ge=7, le=365)
+    # working hours (local): reminders outside them wait for the next working morning
+    work_start: str = "08:00"
+    work_end: str = "18:00"
+    work_days: str = "mon,tue,wed,thu,fri"
     # how often the dispatcher looks for due scheduled messages
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
     log_level: str = "INFO"
@@ -101,6 +109,21 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value
 
+    @field_validator("work_start", "work_end")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be a time like 08:00")
+        return value
+
+    @field_validator("work_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        days = [d.strip().lower()[:3] for d in value.split(",") if d.strip()]
+        if not days or any(d not in WEEKDAYS for d in days):
+            raise ValueError("must name days like mon,tue,wed,thu,fri")
+        return ",".join(days)
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and not (self.webhook_secret and len(self.webhook_secret.get_secret_value()) >= 16):
@@ -112,6 +135,15 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def working_hours(self):  # noqa: ANN201
+        from datetime import time
+
+        from bot.schedule import WorkingHours
+
+        return WorkingHours(self.tz, time.fromisoformat(self.work_start), time.fromisoformat(self.work_end),
+                            frozenset(WEEKDAYS.index(d) for d in self.work_days.split(",")))
 
     @property
     def token(self) -> str:

@@ -154,6 +154,7 @@ class BotApi:
     files: dict[str, dict] = field(default_factory=dict)
     latest_keyboard: dict[int, SimMessage] = field(default_factory=dict)
     pending_updates: list[dict] = field(default_factory=list)
+    blocked_by: set[int] = field(default_factory=set)  # people who blocked the bot
     rejected_429: int = 0
     revision: int = 0
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -238,6 +239,8 @@ class BotApi:
         chat_id = int(params.get("chat_id") or 0)
         if chat_id not in self.users:
             raise ApiError(400, "Bad Request: chat not found")
+        if chat_id in self.blocked_by:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat_id
 
     def _new_message(self, chat_id: int, **content: Any) -> SimMessage:

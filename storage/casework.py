@@ -189,6 +189,33 @@ class CaseworkRepository:
                          detail=f"found;visible={visible}")
         return code, visible
 
+    def reminder_subject(self, kind: str, ref_id: int, user_id: int, key: str | None) -> dict[str, Any] | None:
+        """What a planned reminder is about, if it still holds: the case is open and the user's,
+        and the date in its key is still the date (a done assessment moves the due date on)."""
+        with self._store.transaction() as s:
+            if kind.startswith("goal-"):
+                goal = s.get(Goal, ref_id)
+                case = s.get(ClientCase, goal.case_id) if goal else None
+                if goal is None or goal.status != "open" or (key and str(goal.due_on) not in key):
+                    return None
+                subject = {"date": goal.due_on, "domain": goal.domain}
+            else:
+                case = s.get(ClientCase, ref_id)
+                if case is None:
+                    return None
+                if kind.startswith("reassess-"):
+                    if key and str(case.next_due_on) not in key:
+                        return None
+                    subject = {"date": case.next_due_on}
+                else:  # silent-case
+                    last = case.last_contact_on or case.created_at.astimezone(self._store.tz).date()
+                    if key and str(last) not in key:
+                        return None
+                    subject = {"date": last}
+            if case is None or case.status != "open" or case.assigned_to != user_id:
+                return None
+            return {"code": case.code, **subject}
+
     def districts_of(self, org_id: int) -> dict[int, str]:
         with self._store.transaction() as s:
             return {d.id: d.code for d in s.exec(select(District).where(District.org_id == org_id)).all()}

@@ -40,6 +40,9 @@ class AppUser(SQLModel, table=True):
     district_id: int | None = Field(default=None, foreign_key="district.id")
     language: str | None = Field(default=None, max_length=8)
     active: bool = True
+    # coordinators' digest: daily, weekly (Mondays) or off, at this local hour
+    digest_frequency: str = Field(default="weekly", max_length=10, sa_column_kwargs={"server_default": "weekly"})
+    digest_hour: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
     created_at: datetime
 
 
@@ -228,3 +231,65 @@ class Outbox(SQLModel, table=True):
     lease_until: datetime | None = None
     attempts: int = 0
     sent_at: datetime | None = None
+    # what makes a planned reminder unique ("reassess-soon:42:2027-02-24"): planned once, sent once
+    dedupe_key: str | None = Field(default=None, max_length=120, sa_column_kwargs={"unique": True})
+
+
+class Conference(SQLModel, table=True):
+    """A Fallkonferenz on one case. Place and agenda are encrypted under the case key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    organiser_id: int = Field(foreign_key="app_user.id")
+    starts_at: datetime = Field(index=True)
+    minutes: int = 60
+    place_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    agenda_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    external_services: str = Field(default="", max_length=300)  # comma-separated service ids
+    status: str = Field(default="scheduled", max_length=20)  # scheduled, cancelled, held
+    sequence: int = 0  # iCalendar SEQUENCE: grows with every change
+    outcome_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConferenceParticipant(SQLModel, table=True):
+    __tablename__ = "conference_participant"
+    conference_id: int = Field(foreign_key="conference.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    attended: bool | None = None
+
+
+class JourFixe(SQLModel, table=True):
+    """The KIM working group's meeting series (every 14 days by default)."""
+
+    __tablename__ = "jour_fixe"
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    first_on: date
+    at: str = Field(max_length=5)  # local "HH:MM"
+    interval_days: int = 14
+    place: str = Field(default="", max_length=200)
+
+
+class AgendaItem(SQLModel, table=True):
+    """A point for a Jour fixe. Staff text, not case data (the prompt asks for case codes only)."""
+
+    __tablename__ = "agenda_item"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    meeting_on: date = Field(index=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    text: str = Field(max_length=500)
+    created_at: datetime
+
+
+class NeedTally(SQLModel, table=True):
+    """How many open cases have which need level per life domain: kept up to date when an
+    assessment is saved, so digests count needs without decrypting anybody's assessment."""
+
+    __tablename__ = "need_tally"
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    domain: str = Field(max_length=20, primary_key=True)
+    level: str = Field(max_length=10, primary_key=True)
+    cases: int = 0

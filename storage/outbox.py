@@ -35,18 +35,25 @@ class OutboxRepository:
         lets several instances claim side by side without waiting for or doubling each other;
         a claim is a lease, so the rows of a dispatcher that died come back when it runs out."""
         now = self._store.clock.now()
+        claimable = (Outbox.state == "due") | ((Outbox.state == "claimed") & (Outbox.lease_until < now))
         with self._store.transaction() as s:
-            query = (select(Outbox)
-                     .where(((Outbox.state == "due") | ((Outbox.state == "claimed") & (Outbox.lease_until < now))),
-                            Outbox.due_at <= now)
-                     .order_by(Outbox.due_at).limit(limit))
+            query = select(Outbox.id).where(claimable, Outbox.due_at <= now).order_by(Outbox.due_at).limit(limit)
             if s.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows = s.exec(query).all()
-            for row in rows:
-                row.state, row.lease_until, row.attempts = "claimed", now + LEASE, row.attempts + 1
-                s.add(row)
-            return rows
+            candidates = list(s.exec(query).all())
+            if not candidates:
+                return []
+            # The UPDATE re-checks the state: on SQLite, whose transactions start at the first write,
+            # another dispatcher may have read the same rows; only one of the two writes wins each.
+            won = s.exec(update(Outbox).where(Outbox.id.in_(candidates), claimable)
+                         .values(state="claimed", lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+                         .returning(Outbox.id)).all()
+            ids = [row[0] for row in won]
+            return list(s.exec(select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.due_at, Outbox.id)).all())
+
+    def get(self, row_id: int) -> Outbox | None:
+        with self._store.transaction() as s:
+            return s.get(Outbox, row_id)
 
     def finish(self, row_id: int, *, state: str) -> None:
         """Mark a claimed row sent, failed or cancelled."""

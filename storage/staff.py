@@ -93,6 +93,13 @@ class StaffRepository:
                 return None
             return _staff(user, s.get(District, user.district_id) if user.district_id else None)
 
+    def members(self, org_id: int, role: Role) -> list[StaffUser]:
+        with self._store.transaction() as s:
+            rows = s.exec(select(AppUser, District).join(District, AppUser.district_id == District.id, isouter=True)
+                          .where(AppUser.org_id == org_id, AppUser.role == role.value,
+                                 AppUser.active == True).order_by(AppUser.id)).all()  # noqa: E712
+            return [_staff(u, d) for u, d in rows]
+
     def case_managers(self, org_id: int) -> list[tuple[StaffUser, int]]:
         """Active case managers with their number of open cases (for reassignment by capacity)."""
         with self._store.transaction() as s:

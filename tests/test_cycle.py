@@ -92,12 +92,12 @@ async def test_referral_with_consent_is_sent_and_followed_up(bot, cm, clock):
     assert rows(bot, "SELECT status, shared_domains FROM referral") == [("sent", "work")]
     assert rows(bot, "SELECT kind, state FROM outbox") == [("referral-follow-up", "due")]
     dispatcher = bot.services.dispatcher
-    assert await dispatcher.dispatch_once(bot.app.bot) == 0  # not yet due
+    assert await dispatcher.dispatch_once(bot.app.bot, plan=False) == 0  # not yet due
     clock.advance(timedelta(days=14, hours=1))  # 8 December, 10:00 in Leverkusen
-    assert await dispatcher.dispatch_once(bot.app.bot) == 1
+    assert await dispatcher.dispatch_once(bot.app.bot, plan=False) == 1
     question = cm.last()
     assert question.text == "Wie ist die Vermittlung von LEV-2026-0001 an Jobcenter gelaufen? Das Ergebnis wird im Fall dokumentiert."
-    assert await dispatcher.dispatch_once(bot.app.bot) == 0  # asked once
+    assert await dispatcher.dispatch_once(bot.app.bot, plan=False) == 0  # asked once
     await cm.press("Warteliste", question)
     assert cm.alerts()[-1] == "Jobcenter: Warteliste. Als Lücke im System erfasst."
     assert rows(bot, "SELECT status FROM referral") == [("waiting-list",)]
@@ -174,7 +174,7 @@ async def test_handover_accepted_by_the_new_districts_case_manager(bot, cm):
     await steps(cm, ">🔀 Übergabe", ">II", "Zieht nach Opladen, Kita-Anmeldung läuft", ">✔ Speichern")
     assert cm.last().text.startswith("Übergabe von LEV-2026-0001 an das Case Management des Bezirks II angeboten.")
     assert "LEV-2026-0001" in (await cm.send("/cases"))[0].text  # still theirs until accepted
-    assert await bot.services.dispatcher.dispatch_once(bot.app.bot) == 1
+    assert await bot.services.dispatcher.dispatch_once(bot.app.bot, plan=False) == 1
     request = other.last()
     assert "Fall LEV-2026-0001 soll an Sie übergeben werden." in request.text and "Kita-Anmeldung läuft" in request.text
     accept = request.buttons()[0]["callback_data"]
@@ -195,7 +195,7 @@ async def test_handover_declined_keeps_the_case(bot, cm):
     other = await bot.register(Role.CASE_MANAGER, "III")
     await cm.send(f"/handover {CODE}")
     await steps(cm, ">III", "Umzug geplant", ">✔ Speichern")
-    await bot.services.dispatcher.dispatch_once(bot.app.bot)
+    await bot.services.dispatcher.dispatch_once(bot.app.bot, plan=False)
     stranger = await bot.register(Role.CASE_MANAGER, "I")
     await stranger.press_data(other.last().buttons()[0]["callback_data"], stranger.last())  # forged: not theirs
     assert stranger.alerts()[-1] == "Diese Übergabe ist nicht mehr offen."

@@ -1,0 +1,146 @@
+"""Plans reminders, digests and Jour fixe agendas as outbox rows.
+
+Reads only plaintext workflow columns (dates, statuses, assignments), never case content.
+Every planned row has a dedupe key, unique in the database, so a row is planned once however
+often (and on however many instances) the planner runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.schedule import WorkingHours
+from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
+from storage.types import Role
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Planned:
+    org_id: int
+    user_id: int
+    kind: str
+    ref_id: int | None
+    due_at: datetime
+    key: str
+
+
+class Planner:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def plan(self, *, hours: WorkingHours, days_before: int, silent_days: int) -> int:
+        """Plan whatever is due by now; returns how many rows were added."""
+        now = self._store.clock.now()
+        today = now.astimezone(hours.tz).date()
+        deliver_at = hours.next_delivery(now)
+        wanted = [
+            *self._reassessments(today, deliver_at, days_before),
+            *self._goals(today, deliver_at, days_before),
+            *self._silent_cases(today, deliver_at, silent_days, hours),
+            *self._digests(today, now, hours),
+            *self._jour_fixe(today, now, hours),
+        ]
+        return self.add(wanted)
+
+    def add(self, wanted: Iterable[Planned]) -> int:
+        """Insert the rows whose keys are new. A concurrent planner may win a key first: its
+        row stands and this one is skipped."""
+        wanted = list({p.key: p for p in wanted}.values())
+        added = 0
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            with self._store.transaction() as s:
+                known = set(s.exec(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_([p.key for p in chunk]))).all())
+                fresh = [p for p in chunk if p.key not in known]
+            for planned in fresh:
+                try:
+                    with self._store.transaction() as s:
+                        s.add(Outbox(org_id=planned.org_id, user_id=planned.user_id, kind=planned.kind,
+                                     ref_id=planned.ref_id, due_at=planned.due_at, dedupe_key=planned.key))
+                    added += 1
+                except IntegrityError:
+                    continue  # planned by another instance in the meantime
+        return added
+
+    def _reassessments(self, today: date, deliver_at: datetime, days_before: int) -> list[Planned]:
+        with self._store.transaction() as s:
+            rows = s.exec(select(ClientCase.id, ClientCase.org_id, ClientCase.assigned_to, ClientCase.next_due_on)
+                          .where(ClientCase.status == "open", ClientCase.next_due_on <= today + timedelta(days=days_before))).all()
+        planned = []
+        for case_id, org_id, user_id, due in rows:
+            kind = "reassess-soon" if due >= today else "reassess-overdue"
+            planned.append(Planned(org_id, user_id, kind, case_id, deliver_at, f"{kind}:{case_id}:{due}:{user_id}"))
+        return planned
+
+    def _goals(self, today: date, deliver_at: datetime, days_before: int) -> list[Planned]:
+        with self._store.transaction() as s:
+            rows = s.exec(select(Goal.id, Goal.due_on, ClientCase.org_id, ClientCase.assigned_to)
+                          .join(ClientCase, Goal.case_id == ClientCase.id)
+                          .where(Goal.status == "open", ClientCase.status == "open",
+                                 Goal.due_on <= today + timedelta(days=days_before))).all()
+        planned = []
+        for goal_id, due, org_id, user_id in rows:
+            kind = "goal-due" if due >= today else "goal-overdue"
+            planned.append(Planned(org_id, user_id, kind, goal_id, deliver_at, f"{kind}:{goal_id}:{due}:{user_id}"))
+        return planned
+
+    def _silent_cases(self, today: date, deliver_at: datetime, silent_days: int, hours: WorkingHours) -> list[Planned]:
+        """Open cases without a contact for `silent_days` (or, never contacted, opened that long ago)."""
+        cutoff = today - timedelta(days=silent_days)
+        with self._store.transaction() as s:
+            rows = s.exec(select(ClientCase.id, ClientCase.org_id, ClientCase.assigned_to, ClientCase.last_contact_on,
+                                 ClientCase.created_at)
+                          .where(ClientCase.status == "open",
+                                 or_(ClientCase.last_contact_on <= cutoff,
+                                     and_(ClientCase.last_contact_on.is_(None),
+                                          ClientCase.created_at <= hours.local(cutoff, time(23, 59)))))).all()
+        return [Planned(org_id, user_id, "silent-case", case_id, deliver_at,
+                        f"silent-case:{case_id}:{last or created.astimezone(hours.tz).date()}:{user_id}")
+                for case_id, org_id, user_id, last, created in rows]
+
+    def _digests(self, today: date, now: datetime, hours: WorkingHours) -> list[Planned]:
+        """Each coordinator's digest: daily on working days, or weekly on Mondays, at their hour."""
+        if today.weekday() not in hours.workdays:
+            return []
+        with self._store.transaction() as s:
+            rows = s.exec(select(AppUser.id, AppUser.org_id, AppUser.digest_frequency, AppUser.digest_hour)
+                          .where(AppUser.role == Role.COORDINATOR.value, AppUser.active == True,  # noqa: E712
+                                 AppUser.digest_frequency != "off")).all()
+        planned = []
+        for user_id, org_id, frequency, hour in rows:
+            if frequency == "weekly" and today.weekday() != 0:
+                continue
+            due = hours.local(today, time(hour, 0))
+            if due <= now + timedelta(hours=1):  # plan a little ahead, never for a past day
+                planned.append(Planned(org_id, user_id, "digest", None, due, f"digest:{user_id}:{today}"))
+        return planned
+
+    def _jour_fixe(self, today: date, now: datetime, hours: WorkingHours) -> list[Planned]:
+        """On the morning of a Jour fixe, its agenda to every case manager and coordinator."""
+        with self._store.transaction() as s:
+            series = s.exec(select(JourFixe)).all()
+            planned = []
+            for jf in series:
+                if today < jf.first_on or (today - jf.first_on).days % jf.interval_days:
+                    continue
+                members = s.exec(select(AppUser.id).where(
+                    AppUser.org_id == jf.org_id, AppUser.active == True,  # noqa: E712
+                    AppUser.role.in_([Role.CASE_MANAGER.value, Role.COORDINATOR.value]))).all()
+                if now >= hours.local(today, time.fromisoformat(jf.at)):
+                    continue  # the meeting has begun: an agenda now would only be noise
+                due = hours.local(today, hours.start)
+                planned += [Planned(jf.org_id, user_id, "jourfixe-agenda", None, due, f"jourfixe:{jf.org_id}:{today}:{user_id}")
+                            for user_id in members]
+            return planned

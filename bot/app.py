@@ -24,7 +24,7 @@ from bot.i18n import N_, Catalogs
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
-from handlers import access, cases, casework, catalogue, dialogue, errors, intake, invite, language, reminders, start
+from handlers import access, cases, casework, catalogue, dialogue, digest, errors, intake, invite, language, meetings, reminders, start
 from storage.crypto import Keyring
 from storage.db import make_engine
 from storage.store import Store
@@ -35,6 +35,9 @@ COMMANDS = (
     ("cases", N_("your cases")),
     ("case", N_("one case, by its code")),
     ("find", N_("find a person by name and date of birth")),
+    ("conferences", N_("your coming Fallkonferenzen")),
+    ("jourfixe", N_("the next Jour fixe and its agenda")),
+    ("digest", N_("the coordinators' digest")),
     ("language", N_("change the language")),
     ("cancel", N_("stop the current dialogue")),
     ("help", N_("what I can do")),
@@ -109,6 +112,9 @@ def build_application(
         CommandHandler("invite", invite.invite, filters=new_messages),
         CommandHandler("find", casework.find, filters=new_messages),
         CommandHandler("services", catalogue.show, filters=new_messages),
+        CommandHandler("conferences", meetings.conferences, filters=new_messages),
+        CommandHandler("jourfixe", meetings.jour_fixe, filters=new_messages),
+        CommandHandler("digest", digest.show, filters=new_messages),
         *[CommandHandler(name, casework.command(action), filters=new_messages)
           for name, action in casework.COMMANDS.items()],
         CallbackQueryHandler(dialogue.on_button, pattern=rf"^{dialogue.dialogue_view.PREFIX}\|"),
@@ -118,6 +124,9 @@ def build_application(
         CallbackQueryHandler(casework.on_action, pattern=r"^k\|"),
         CallbackQueryHandler(catalogue.on_button, pattern=r"^s\|"),
         CallbackQueryHandler(reminders.on_button, pattern=r"^o\|"),
+        CallbackQueryHandler(meetings.on_button, pattern=r"^v\|"),
+        CallbackQueryHandler(meetings.on_jour_fixe, pattern=r"^j\|"),
+        CallbackQueryHandler(digest.on_button, pattern=r"^d\|"),
         CallbackQueryHandler(casework.on_goal, pattern=r"^g\|"),
         CallbackQueryHandler(casework.on_referral, pattern=r"^r\|"),
         CallbackQueryHandler(casework.on_handover, pattern=r"^h\|"),

@@ -148,6 +148,26 @@ def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    """`casebot digest --preview`: the organisation's digest as a coordinator would get it today."""
+    import re as regex
+    from html import unescape
+
+    from bot import digest
+    from bot.app import build_services
+
+    services = build_services(settings)
+    org_id = services.store.staff.first_organisation_id()
+    if org_id is None:
+        print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
+        return 2
+    result = digest.build(services, org_id, services.catalogs.get(settings.default_language), days=args.days)
+    print(unescape(regex.sub(r"</?[a-z-]+>", "", result.text)))
+    Path(args.chart).write_bytes(result.chart)
+    print(f"\nchart written to {args.chart}")
+    return 0
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     print("database at the newest schema")
@@ -249,6 +269,10 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    preview = sub.add_parser("digest", help="print the coordinators' digest for the organisation")
+    preview.add_argument("--preview", action="store_true", help="print it here (nothing is sent)")
+    preview.add_argument("--days", type=int, default=7, help="the period it covers")
+    preview.add_argument("--chart", default="digest-chart.png", help="where to write the chart")
     services = sub.add_parser("services", help="export or import the catalogue of services as a JSON file")
     services.add_argument("action", choices=["export", "import"])
     services.add_argument("file", nargs="?", help="file to write (export; default: print) or to read (import)")
@@ -256,7 +280,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run, "simulate": cmd_simulate,
-            "services": cmd_services}
+            "services": cmd_services, "digest": cmd_digest}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,6 @@ def complete_intake(context: BotContext, snapshot: DialogueSnapshot, ctx: engine
 
 
 def _completers() -> dict[str, Callable[[BotContext, DialogueSnapshot, engine.FormContext], Reply]]:
-    from bot import cycle_completion
+    from bot import cycle_completion, meeting_completion
 
-    return {"intake": complete_intake, **cycle_completion.COMPLETERS}
+    return {"intake": complete_intake, **cycle_completion.COMPLETERS, **meeting_completion.COMPLETERS}

@@ -28,6 +28,7 @@ log = logging.getLogger("casebot.dispatcher")
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=1)
 PLAN_EVERY = timedelta(minutes=10)
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
+CAPTION_LIMIT = 1000  # Telegram allows 1024 characters under a file
 
 
 class Dispatcher:
@@ -121,7 +122,11 @@ class Dispatcher:
             await self._pace()
             if notice.document:
                 content, name = notice.document
-                await bot.send_document(user.telegram_id, InputFile(content, filename=name), caption=notice.text,
+                caption = notice.text if len(notice.text) <= CAPTION_LIMIT else None
+                if caption is None:  # a long agenda: the text first, then the file
+                    await bot.send_message(user.telegram_id, notice.text)
+                    await self._pace()
+                await bot.send_document(user.telegram_id, InputFile(content, filename=name), caption=caption,
                                         reply_markup=notice.keyboard)
             else:
                 await bot.send_message(user.telegram_id, notice.text, reply_markup=notice.keyboard)

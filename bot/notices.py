@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -15,7 +16,7 @@ from bot.callbacks import pack
 from bot.domains import LIFE_DOMAINS, REFERRAL_STATUSES, label_of
 from bot.i18n import N_, Translator
 from storage.models import Outbox
-from storage.types import StaffUser
+from storage.types import Role, StaffUser
 
 FOLLOW_UP_ANSWERS = ("accepted", "completed", "declined", "no-show", "no-offer", "waiting-list")
 
@@ -88,15 +89,74 @@ def delivery_failed(services, row: Outbox, user: StaffUser, t: Translator) -> No
     failed = services.store.staff.user_by_id(row.ref_id) if row.ref_id else None
     if failed is None:
         return None
-    return Notice(t.gettext(N_("A reminder to case manager #{id} (district {district}) could not be delivered: they "
+    return Notice(t.gettext(N_("A reminder to {name} (district {district}) could not be delivered: they "
                                "have blocked the bot. Please make sure their cases are looked after."),
-                            id=failed.id, district=failed.district_code or "–"))
+                            name=failed.label, district=failed.district_code or "–"))
+
+
+def conference(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+    """Invitation, change, cancellation (with a calendar file), reminders, and the outcome question."""
+    from bot.ics import conference_ics
+
+    info = services.store.conferences.info(row.ref_id, for_user=user.id)
+    cancelled = row.kind == "conference-cancel"
+    if info is None or (info.status != "scheduled" and not cancelled):
+        return None
+    staff = {u.id: u.label for role in Role for u in services.store.staff.members(user.org_id, role)}
+    details = t.gettext(N_("{when} · {minutes} min\nPlace: {place}\nParticipants: {people}\nAgencies: {agencies}\n"
+                           "Agenda: {agenda}"),
+                        when=t.datetime(info.starts_at), minutes=info.minutes, place=info.place,
+                        people=", ".join(staff.get(i, f"#{i}") for i in info.participant_ids),
+                        agencies=", ".join(info.services) or "–", agenda=info.agenda)
+    headline = {
+        "conference-invite": N_("Invitation: Fallkonferenz on {code}"),
+        "conference-update": N_("Changed: Fallkonferenz on {code}"),
+        "conference-cancel": N_("Cancelled: Fallkonferenz on {code}"),
+        "conference-reminder-day": N_("Tomorrow: Fallkonferenz on {code}"),
+        "conference-reminder-hour": N_("In an hour: Fallkonferenz on {code}"),
+        "conference-outcome": N_("How did the Fallkonferenz on {code} go? Please record who came and what was decided."),
+    }[row.kind]
+    text = t.gettext(headline, code=t.isolate(info.code))
+    if row.kind == "conference-outcome":
+        return Notice(text, InlineKeyboardMarkup([[_button(t, N_("📝 Record outcome"), "v", info.id, "o")]]))
+    if row.kind in ("conference-invite", "conference-update", "conference-cancel"):
+        ics = conference_ics(uid=f"conference-{info.id}@kim-casebot", sequence=info.sequence, start=info.starts_at,
+                             minutes=info.minutes, summary=t.plain(N_("Fallkonferenz {code}"), code=info.code),
+                             description=info.agenda, location=info.place, stamp=services.store.clock.now(),
+                             cancelled=cancelled)
+        return Notice(f"<b>{text}</b>\n{details}", document=(ics, f"fallkonferenz-{info.code}.ics"))
+    return Notice(f"<b>{text}</b>\n{details}")
+
+
+def jourfixe_agenda(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+    series = services.store.jourfixe.series(user.org_id)
+    if series is None:
+        return None
+    today = services.local_now().date()
+    items = services.store.jourfixe.items(user.org_id, today)
+    lines = [t.gettext(N_("<b>Jour fixe today at {time}</b> · {place}"), time=t.isolate(series.at), place=series.place)]
+    lines += [f"{n}. {escape(item.text)}" for n, item in enumerate(items, start=1)] or [
+        t.gettext(N_("No agenda items this time."))]
+    return Notice("\n".join(lines))
+
+
+def scheduled_digest(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+    from bot import digest
+
+    frequency, _ = services.store.staff.digest_preferences(user.id)
+    if frequency == "off" or user.role is not Role.COORDINATOR:
+        return None
+    result = digest.build(services, user.org_id, t, days=1 if frequency == "daily" else 7)
+    return Notice(result.text, photo=result.chart)
 
 
 BUILDERS: dict[str, Callable[..., Notice | None]] = {
     "reassess-soon": case_reminder, "reassess-overdue": case_reminder, "goal-due": case_reminder,
     "goal-overdue": case_reminder, "silent-case": case_reminder, "referral-follow-up": referral_follow_up,
     "handover-request": handover_request, "delivery-failed": delivery_failed,
+    **{kind: conference for kind in ("conference-invite", "conference-update", "conference-cancel",
+                                     "conference-reminder-day", "conference-reminder-hour", "conference-outcome")},
+    "jourfixe-agenda": jourfixe_agenda, "digest": scheduled_digest,
 }
 
 

@@ -13,7 +13,7 @@ from bot.i18n import Catalogs, Translator, negotiate
 from bot.render import Renderer
 from bot.settings import Settings
 from storage.store import Store
-from storage.types import StaffUser
+from storage.types import Role, StaffUser
 
 
 @dataclass
@@ -49,9 +49,18 @@ class Services:
         now = self.store.clock.now()
         subject: dict = {}
         about = (state or {}).get("context", {})
+        loads = form.loads if form is not None else frozenset()
         if form is not None and form.needs_case and about.get("case"):
             subject = {"case": self.store.casework.subject_of(staff, about["case"]),
                        "services": self.store.catalogue.rules(staff.org_id)}
+        if "staff" in loads:
+            colleagues = [u for role in (Role.CASE_MANAGER, Role.COORDINATOR)
+                          for u in self.store.staff.members(staff.org_id, role) if u.id != staff.id]
+            subject["staff"] = [(u.id, u.label) for u in colleagues]
+        if "conference" in loads and about.get("conference"):
+            info = self.store.conferences.info(int(about["conference"]))
+            labels = {u.id: u.label for role in Role for u in self.store.staff.members(staff.org_id, role)}
+            subject["participants"] = [(i, labels.get(i, f"#{i}")) for i in (info.participant_ids if info else ())]
         cases = self.store.cases
 
         def duplicate_code(given: str, family: str, born) -> str | None:  # noqa: ANN001
@@ -60,6 +69,7 @@ class Services:
 
         return FormContext(
             today=now.astimezone(self.settings.tz).date(), now=now,
+            local_now=now.astimezone(self.settings.tz).replace(tzinfo=None),
             districts=tuple(self.store.staff.districts(staff.org_id)),
             services={"duplicate_code": duplicate_code}, subject=subject,
         )

@@ -144,7 +144,7 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
         rows += [
             [act(N_("📝 Assessment"), "assess"), act(N_("🎯 Goal"), "goal"), act(N_("↪ Referral"), "refer")],
             [act(N_("☎ Contact"), "note"), act(N_("🎯 Goals"), "goals"), act(N_("↪ Referrals"), "referrals")],
-            [act(N_("🔀 Handover"), "handover"), act(N_("🔒 Close"), "close")]
+            [act(N_("🗓 Fallkonferenz"), "conference"), act(N_("🔀 Handover"), "handover"), act(N_("🔒 Close"), "close")]
             + ([act(N_("👥 Reassign"), "reassign")] if staff.role is Role.COORDINATOR else []),
         ]
     if revealed:

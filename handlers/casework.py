@@ -17,9 +17,9 @@ from storage.types import CaseClosed, NoConsent, NotAllowed, Role
 
 # action of the case view -> the form it opens
 FORM_ACTIONS = {"assess": "assessment", "goal": "goal", "refer": "referral", "note": "contact",
-                "handover": "handover", "close": "closure"}
+                "handover": "handover", "close": "closure", "conference": "conference"}
 COMMANDS = {"assess": "assess", "goal": "goal", "refer": "refer", "note": "note", "handover": "handover",
-            "close": "close", "reopen": "reopen"}
+            "close": "close", "reopen": "reopen", "conference": "conference"}
 REFERRAL_NEXT = ("sent", "accepted", "completed", "declined", "no-show", "no-offer", "waiting-list")
 FOLLOW_UP_HOUR = time(9, 0)  # follow-up questions arrive at nine in the morning, local time
 INVALID = N_("This button is no longer valid.")
@@ -231,7 +231,7 @@ async def _reassign_menu(update: Update, context: BotContext, code: str) -> None
         raise NotAllowed()
     store.casework.subject_of(context.staff, code)
     managers = store.staff.case_managers(context.staff.org_id)
-    rows = [[InlineKeyboardButton(t.plain(N_("CM #{id} · district {district} · {count} open"), id=user.id,
+    rows = [[InlineKeyboardButton(t.plain(N_("{name} · district {district} · {count} open"), name=user.label,
                                           district=user.district_code or "–", count=load),
                                   callback_data=pack("x", code, user.id))] for user, load in managers]
     if update.callback_query:

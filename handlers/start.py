@@ -34,7 +34,8 @@ async def start(update: Update, context: BotContext) -> None:
         return
     language = services.language_for(None, update.effective_user)
     try:
-        staff = services.store.staff.redeem_invitation(code=code, telegram_id=update.effective_user.id, language=language)
+        staff = services.store.staff.redeem_invitation(code=code, telegram_id=update.effective_user.id, language=language,
+                                                       display_name=update.effective_user.full_name)
     except InvitationProblem as problem:
         await update.effective_message.reply_text(t.gettext(_INVITATION_PROBLEMS[problem.reason]))
         return

@@ -15,7 +15,8 @@ from bot.eligibility import age_on
 from storage import audit, outbox
 from storage.cases import _summary, value_aad
 from storage.crypto import DataKey
-from storage.models import CaseValue, ClientCase, Contact, District, Goal, Handover, Outbox, Referral, Service
+from storage.models import (CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral,
+                            Service)
 from storage.types import CaseClosed, CaseGlance, GoalInfo, NotAllowed, ReferralInfo, StaffUser
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ class CaseworkRepository:
         with self._store.transaction() as s:
             case, key = self.case_for_change(s, user, code)
             previous = self._record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments else None
+            if previous:
+                tally(s, case.org_id, previous, -1)
+            tally(s, case.org_id, values, +1)
             case.assessments += 1
             self._store.cases.write_values(s, case.id, key, f"assessment/{case.assessments}", values)
             case.next_due_on, case.phase = next_due_on, "monitoring" if previous else "planning"
@@ -118,7 +122,9 @@ class CaseworkRepository:
     # closure ----------------------------------------------------------------------------------
     def close(self, user: StaffUser, code: str, *, reason: str) -> None:
         with self._store.transaction() as s:
-            case, _ = self.case_for_change(s, user, code)
+            case, key = self.case_for_change(s, user, code)
+            if case.assessments:  # the tally counts open cases only
+                tally(s, case.org_id, self._record(s, case.id, key, f"assessment/{case.assessments}"), -1)
             case.status, case.closed_at, case.close_reason = "closed", self._store.clock.now(), reason
             for referral_id in s.exec(select(Referral.id).where(Referral.case_id == case.id)).all():
                 outbox.cancel(s, kind="referral-follow-up", ref_id=referral_id)
@@ -126,9 +132,11 @@ class CaseworkRepository:
 
     def reopen(self, user: StaffUser, code: str) -> None:
         with self._store.transaction() as s:
-            case, _ = self.case_for_change(s, user, code, allow_closed=True)
+            case, key = self.case_for_change(s, user, code, allow_closed=True)
             if case.status != "closed":
                 return
+            if case.assessments:
+                tally(s, case.org_id, self._record(s, case.id, key, f"assessment/{case.assessments}"), +1)
             case.status, case.closed_at, case.close_reason = "open", None, None
             self.touch(s, case, user, "case.reopen")
 
@@ -223,6 +231,19 @@ class CaseworkRepository:
     def pending_outbox(self, user_id: int) -> list[Outbox]:
         with self._store.transaction() as s:
             return list(s.exec(select(Outbox).where(Outbox.user_id == user_id, Outbox.state == "due")).all())
+
+
+def tally(s: Session, org_id: int, assessment: dict[str, Any], delta: int) -> None:
+    """Count an assessment's need levels in (or out of) the organisation's anonymous tally."""
+    for field, level in assessment.items():
+        if not field.startswith("need_"):
+            continue
+        row = s.get(NeedTally, (org_id, field.removeprefix("need_"), level))
+        if row is None:
+            row = NeedTally(org_id=org_id, domain=field.removeprefix("need_"), level=level, cases=0)
+        row.cases = max(0, row.cases + delta)
+        s.add(row)
+        s.flush()
 
 
 def referral_info(referral: Referral, service_name: str) -> ReferralInfo:

@@ -39,6 +39,8 @@ class AppUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     district_id: int | None = Field(default=None, foreign_key="district.id")
     language: str | None = Field(default=None, max_length=8)
+    # the staff member's name as Telegram gave it at registration (colleagues pick each other by it)
+    display_name: str = Field(default="", max_length=128, sa_column_kwargs={"server_default": ""})
     active: bool = True
     # coordinators' digest: daily, weekly (Mondays) or off, at this local hour
     digest_frequency: str = Field(default="weekly", max_length=10, sa_column_kwargs={"server_default": "weekly"})

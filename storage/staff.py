@@ -27,12 +27,13 @@ def _staff(user: AppUser, district: District | None) -> StaffUser:
     return StaffUser(
         id=user.id, org_id=user.org_id, telegram_id=user.telegram_id, role=Role(user.role),
         district_id=user.district_id, district_code=district.code if district else None, language=user.language,
+        display_name=user.display_name,
     )
 
 
 _USER_BY_TELEGRAM_ID = (
     sa_select(AppUser.id, AppUser.org_id, AppUser.telegram_id, AppUser.role, AppUser.district_id,
-              AppUser.language, District.code.label("district_code"))
+              AppUser.language, AppUser.display_name, District.code.label("district_code"))
     .join(District, AppUser.district_id == District.id, isouter=True)
     .where(AppUser.telegram_id == bindparam("telegram_id"), AppUser.active.is_(True))
 )
@@ -84,7 +85,8 @@ class StaffRepository:
         if row is None:
             return None
         return StaffUser(id=row.id, org_id=row.org_id, telegram_id=row.telegram_id, role=Role(row.role),
-                         district_id=row.district_id, district_code=row.district_code, language=row.language)
+                         district_id=row.district_id, district_code=row.district_code, language=row.language,
+                         display_name=row.display_name)
 
     def user_by_id(self, user_id: int) -> StaffUser | None:
         with self._store.transaction() as s:
@@ -112,6 +114,15 @@ class StaffRepository:
                                  AppUser.active == True)  # noqa: E712
                           .order_by(AppUser.id)).all()
             return [(_staff(u, d), load) for u, d, load in rows]
+
+    def digest_preferences(self, user_id: int) -> tuple[str, int]:
+        with self._store.transaction() as s:
+            user = s.get(AppUser, user_id)
+            return user.digest_frequency, user.digest_hour
+
+    def set_digest_preferences(self, user_id: int, *, frequency: str, hour: int) -> None:
+        with self._store.transaction() as s:
+            s.exec(update(AppUser).where(AppUser.id == user_id).values(digest_frequency=frequency, digest_hour=hour))
 
     def set_language(self, user_id: int, language: str) -> None:
         with self._store.transaction() as s:
@@ -154,7 +165,7 @@ class StaffRepository:
             audit.record(s, at=now, org_id=org_id, user_id=created_by, action="invitation.create", detail=f"role={role.value}")
         return code
 
-    def redeem_invitation(self, *, code: str, telegram_id: int, language: str | None) -> StaffUser:
+    def redeem_invitation(self, *, code: str, telegram_id: int, language: str | None, display_name: str = "") -> StaffUser:
         """Register the person holding `code`. The code is spent in the same transaction, and
         only if it was still unused, so two presses of one link make one user."""
         now = self._store.clock.now()
@@ -169,6 +180,7 @@ class StaffRepository:
             user = AppUser(
                 org_id=invitation.org_id, telegram_id=telegram_id, role=invitation.role,
                 district_id=invitation.district_id, language=language, created_at=now,
+                display_name=" ".join(display_name.split())[:128],
             )
             s.add(user)
             s.flush()

@@ -20,7 +20,9 @@ class Store:
         from storage.cases import CaseRepository
         from storage.casework import CaseworkRepository
         from storage.catalogue import CatalogueRepository
+        from storage.conferences import ConferenceRepository
         from storage.dialogues import DialogueRepository
+        from storage.jourfixe import JourFixeRepository
         from storage.outbox import OutboxRepository
         from storage.referrals import ReferralRepository
         from storage.staff import StaffRepository
@@ -36,6 +38,8 @@ class Store:
         self.referrals = ReferralRepository(self)
         self.catalogue = CatalogueRepository(self)
         self.outbox = OutboxRepository(self)
+        self.conferences = ConferenceRepository(self)
+        self.jourfixe = JourFixeRepository(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -28,6 +28,12 @@ class StaffUser:
     district_id: int | None
     district_code: str | None
     language: str | None
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """How colleagues see this person in lists: their name, else their number."""
+        return self.display_name or f"#{self.id}"
 
     @property
     def can_record_cases(self) -> bool:

@@ -215,7 +215,7 @@ async def test_a_coordinator_reassigns_and_a_case_manager_cannot(bot, cm):
     await coordinator.send(f"/case {CODE}")
     await coordinator.press("👥 Neu zuweisen")
     menu = coordinator.last()
-    assert any("Bezirk II · 0 offen" in label for label in menu.button_texts())
+    assert any(label.startswith("Ana · Bezirk II · 0 offen") for label in menu.button_texts())
     await coordinator.press(next(label for label in menu.button_texts() if "Bezirk II" in label))
     assert coordinator.last().text == "Fall LEV-2026-0001 neu zugewiesen."
     assert rows(bot, "SELECT assigned_to FROM client_case") == [(other_id,)]

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     YESNO = "yesno"
     NUMBER = "number"
     PHONE = "phone"
+    TIME = "time"  # a local clock time, "14:30"
 
 
 class LabelKind(StrEnum):
@@ -70,6 +71,7 @@ class FormContext:
 
     today: date
     now: datetime
+    local_now: datetime | None = None  # naive local wall-clock time, for "later today" checks
     districts: tuple[DistrictInfo, ...] = ()
     # what the dialogue is about (a case's age, status, district ...), for forms that need it
     subject: dict[str, Any] = field(default_factory=dict)
@@ -129,6 +131,8 @@ class Form:
     notices: Notices | None = None
     # the form works on an existing case: FormContext.subject holds that case's overview
     needs_case: bool = False
+    # further data its choices need in FormContext.subject: "staff", "services", "conference"
+    loads: frozenset[str] = frozenset()
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -168,6 +172,11 @@ def parse_text(fld: Field, raw: str) -> Any:
         if (fld.minimum is not None and number < fld.minimum) or (fld.maximum is not None and number > fld.maximum):
             raise Invalid("Please send a number from {low} to {high}.", low=fld.minimum, high=fld.maximum)
         return number
+    if fld.kind is Kind.TIME:
+        match = re.fullmatch(r"([01]?\d|2[0-3])(?:[:.h]([0-5]\d))?", text)
+        if not match:
+            raise Invalid("Please write the time as HH:MM, for example 14:30.")
+        return f"{int(match[1]):02d}:{match[2] or '00'}"
     if fld.kind is Kind.PHONE:
         digits = sum(ch.isdigit() for ch in text)
         if not _PHONE.match(text) or not 6 <= digits <= 15:

@@ -2,13 +2,14 @@
 
 from collections import defaultdict
 
-from bot.forms import cycle, intake
+from bot.forms import cycle, intake, meetings
 from bot.forms.engine import Form
 
 FORMS: dict[str, Form] = {
     form.name: form
     for form in (intake.INTAKE, cycle.ASSESSMENT, cycle.GOAL, cycle.REFERRAL, cycle.CONSENT, cycle.CONTACT,
-                 cycle.HANDOVER, cycle.CLOSURE, cycle.FIND)
+                 cycle.HANDOVER, cycle.CLOSURE, cycle.FIND, meetings.CONFERENCE, meetings.RESCHEDULE,
+                 meetings.OUTCOME, meetings.AGENDA_ITEM, meetings.JOUR_FIXE)
 }
 # placeholders a form fills into its prompts, by field name
 PROMPT_PARAMS = defaultdict(lambda: (lambda field_name: {}), {"intake": intake.prompt_params})

@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('conference_id', 'user_id')
     )
     with op.batch_alter_table('app_user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=128), server_default='', nullable=False))
         batch_op.add_column(sa.Column('digest_frequency', sqlmodel.sql.sqltypes.AutoString(length=10), server_default='weekly', nullable=False))
         batch_op.add_column(sa.Column('digest_hour', sa.Integer(), server_default='8', nullable=False))
 
@@ -105,6 +106,7 @@ def downgrade() -> None:
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.drop_column('digest_hour')
         batch_op.drop_column('digest_frequency')
+        batch_op.drop_column('display_name')
 
     op.drop_table('conference_participant')
     with op.batch_alter_table('conference', schema=None) as batch_op:

@@ -1,0 +1,99 @@
+"""The figures of a coordinator's digest: aggregate queries over workflow columns only.
+Nothing here decrypts anything; cases appear by code, people not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from storage.models import AppUser, ClientCase, Conference, District, Goal, NeedTally, Referral, Service
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+GAPS = ("no-offer", "waiting-list")
+OPEN_REFERRALS = ("suggested", "sent", "accepted")
+
+
+@dataclass
+class DigestFigures:
+    since: datetime
+    new_cases: int = 0
+    new_by_district: dict[str, int] = field(default_factory=dict)
+    open_by_district: dict[str, int] = field(default_factory=dict)
+    caseload: list[tuple[str, int]] = field(default_factory=list)  # (case manager, open cases)
+    overdue_reassessments: list[str] = field(default_factory=list)
+    overdue_goals: list[str] = field(default_factory=list)
+    referral_ages: dict[str, int] = field(default_factory=dict)  # "<14", "14-30", ">30" days open
+    outcomes: dict[str, int] = field(default_factory=dict)  # referral results in the period
+    gaps: dict[tuple[str, str], int] = field(default_factory=dict)  # (life domain, service) -> count
+    silent: list[str] = field(default_factory=list)
+    conferences: list[tuple[str, datetime]] = field(default_factory=list)
+    needs: dict[str, int] = field(default_factory=dict)  # life domain -> open cases with medium or high need
+
+
+def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_days: int) -> DigestFigures:
+    now = store.clock.now()
+    figures = DigestFigures(since=since)
+    with store.transaction() as s:
+        open_case = (ClientCase.org_id == org_id) & (ClientCase.status == "open")
+        figures.new_by_district = dict(s.exec(
+            select(District.code, func.count(ClientCase.id)).join(District, ClientCase.district_id == District.id)
+            .where(ClientCase.org_id == org_id, ClientCase.created_at >= since).group_by(District.code)).all())
+        figures.new_cases = sum(figures.new_by_district.values())
+        figures.open_by_district = dict(s.exec(
+            select(District.code, func.count(ClientCase.id)).join(District, ClientCase.district_id == District.id)
+            .where(open_case).group_by(District.code)).all())
+        figures.caseload = [(name or f"#{uid}", count) for uid, name, count in s.exec(
+            select(AppUser.id, AppUser.display_name, func.count(ClientCase.id))
+            .join(ClientCase, (ClientCase.assigned_to == AppUser.id) & open_case)
+            .group_by(AppUser.id, AppUser.display_name).order_by(func.count(ClientCase.id).desc())).all()]
+        figures.overdue_reassessments = list(s.exec(
+            select(ClientCase.code).where(open_case, ClientCase.next_due_on < today).order_by(ClientCase.next_due_on)).all())
+        figures.overdue_goals = list(s.exec(
+            select(ClientCase.code).join(Goal, Goal.case_id == ClientCase.id)
+            .where(open_case, Goal.status == "open", Goal.due_on < today).distinct()).all())
+        cutoff = today - timedelta(days=silent_days)
+        figures.silent = _silent(s, open_case, cutoff, store)
+        for created, status in s.exec(select(Referral.created_at, Referral.status)
+                                      .join(ClientCase, Referral.case_id == ClientCase.id)
+                                      .where(ClientCase.org_id == org_id, Referral.status.in_(OPEN_REFERRALS))).all():
+            age = (now - created).days
+            bucket = "<14" if age < 14 else "14-30" if age <= 30 else ">30"
+            figures.referral_ages[bucket] = figures.referral_ages.get(bucket, 0) + 1
+        figures.outcomes = dict(s.exec(
+            select(Referral.status, func.count(Referral.id)).join(ClientCase, Referral.case_id == ClientCase.id)
+            .where(ClientCase.org_id == org_id, Referral.updated_at >= since, Referral.status.not_in(OPEN_REFERRALS))
+            .group_by(Referral.status)).all())
+        figures.gaps = {(domain, name): count for domain, name, count in s.exec(
+            select(Referral.domain, Service.name, func.count(Referral.id))
+            .join(Service, Referral.service_id == Service.id).join(ClientCase, Referral.case_id == ClientCase.id)
+            .where(ClientCase.org_id == org_id, Referral.status.in_(GAPS))
+            .group_by(Referral.domain, Service.name)).all()}
+        figures.conferences = list(s.exec(
+            select(ClientCase.code, Conference.starts_at).join(ClientCase, Conference.case_id == ClientCase.id)
+            .where(Conference.org_id == org_id, Conference.status == "scheduled", Conference.starts_at >= now,
+                   Conference.starts_at <= now + timedelta(days=7)).order_by(Conference.starts_at)).all())
+        for domain, cases in s.exec(select(NeedTally.domain, func.sum(NeedTally.cases))
+                                    .where(NeedTally.org_id == org_id, NeedTally.level.in_(("medium", "high")))
+                                    .group_by(NeedTally.domain)).all():
+            figures.needs[domain] = int(cases or 0)
+    return figures
+
+
+def _silent(s, open_case, cutoff: date, store: Store) -> list[str]:  # noqa: ANN001
+    """Open cases without a contact since `cutoff` (never contacted: opened before it). Two
+    indexed conditions instead of a date conversion that SQLite and PostgreSQL spell differently."""
+    from datetime import time
+
+    from bot.schedule import WorkingHours
+
+    end_of_cutoff = WorkingHours(store.tz).local(cutoff, time(23, 59, 59))
+    return list(s.exec(select(ClientCase.code).where(
+        open_case, (ClientCase.last_contact_on <= cutoff)
+        | (ClientCase.last_contact_on.is_(None) & (ClientCase.created_at <= end_of_cutoff)))
+        .order_by(ClientCase.code)).all())

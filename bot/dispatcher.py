@@ -28,6 +28,9 @@ log = logging.getLogger("casebot.dispatcher")
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=1)
 PLAN_EVERY = timedelta(minutes=10)
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
+# Telegram counts any one second: sends spaced exactly at the limit collide as soon as the
+# network delays one and not the next; 3 % headroom keeps clear of 429s at 97 % of the rate.
+PACE_HEADROOM = 0.97
 CAPTION_LIMIT = 1000  # Telegram allows 1024 characters under a file
 
 
@@ -85,18 +88,26 @@ class Dispatcher:
         """Plan, claim what is due, send it (paced), mark it. Returns how many were sent."""
         if plan:
             self.plan()
-        by_chat: dict[int, list[Outbox]] = defaultdict(list)
+        # Compose everything first (database reads), then send: composing while others send
+        # holds up their requests on the event loop and bunches them at Telegram's end, where a
+        # bunch is counted against the one-second limit.
+        by_chat: dict[int, list[tuple[Outbox, object, notices.Notice]]] = defaultdict(list)
         for row in self.services.store.outbox.claim_due(limit=200):
-            by_chat[row.user_id].append(row)
-        results = await asyncio.gather(*(self._deliver_in_turn(bot, rows) for rows in by_chat.values()))
+            user = self.services.store.staff.user_by_id(row.user_id)
+            notice = notices.compose(self.services, row, user) if user is not None else None
+            if notice is None:  # nothing left to say (done meanwhile, closed, user gone)
+                self.services.store.outbox.finish(row.id, state="cancelled")
+                continue
+            by_chat[row.user_id].append((row, user, notice))
+        results = await asyncio.gather(*(self._deliver_in_turn(bot, items) for items in by_chat.values()))
         return sum(results)
 
-    async def _deliver_in_turn(self, bot: Bot, rows: list[Outbox]) -> int:
+    async def _deliver_in_turn(self, bot: Bot, items: list) -> int:
         sent = 0
-        for n, row in enumerate(rows):
+        for n, (row, user, notice) in enumerate(items):
             if n and self.services.settings.telegram_rate_limit:
-                await asyncio.sleep(PER_CHAT_INTERVAL)
-            sent += await self._deliver(bot, row)
+                await asyncio.sleep(PER_CHAT_INTERVAL / PACE_HEADROOM)
+            sent += await self._deliver(bot, row, user, notice)
         return sent
 
     async def _pace(self) -> None:
@@ -109,15 +120,10 @@ class Dispatcher:
             now = loop.time()
             if self._next_slot > now:
                 await asyncio.sleep(self._next_slot - now)
-            self._next_slot = max(now, self._next_slot) + 1 / rate
+            self._next_slot = max(now, self._next_slot) + 1 / (rate * PACE_HEADROOM)
 
-    async def _deliver(self, bot: Bot, row: Outbox) -> int:
+    async def _deliver(self, bot: Bot, row: Outbox, user, notice: notices.Notice) -> int:  # noqa: ANN001
         store = self.services.store
-        user = store.staff.user_by_id(row.user_id)
-        notice = notices.compose(self.services, row, user) if user is not None else None
-        if notice is None:  # nothing left to say (done meanwhile, closed, user gone)
-            store.outbox.finish(row.id, state="cancelled")
-            return 0
         try:
             await self._pace()
             if notice.document:

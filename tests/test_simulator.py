@@ -123,3 +123,32 @@ def test_demo_seed_is_fictitious_and_only_for_a_demo_database(tmp_path, clock):
     assert len(cases) == 30 and all(c.code.startswith("DEMO-") for c in cases)
     detail = store.cases.reveal(coordinator, cases[0].code)
     assert detail.records["intake"]["family_name"].startswith("Demo-")
+
+
+@pytest.mark.parametrize("live", [RateLimit(per_chat=1, overall=2, window=1.0)], indirect=True)
+async def test_the_dispatcher_waits_out_429s_and_sends_each_message_once(live):
+    """A Bot API far stricter than Telegram (two messages a second): the dispatcher's pace of 30 a
+    second runs into 429s, PTB's rate limiter waits them out, nothing is lost or doubled."""
+    from datetime import timedelta
+
+    from storage.models import Outbox
+    from storage.types import Role
+
+    store = live.services.store
+    org_id = store.staff.first_organisation_id()
+    people = []
+    for n in range(5):
+        person = await live.person(f"Koordination {n}", "de")
+        code = store.staff.create_invitation(org_id=org_id, role=Role.COORDINATOR, district_id=None,
+                                             expires_in=timedelta(days=1), created_by=None)
+        people.append(store.staff.redeem_invitation(code=code, telegram_id=person, language="de"))
+    with store.transaction() as s:
+        for user in people:
+            s.add(Outbox(org_id=org_id, user_id=user.id, kind="delivery-failed", ref_id=people[0].id,
+                         due_at=store.clock.now()))
+    sent = await live.services.dispatcher.dispatch_once(live.bot, plan=False)
+    assert sent == 5
+    assert live.api.rejected_429 >= 1
+    for user in people:
+        messages = await live.bot_messages(user.telegram_id)
+        assert len(messages) == 1 and "konnte nicht zugestellt werden" in messages[0]["text"]

@@ -88,6 +88,10 @@ async def test_a_fallkonferenz_from_invitation_to_outcome(bot, team, clock):
     await steps(cm, ">🎯 Folgeaufgabe", ">Wohnen", "Antrag beim Wohnungsamt stellen", ">das Case Management",
                 "15.12.2026", ">✔ Speichern")
     assert rows(bot, "SELECT domain, responsible, due_on FROM goal")[0][:2] == ("housing", "case-manager")
+    set_clock(clock, berlin(2026, 12, 8, 10, 0))  # a week before the task is due: its reminder
+    bot.services.dispatcher.plan(force=True)
+    await deliver(bot)
+    assert any(m.text == "Ein Ziel von LEV-2026-0001 (Wohnen) ist am 15.12.2026 fällig." for m in cm.messages()[-3:])
 
 
 async def test_moving_and_cancelling_notify_everyone_with_calendar_files(bot, team, clock):

@@ -36,6 +36,17 @@ def _prefix(text: str) -> str:
     return text.upper()
 
 
+class NotInitialised(Exception):
+    """The database has no organisation yet."""
+
+
+def _organisation(store: Store) -> int:
+    org_id = store.staff.first_organisation_id()
+    if org_id is None:
+        raise NotInitialised()
+    return org_id
+
+
 def _store(settings: Settings) -> Store:
     return Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), tz=settings.tz)
 
@@ -96,10 +107,7 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
-    org_id = store.staff.first_organisation_id()
-    if org_id is None:
-        print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
-        return 2
+    org_id = _organisation(store)
     district_id = None
     if args.district:
         district = store.staff.district_by_code(org_id, args.district)
@@ -121,10 +129,7 @@ def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
     from storage.catalogue import CatalogueProblem
 
     store = _store(settings)
-    org_id = store.staff.first_organisation_id()
-    if org_id is None:
-        print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
-        return 2
+    org_id = _organisation(store)
     if args.action == "export":
         text = json.dumps({"services": store.catalogue.export(org_id)}, ensure_ascii=False, indent=2)
         if args.file:
@@ -157,10 +162,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_services
 
     services = build_services(settings)
-    org_id = services.store.staff.first_organisation_id()
-    if org_id is None:
-        print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
-        return 2
+    org_id = _organisation(services.store)
     result = digest.build(services, org_id, services.catalogs.get(settings.default_language), days=args.days)
     print(unescape(regex.sub(r"</?[a-z-]+>", "", result.text)))
     Path(args.chart).write_bytes(result.chart)
@@ -290,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](settings, args)
     except (ConfigurationError, CryptoError) as problem:
         print(f"casebot: {problem}", file=sys.stderr)
+        return 2
+    except NotInitialised:
+        print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
         return 2
 
 

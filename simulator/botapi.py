@@ -275,21 +275,19 @@ class BotApi:
         self.files[file_id] = stored
         return stored
 
-    def _api_sendDocument(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _send_media(self, kind: str, params: dict, files: dict) -> dict:
         chat_id = self._chat(params)
         text, display = self._render(str(params.get("caption", "")), params.get("parse_mode"), caption=True)
         message = self._new_message(chat_id, text=text, html=str(params.get("caption", "")), display_html=display,
-                                    document=self._upload("document", params, files),
-                                    reply_markup=self._check_markup(params.get("reply_markup")))
+                                    reply_markup=self._check_markup(params.get("reply_markup")),
+                                    **{kind: self._upload(kind, params, files)})
         return message.to_api(self.bot_username)
 
+    def _api_sendDocument(self, params: dict, files: dict) -> dict:  # noqa: N802
+        return self._send_media("document", params, files)
+
     def _api_sendPhoto(self, params: dict, files: dict) -> dict:  # noqa: N802
-        chat_id = self._chat(params)
-        text, display = self._render(str(params.get("caption", "")), params.get("parse_mode"), caption=True)
-        message = self._new_message(chat_id, text=text, html=str(params.get("caption", "")), display_html=display,
-                                    photo=self._upload("photo", params, files),
-                                    reply_markup=self._check_markup(params.get("reply_markup")))
-        return message.to_api(self.bot_username)
+        return self._send_media("photo", params, files)
 
     def _own_message(self, params: dict) -> SimMessage:
         key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))

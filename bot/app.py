@@ -24,7 +24,7 @@ from bot.i18n import N_, Catalogs
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
-from handlers import access, cases, casework, catalogue, dialogue, digest, errors, intake, invite, language, meetings, reminders, start
+from handlers import access, cases, casework, catalogue, dialogue, digest, errors, intake, invite, language, locales, meetings, reminders, start
 from storage.crypto import Keyring
 from storage.db import make_engine
 from storage.store import Store
@@ -46,7 +46,10 @@ COMMANDS = (
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     store = Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), clock, settings.tz)
-    return Services(settings=settings, store=store, catalogs=Catalogs(settings.tz), renderer=Renderer())
+    renderer = Renderer()
+    catalogs = Catalogs(settings.tz, source=store.locales, default=settings.default_language,
+                        check_every=settings.locale_refresh_seconds, on_reload=renderer.clear)
+    return Services(settings=settings, store=store, catalogs=catalogs, renderer=renderer)
 
 
 async def _post_init(application: Application) -> None:
@@ -115,6 +118,7 @@ def build_application(
         CommandHandler("conferences", meetings.conferences, filters=new_messages),
         CommandHandler("jourfixe", meetings.jour_fixe, filters=new_messages),
         CommandHandler("digest", digest.show, filters=new_messages),
+        CommandHandler("locales", locales.table, filters=new_messages),
         *[CommandHandler(name, casework.command(action), filters=new_messages)
           for name, action in casework.COMMANDS.items()],
         CallbackQueryHandler(dialogue.on_button, pattern=rf"^{dialogue.dialogue_view.PREFIX}\|"),
@@ -127,6 +131,7 @@ def build_application(
         CallbackQueryHandler(meetings.on_button, pattern=r"^v\|"),
         CallbackQueryHandler(meetings.on_jour_fixe, pattern=r"^j\|"),
         CallbackQueryHandler(digest.on_button, pattern=r"^d\|"),
+        CallbackQueryHandler(locales.on_button, pattern=r"^L\|"),
         CallbackQueryHandler(casework.on_goal, pattern=r"^g\|"),
         CallbackQueryHandler(casework.on_referral, pattern=r"^r\|"),
         CallbackQueryHandler(casework.on_handover, pattern=r"^h\|"),
@@ -135,6 +140,7 @@ def build_application(
         MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, dialogue.on_text),
         MessageHandler(new_messages & filters.COMMAND, dialogue.on_unknown_command),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, dialogue.on_edited),
+        MessageHandler(new_messages & filters.Document.FileExtension("po"), locales.on_upload),
         MessageHandler(new_messages & filters.Document.ALL, catalogue.on_document),
         MessageHandler(new_messages, dialogue.on_other_content),
     ])

@@ -170,6 +170,57 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
+    """Languages from the command line: list, export, import (checked, then live), rollback, on, off."""
+    from bot import locale_check
+    from bot.app import build_services
+    from handlers.locales import current_po
+
+    services = build_services(settings)
+    locales, catalogs = services.store.locales, services.catalogs
+    if args.action == "list":
+        for code in catalogs.known():
+            po = current_po(services, code)
+            state = "default" if code == catalogs.default else "on" if code in catalogs.languages else "off"
+            print(f"{code:<6} {state:<8} {locale_check.check(po, code).completeness if po else 0:>3} %")
+        return 0
+    if args.action == "import":
+        path = Path(args.target)
+        language = path.stem.split("-")[0]
+        content = path.read_bytes()
+        current = current_po(services, language)
+        result = locale_check.check(content, language,
+                                    current=locale_check.parse(current, language) if current else None)
+        if not result.ok:
+            print(f"casebot: nothing was changed; please correct {path.name}:", file=sys.stderr)
+            for line, problem in result.problems:
+                print(f"  line {line}: {problem}", file=sys.stderr)
+            return 2
+        locales.make_live(locales.add_pending(language=language, po=content.decode("utf-8"), user_id=None), user_id=None)
+        print(f"{language} is live ({result.completeness} % translated)")
+        return 0
+    if args.target not in catalogs.known():
+        print(f"casebot: no language {args.target!r}", file=sys.stderr)
+        return 2
+    if args.action == "export":
+        content = current_po(services, args.target) or b""
+        if args.file:
+            Path(args.file).write_bytes(content)
+            print(f"exported {args.target} to {args.file}")
+        else:
+            sys.stdout.write(content.decode("utf-8"))
+        return 0
+    if args.action == "rollback":
+        print("restored the previous version" if locales.rollback(args.target, user_id=None) else "no upload to roll back")
+        return 0
+    if args.target == catalogs.default:
+        print("casebot: the default language stays on", file=sys.stderr)
+        return 2
+    locales.set_enabled(args.target, args.action == "enable", user_id=None)
+    print(f"{args.target} {'on' if args.action == 'enable' else 'off'}")
+    return 0
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     print("database at the newest schema")
@@ -271,6 +322,10 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    locale_cmd = sub.add_parser("locales", help="languages: list, export, import, rollback, enable, disable")
+    locale_cmd.add_argument("action", choices=["list", "export", "import", "rollback", "enable", "disable"])
+    locale_cmd.add_argument("target", nargs="?", default="", help="language code, or the .po file to import")
+    locale_cmd.add_argument("file", nargs="?", help="where to write an export (default: print)")
     preview = sub.add_parser("digest", help="print the coordinators' digest for the organisation")
     preview.add_argument("--preview", action="store_true", help="print it here (nothing is sent)")
     preview.add_argument("--days", type=int, default=7, help="the period it covers")
@@ -282,7 +337,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run, "simulate": cmd_simulate,
-            "services": cmd_services, "digest": cmd_digest}
+            "services": cmd_services, "digest": cmd_digest, "locales": cmd_locales}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,12 +50,18 @@ def negotiate(language_code: str | None, supported: Iterable[str], default: str)
     return default
 
 
-def load_translations(language: str, locales_dir: Path = LOCALES_DIR) -> gettext.GNUTranslations | gettext.NullTranslations:
+def shipped_po(language: str, locales_dir: Path = LOCALES_DIR) -> bytes | None:
     po_path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not po_path.exists():
+    return po_path.read_bytes() if po_path.exists() else None
+
+
+def load_translations(language: str, locales_dir: Path = LOCALES_DIR, *, po: bytes | None = None
+                      ) -> gettext.GNUTranslations | gettext.NullTranslations:
+    """A language's translations: from `po` (an uploaded catalog) or the shipped file."""
+    po = po if po is not None else shipped_po(language, locales_dir)
+    if po is None:
         return gettext.NullTranslations()
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+    catalog = read_po(io.BytesIO(po), locale=language)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
@@ -109,19 +116,56 @@ class Translator:
 
 
 class Catalogs:
-    """The translators of all shipped languages, loaded once and reloadable."""
+    """The translators of every offered language: the shipped ones, and those admins uploaded
+    (`source`, the database). Reloaded when the source's revision moves, checked at most every
+    `check_every` seconds, so a new catalog is live on every instance without a restart."""
 
-    def __init__(self, tz: ZoneInfo, languages: Iterable[str] = SUPPORTED_LANGUAGES, locales_dir: Path = LOCALES_DIR):
+    def __init__(self, tz: ZoneInfo, languages: Iterable[str] = SUPPORTED_LANGUAGES, locales_dir: Path = LOCALES_DIR,
+                 *, source=None, default: str | None = None, check_every: float = 5.0,  # noqa: ANN001
+                 on_reload=None):  # noqa: ANN001
         self.tz = tz
         self.locales_dir = locales_dir
-        self.languages = tuple(languages)
+        self.shipped = tuple(languages)
+        self.default = default or self.shipped[0]
+        self.languages = self.shipped
+        self._source, self._check_every, self._on_reload = source, check_every, on_reload
+        self._revision, self._checked_at = -1, 0.0
         self._translators: dict[str, Translator] = {}
         self.reload()
 
     def reload(self) -> None:
+        live = self._source.live() if self._source is not None else {}
+        off = self._source.disabled() if self._source is not None else set()
+        known = list(self.shipped) + sorted(set(live) - set(self.shipped))
         self._translators = {
-            lang: Translator(lang, load_translations(lang, self.locales_dir), self.tz) for lang in self.languages
+            lang: Translator(lang, load_translations(lang, self.locales_dir, po=live[lang].encode() if lang in live else None),
+                             self.tz)
+            for lang in known
         }
+        self.languages = tuple(lang for lang in known if lang not in off or lang == self.default)
+        if self._source is not None:
+            self._revision = self._source.revision()
+        if self._on_reload is not None:
+            self._on_reload()
+
+    def refresh(self) -> bool:
+        """Reload if an upload, rollback or setting changed anywhere since; True if it did."""
+        if self._source is None:
+            return False
+        now = time.monotonic()
+        if now - self._checked_at < self._check_every:
+            return False
+        self._checked_at = now
+        if self._source.revision() == self._revision:
+            return False
+        self.reload()
+        return True
+
+    def known(self) -> tuple[str, ...]:
+        """Every language with a catalog, offered or switched off."""
+        return tuple(self._translators)
 
     def get(self, language: str) -> Translator:
-        return self._translators.get(language) or self._translators[self.languages[0]]
+        if language in self.languages:
+            return self._translators[language]
+        return self._translators[self.default]

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     work_start: str = "08:00"
     work_end: str = "18:00"
     work_days: str = "mon,tue,wed,thu,fri"
+    # how often each instance looks whether languages changed (uploads, rollbacks, switches)
+    locale_refresh_seconds: float = Field(default=5.0, ge=0, le=3600)
     # how often the dispatcher looks for due scheduled messages
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
     log_level: str = "INFO"

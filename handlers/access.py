@@ -31,6 +31,7 @@ async def identify(update: Update, context: BotContext) -> None:
     if update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
         raise ApplicationHandlerStop
     services = context.services
+    services.catalogs.refresh()  # a language uploaded on another instance is live here too
     staff = services.store.staff.user_by_telegram_id(update.effective_user.id)
     context.staff = staff
     context.t = services.catalogs.get(services.language_for(staff, update.effective_user))

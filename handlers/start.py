@@ -13,6 +13,7 @@ ROLE_NAMES = {
     Role.CASE_MANAGER: N_("case manager"),
     Role.COORDINATOR: N_("coordinator"),
     Role.ADMIN: N_("admin"),
+    Role.TRANSLATOR: N_("translator"),
 }
 _INVITATION_PROBLEMS = {
     "unknown": N_("This invitation code is not valid. Please ask your admin for a new one."),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -295,3 +295,33 @@ class NeedTally(SQLModel, table=True):
     domain: str = Field(max_length=20, primary_key=True)
     level: str = Field(max_length=10, primary_key=True)
     cases: int = 0
+
+
+class LocaleCatalog(SQLModel, table=True):
+    """A language's catalog uploaded by an admin or translator: pending until confirmed, then
+    live (the newest live one per language wins); older live versions stay for rollback."""
+
+    __tablename__ = "locale_catalog"
+    id: int | None = Field(default=None, primary_key=True)
+    language: str = Field(max_length=16, index=True)
+    po: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(default="pending", max_length=10)  # pending, live, retired
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime
+
+
+class LocaleSetting(SQLModel, table=True):
+    """Which languages users may choose (a shipped language is enabled unless switched off)."""
+
+    __tablename__ = "locale_setting"
+    language: str = Field(max_length=16, primary_key=True)
+    enabled: bool = True
+
+
+class LocaleRevision(SQLModel, table=True):
+    """One number that grows with every change of catalogs or settings: each running instance
+    compares it with the one it loaded, and reloads when it moved (no restart needed)."""
+
+    __tablename__ = "locale_revision"
+    id: int = Field(default=1, primary_key=True)
+    revision: int = 0

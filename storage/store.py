@@ -23,6 +23,7 @@ class Store:
         from storage.conferences import ConferenceRepository
         from storage.dialogues import DialogueRepository
         from storage.jourfixe import JourFixeRepository
+        from storage.locales import LocaleRepository
         from storage.outbox import OutboxRepository
         from storage.referrals import ReferralRepository
         from storage.staff import StaffRepository
@@ -40,6 +41,7 @@ class Store:
         self.outbox = OutboxRepository(self)
         self.conferences = ConferenceRepository(self)
         self.jourfixe = JourFixeRepository(self)
+        self.locales = LocaleRepository(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -12,6 +12,7 @@ class Role(StrEnum):
     CASE_MANAGER = "case-manager"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    TRANSLATOR = "translator"  # manages languages, nothing else
 
 
 class CaseStatus(StrEnum):
@@ -38,6 +39,10 @@ class StaffUser:
     @property
     def can_record_cases(self) -> bool:
         return self.role in (Role.CASE_MANAGER, Role.COORDINATOR)
+
+    @property
+    def manages_languages(self) -> bool:
+        return self.role in (Role.ADMIN, Role.TRANSLATOR)
 
     @property
     def sees_all_cases(self) -> bool:

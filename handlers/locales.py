@@ -1,0 +1,130 @@
+"""/locales: admins and translators manage languages in the chat, without a developer or a restart.
+
+A table of languages (how complete, on or off, the default), each downloadable as `.po`; an
+uploaded `.po` is checked before anything changes, shown as a preview, and live on confirmation
+on every running instance; the previous version can be restored."""
+
+from __future__ import annotations
+
+import io
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import locale_check
+from bot.callbacks import pack, unpack
+from bot.i18n import N_, load_translations, shipped_po
+from bot.services import BotContext
+
+MAX_PO = 2_000_000
+MAX_PROBLEMS_SHOWN = 25
+PREVIEW = ("Welcome! You are registered as {role}.", "Please use the buttons below.", "Cancelled. Nothing of this dialogue was stored.")
+
+
+def current_po(services, language: str) -> bytes | None:  # noqa: ANN001
+    """What is live for a language: its newest confirmed upload, else the shipped file."""
+    live = services.store.locales.live().get(language)
+    return live.encode() if live is not None else shipped_po(language)
+
+
+def _completeness(services, language: str) -> int:  # noqa: ANN001
+    po = current_po(services, language)
+    return locale_check.check(po, language).completeness if po else 0
+
+
+async def table(update: Update, context: BotContext) -> None:
+    t, services, staff = context.t, context.services, context.staff
+    if not staff.manages_languages:
+        await update.effective_message.reply_text(t.gettext(N_("Only admins and translators manage languages.")))
+        return
+    catalogs = services.catalogs
+    lines = [t.gettext(N_("<b>Languages</b> · send me a .po file to change one or add a new one"))]
+    rows = []
+    for code in catalogs.known():
+        on = code in catalogs.languages
+        mark = "★" if code == catalogs.default else ("✓" if on else "✗")
+        lines.append(f"{mark} {escape(catalogs.get(code).language_name(code) if on else code)} ({code}) · "
+                     f"{_completeness(services, code)} %")
+        buttons = [InlineKeyboardButton(f"⬇ {code}", callback_data=pack("L", code, "get"))]
+        if code != catalogs.default:
+            buttons.append(InlineKeyboardButton(t.plain("switch off") if on else t.plain("switch on"),
+                                                callback_data=pack("L", code, "off" if on else "on")))
+        if services.store.locales.has_previous(code):
+            buttons.append(InlineKeyboardButton(t.plain("↩ previous version"), callback_data=pack("L", code, "back")))
+        rows.append(buttons)
+    lines.append(t.gettext(N_("★ default · ✓ on · ✗ off")))
+    await update.effective_message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    query, t, services = update.callback_query, context.t, context.services
+    parts = unpack(query.data, "L", 2)
+    if parts is None or not context.staff.manages_languages:
+        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
+        return
+    subject, action = parts
+    locales = services.store.locales
+    if action == "live" and subject.isdigit():
+        try:
+            language = locales.make_live(int(subject), user_id=context.staff.id)
+        except LookupError:
+            await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
+            return
+        services.catalogs.reload()
+        await query.answer()
+        await query.edit_message_reply_markup(reply_markup=None)
+        await update.effective_chat.send_message(t.gettext(N_("{language} is live now, on every instance."), language=language))
+        return
+    if subject not in services.catalogs.known():
+        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
+        return
+    if action == "get":
+        await query.answer()
+        await update.effective_chat.send_document(io.BytesIO(current_po(services, subject) or b""),
+                                                  filename=f"{subject}.po")
+        return
+    if action in ("on", "off") and subject != services.catalogs.default:
+        locales.set_enabled(subject, action == "on", user_id=context.staff.id)
+    elif action == "back":
+        locales.rollback(subject, user_id=context.staff.id)
+    else:
+        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
+        return
+    services.catalogs.reload()
+    await query.answer(t.plain(N_("Done.")))
+    await query.edit_message_reply_markup(reply_markup=None)
+    await table(update, context)
+
+
+async def on_upload(update: Update, context: BotContext) -> None:
+    """A .po file: checked whole; problems by line, or a preview with the button to make it live."""
+    t, services = context.t, context.services
+    if not context.staff.manages_languages:
+        from handlers.dialogue import on_other_content
+
+        await on_other_content(update, context)
+        return
+    document = update.effective_message.document
+    language = document.file_name.rsplit(".", 1)[0].split("-")[0]
+    if document.file_size and document.file_size > MAX_PO:
+        await update.effective_message.reply_text(t.gettext(N_("That file is too large for a catalog.")))
+        return
+    content = bytes(await (await document.get_file()).download_as_bytearray())
+    current = current_po(services, language)
+    result = locale_check.check(content, language, current=locale_check.parse(current, language) if current else None)
+    if not result.ok:
+        lines = [t.gettext(N_("Nothing was changed. Please correct {file}:"), file=document.file_name)]
+        lines += [t.gettext(N_("Line {line}: {problem}"), line=line, problem=problem)
+                  for line, problem in result.problems[:MAX_PROBLEMS_SHOWN]]
+        if len(result.problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(t.gettext(N_("… and {count} more."), count=len(result.problems) - MAX_PROBLEMS_SHOWN))
+        await update.effective_message.reply_text("\n".join(lines))
+        return
+    catalog_id = services.store.locales.add_pending(language=language, po=content.decode("utf-8"), user_id=context.staff.id)
+    translations = load_translations(language, po=content)
+    preview = [f"· {escape(translations.gettext(message))}" for message in PREVIEW]
+    await update.effective_message.reply_text(
+        "\n".join([t.gettext(N_("{file} is fine: {percent} % translated. A few messages as users will see them:"),
+                             file=document.file_name, percent=result.completeness), *preview]),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("✔ Make live"),
+                                                                 callback_data=pack("L", catalog_id, "live"))]]))

@@ -12,4 +12,8 @@ update-catalogs: extract-strings
 
 strings: update-catalogs
 
-.PHONY: extract-strings update-catalogs strings
+# The bot compiles catalogs in memory at start (and on upload); .mo files are for other tools.
+compile-catalogs:
+	$(PYBABEL) compile -d locales -D messages --statistics
+
+.PHONY: extract-strings update-catalogs strings compile-catalogs

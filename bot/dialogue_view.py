@@ -39,7 +39,8 @@ def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> st
         labels = {c.value: choice_label(t, c) for c in fld.options(ctx)}
         values = value if isinstance(value, list) else [value]
         return ", ".join(labels.get(v, v) for v in values)
-    return t.isolate(value) if fld.kind in (Kind.NUMBER, Kind.PHONE) else str(value)
+    # names, phone numbers and numbers keep their own direction inside right-to-left text
+    return t.isolate(value)
 
 
 def button(t: Translator, label: str, snapshot: DialogueSnapshot, action: str, arg: object = "") -> InlineKeyboardButton:

@@ -22,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 # The single list of languages the bot ships; the order is the order users are offered them.
-SUPPORTED_LANGUAGES = ("de", "en")
+SUPPORTED_LANGUAGES = ("de", "en", "tr", "ar", "fa", "uk", "ru")
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "messages"

@@ -121,50 +121,61 @@ async def test_a_syntax_error_is_named_with_its_line(bot):
     assert text.startswith("Es wurde nichts geändert.") and "syntax" in text and "Zeile " in text
 
 
-def arabic_po() -> bytes:
-    """A new language, partly translated (the rest falls back to the source)."""
+def new_language_po(language: str) -> bytes:
+    """A language the bot does not ship yet, partly translated (the rest falls back to the source)."""
     from babel.messages.catalog import Catalog
 
     with (LOCALES_DIR / "messages.pot").open("rb") as handle:
         template = read_po(handle)
-    catalog = Catalog(locale="ar")
+    catalog = Catalog(locale=language)
     catalog.update(template)
-    strings = {
-        "Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it.":
-            "تم الحفظ كحالة {code}. الخطوة التالية: التقييم، في موعد أقصاه {date}. ‏/case {code} يعرضها.",
-        "Date of birth": "تاريخ الميلاد",
-        "Given name(s)": "الاسم الأول",
-        "From now on I write in {language}.": "من الآن فصاعدًا أكتب بـ{language}.",
-    }
-    for msgid, string in strings.items():
-        catalog[msgid].string = string
-    catalog[("%(num)d case", "%(num)d cases")].string = tuple(f"%(num)d حالة{n}" for n in range(6))
+    catalog["Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it."].string = (
+        "کیس {code} کے طور پر محفوظ ہو گیا۔ اگلا قدم: جائزہ، آخری تاریخ {date}۔ /case {code} اسے دکھاتا ہے۔")
+    catalog["Date of birth"].string = "تاریخ پیدائش"
+    plurals = get_plural(language).num_plurals
+    catalog[("%(num)d case", "%(num)d cases")].string = tuple(f"%(num)d کیس" for _ in range(plurals))
     out = io.BytesIO()
     write_po(out, catalog)
     return out.getvalue()
 
 
-async def test_a_new_right_to_left_language_and_an_intake_in_it(bot):
+async def test_a_new_language_is_added_by_uploading_its_po(bot):
     translator = await bot.register(Role.TRANSLATOR, None)
     assert (await translator.send("/cases"))[0].text.startswith("Ihre Fälle · 0 Fälle")
-    replies = await upload(translator, "ar.po", arabic_po())
-    assert "ar.po ist in Ordnung" in replies[0].text
+    replies = await upload(translator, "ur.po", new_language_po("ur"))
+    assert "ur.po ist in Ordnung" in replies[0].text
+    assert "ur" not in bot.services.catalogs.languages  # nothing changes before confirmation
     await translator.press("✔ Live schalten")
+    assert "ur" in bot.services.catalogs.languages
+    speaker = await bot.register(Role.CASE_MANAGER, "I", language_code="ur")
+    assert rows(bot, "SELECT language FROM app_user WHERE telegram_id = :t", t=speaker.id) == [("ur",)]
+    await speaker.send("/language")
+    assert any(label.startswith("✓ ") for label in speaker.last().button_texts())
+
+
+async def test_an_intake_in_arabic_keeps_codes_and_dates_whole(bot):
+    t = bot.services.catalogs.get("ar")
     cm = await bot.register(Role.CASE_MANAGER, "I", language_code="ar")
     assert rows(bot, "SELECT language FROM app_user WHERE telegram_id = :t", t=cm.id) == [("ar",)]
-    await cm.send("/language")
-    assert "✓ العربية" in cm.last().button_texts()
-    await run_intake(cm, save=False, consent=("press", "Consent given"), source=("press", "FB 50"),
-                     district=("press", "I"), residence_status=("press", "Aufenthaltserlaubnis"),
-                     languages=("press", "العربية"), languages_done=("press", "Done"), interpreter=("press", "Yes"))
+    press = lambda msgid: ("press", t.plain(msgid))  # noqa: E731
+    await run_intake(cm, save=False, consent=press("Consent given"), source=press("FB 50 (social department)"),
+                     district=("press", "I"), residence_status=press("Aufenthaltserlaubnis (residence permit)"),
+                     languages=("press", t.language_name("ar")), languages_done=press("Done"),
+                     interpreter=press("Yes"))
     summary = cm.last().text
-    assert f"تاريخ الميلاد: {FSI}" in summary and f"{PDI}" in summary  # dates kept whole inside RTL text
-    await cm.press("✔ Save")
+    assert summary.startswith(t.plain("Intake")) and t.plain("please check") in summary
+    born = t.date("1995-02-01")  # CLDR's Arabic date, e.g. 01‏/02‏/1995
+    assert born.startswith(FSI) and born.endswith(PDI) and "1995" in born
+    assert f"{t.plain('Date of birth')}: {born}" in summary  # dates kept whole in RTL text
+    assert f"{t.plain('Phone')}: {FSI}+49 171 1234567{PDI}" in summary
+    assert f"{t.plain('Given name(s)')}: {FSI}Amina{PDI}" in summary  # a Latin name in Arabic text
+    await cm.press(t.plain("✔ Save"))
     saved = cm.last().text
-    assert saved.startswith("تم الحفظ كحالة")
+    assert saved.startswith("حُفظت كحالة")
     assert f"{FSI}LEV-2026-0001{PDI}" in saved  # the Latin case code does not scramble the line
+    assert t.date("2026-12-08") in saved
     listing = (await cm.send("/cases"))[0].text
-    assert f"{FSI}LEV-2026-0001{PDI}" in listing
+    assert f"{FSI}LEV-2026-0001{PDI}" in listing and listing.startswith(t.plain("Your cases"))
 
 
 async def test_only_admins_and_translators_manage_languages(bot):

@@ -71,7 +71,7 @@ async def test_language_follows_telegram_then_the_user_choice(bot):
     english = await bot.register(language_code="en-GB")
     assert "Welcome! You are registered as case manager." in english.messages()[0].text
     await english.send("/language")
-    assert english.last().button_texts() == ["Deutsch", "✓ English"]
+    assert english.last().button_texts() == ["Deutsch", "✓ English", "Türkçe", "العربية", "فارسی", "Українська", "Русский"]
     replies = await english.press("Deutsch")
     assert english.last().text == "Ab jetzt schreibe ich auf Deutsch."
     assert not replies  # the choice message is edited in place

@@ -122,7 +122,7 @@ async def on_goal(update: Update, context: BotContext) -> None:
     try:
         code = context.services.store.casework.set_goal_status(context.staff, int(parts[0]), parts[1])
     except (NotAllowed, CaseClosed) as problem:
-        await reply(update, _refusal(t, problem, ""))
+        await reply(update, _refusal(t, problem, context.services.store.casework.goal_case_code(int(parts[0]))))
         return
     await update.callback_query.answer(t.plain(N_("Goal set to: {status}"), status=t.plain(label_of(GOAL_STATUSES, parts[1]))))
     await update.callback_query.edit_message_reply_markup(reply_markup=None)
@@ -162,8 +162,7 @@ async def on_referral(update: Update, context: BotContext) -> None:
         return
     referral_id, action = int(parts[0]), parts[1]
     store = services.store
-    subject = store.referrals.follow_up_subject(referral_id)
-    code = subject[0] if subject else ""
+    code = store.referrals.case_code(referral_id)  # whatever the referral's status
     try:
         if action == "consent":
             store.casework.subject_of(context.staff, code)
@@ -174,7 +173,9 @@ async def on_referral(update: Update, context: BotContext) -> None:
             store.referrals.set_consent(context.staff, referral_id, given=False)
             await query.answer(t.plain(N_("Consent withdrawn: nothing more is shared with this service.")), show_alert=True)
         elif action == "later":
-            store.casework.subject_of(context.staff, code)
+            subject = store.referrals.follow_up_subject(referral_id)
+            if subject is None:  # answered or closed meanwhile: nothing to ask again
+                raise NotAllowed()
             due = services.local_now().date() + timedelta(days=7)
             store.referrals.set_status(context.staff, referral_id, subject[1].status, **_follow_up(services, due))
             await query.answer(t.plain(N_("I will ask again on {date}."), date=t.date(due)))

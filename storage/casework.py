@@ -95,6 +95,12 @@ class CaseworkRepository:
             self.touch(s, case, user, "goal.status", f"goal={goal.id};status={status}")
             return case.code
 
+    def goal_case_code(self, goal_id: int) -> str:
+        """The code of the goal's case ("" if there is no such goal)."""
+        with self._store.transaction() as s:
+            goal = s.get(Goal, goal_id)
+            return s.get(ClientCase, goal.case_id).code if goal else ""
+
     def goals(self, user: StaffUser, code: str, *, with_wording: bool = False) -> list[GoalInfo]:
         with self._store.transaction() as s:
             case, key = self.case_for_change(s, user, code, allow_closed=True)

@@ -91,6 +91,12 @@ class ReferralRepository:
                           .where(Referral.case_id == case.id).order_by(Referral.id)).all()
             return [referral_info(r, name) for r, name in rows]
 
+    def case_code(self, referral_id: int) -> str:
+        """The code of the referral's case ("" if there is no such referral)."""
+        with self._store.transaction() as s:
+            referral = s.get(Referral, referral_id)
+            return s.get(ClientCase, referral.case_id).code if referral else ""
+
     def follow_up_subject(self, referral_id: int) -> tuple[str, ReferralInfo] | None:
         """For the dispatcher: (case code, referral) of a follow-up still worth asking about."""
         with self._store.transaction() as s:

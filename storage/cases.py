@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, update
@@ -26,6 +26,15 @@ def _key_aad(case_id: int) -> str:
 def value_aad(case_id: int, record: str, field: str) -> str:
     """Associated data of a case's encrypted value: which case, record (or table/row) and field."""
     return f"case/{case_id}/{record}/{field}"
+
+
+def silent_since(cutoff: date, tz):  # noqa: ANN201 - a SQL condition
+    """Cases without a contact since `cutoff` (never contacted: opened by the end of that day in
+    the organisation's zone). Two indexed conditions rather than a date conversion, which SQLite
+    and PostgreSQL spell differently. Reminders and digests both use this one definition."""
+    end_of_cutoff = datetime.combine(cutoff, time(23, 59, 59), tzinfo=tz)
+    return (ClientCase.last_contact_on <= cutoff) | (
+        ClientCase.last_contact_on.is_(None) & (ClientCase.created_at <= end_of_cutoff))
 
 
 def _summary(case: ClientCase, district: District) -> CaseSummary:

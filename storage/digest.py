@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func
 from sqlmodel import select
 
+from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Conference, District, Goal, NeedTally, Referral, Service
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_d
             select(ClientCase.code).join(Goal, Goal.case_id == ClientCase.id)
             .where(open_case, Goal.status == "open", Goal.due_on < today).distinct()).all())
         cutoff = today - timedelta(days=silent_days)
-        figures.silent = _silent(s, open_case, cutoff, store)
+        figures.silent = list(s.exec(select(ClientCase.code).where(open_case, silent_since(cutoff, store.tz))
+                                     .order_by(ClientCase.code)).all())
         for created, status in s.exec(select(Referral.created_at, Referral.status)
                                       .join(ClientCase, Referral.case_id == ClientCase.id)
                                       .where(ClientCase.org_id == org_id, Referral.status.in_(OPEN_REFERRALS))).all():
@@ -84,16 +86,3 @@ def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_d
             figures.needs[domain] = int(cases or 0)
     return figures
 
-
-def _silent(s, open_case, cutoff: date, store: Store) -> list[str]:  # noqa: ANN001
-    """Open cases without a contact since `cutoff` (never contacted: opened before it). Two
-    indexed conditions instead of a date conversion that SQLite and PostgreSQL spell differently."""
-    from datetime import time
-
-    from bot.schedule import WorkingHours
-
-    end_of_cutoff = WorkingHours(store.tz).local(cutoff, time(23, 59, 59))
-    return list(s.exec(select(ClientCase.code).where(
-        open_case, (ClientCase.last_contact_on <= cutoff)
-        | (ClientCase.last_contact_on.is_(None) & (ClientCase.created_at <= end_of_cutoff)))
-        .order_by(ClientCase.code)).all())

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.schedule import WorkingHours
+from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
 from storage.types import Role
 
@@ -102,10 +102,7 @@ class Planner:
         with self._store.transaction() as s:
             rows = s.exec(select(ClientCase.id, ClientCase.org_id, ClientCase.assigned_to, ClientCase.last_contact_on,
                                  ClientCase.created_at)
-                          .where(ClientCase.status == "open",
-                                 or_(ClientCase.last_contact_on <= cutoff,
-                                     and_(ClientCase.last_contact_on.is_(None),
-                                          ClientCase.created_at <= hours.local(cutoff, time(23, 59)))))).all()
+                          .where(ClientCase.status == "open", silent_since(cutoff, hours.tz))).all()
         return [Planned(org_id, user_id, "silent-case", case_id, deliver_at,
                         f"silent-case:{case_id}:{last or created.astimezone(hours.tz).date()}:{user_id}")
                 for case_id, org_id, user_id, last, created in rows]

@@ -50,7 +50,7 @@ async def guard_dialogue(update: Update, context: BotContext) -> None:
     command = _command(update)
     if context.staff is None or command is None or command in DIALOGUE_COMMANDS:
         return
-    if context.services.store.dialogues.load(context.staff.id) is None:
+    if not context.services.store.dialogues.is_open(context.staff.id):
         return
     await update.effective_message.reply_text(
         context.t.gettext(N_("A dialogue is open. Answer the question below, or /cancel to stop it."))

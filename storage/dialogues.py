@@ -83,6 +83,11 @@ class DialogueRepository:
             prompt_message_id=row.prompt_message_id, last_update_id=row.last_update_id, data_key=key,
         )
 
+    def is_open(self, user_id: int) -> bool:
+        """Whether the user has an open dialogue (no key unwrapped, nothing decrypted)."""
+        with self._store.engine.connect() as connection:
+            return connection.execute(select(Dialogue.user_id).where(Dialogue.user_id == user_id)).first() is not None
+
     def save(self, snapshot: DialogueSnapshot, state: dict[str, Any], *, update_id: int = 0) -> DialogueSnapshot:
         """Commit one step: one UPDATE that matches only if the dialogue is still at the
         snapshot's nonce and version. Raises StaleDialogue otherwise."""

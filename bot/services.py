@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -15,6 +16,9 @@ from bot.settings import Settings
 from storage.store import Store
 from storage.types import Role, StaffUser
 
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
+
 
 @dataclass
 class Services:
@@ -22,7 +26,7 @@ class Services:
     store: Store
     catalogs: Catalogs
     renderer: Renderer
-    dispatcher: "Dispatcher" = None  # type: ignore[assignment]  (set right after, it needs the services)
+    dispatcher: Dispatcher = None  # type: ignore[assignment]  (made in __post_init__: it needs the services)
 
     def __post_init__(self) -> None:
         from bot.dispatcher import Dispatcher

@@ -133,7 +133,7 @@ def new_language_po(language: str) -> bytes:
         "کیس {code} کے طور پر محفوظ ہو گیا۔ اگلا قدم: جائزہ، آخری تاریخ {date}۔ /case {code} اسے دکھاتا ہے۔")
     catalog["Date of birth"].string = "تاریخ پیدائش"
     plurals = get_plural(language).num_plurals
-    catalog[("%(num)d case", "%(num)d cases")].string = tuple(f"%(num)d کیس" for _ in range(plurals))
+    catalog[("%(num)d case", "%(num)d cases")].string = ("%(num)d کیس",) * plurals
     out = io.BytesIO()
     write_po(out, catalog)
     return out.getvalue()

@@ -138,7 +138,6 @@ async def test_a_blocked_user_is_reported_to_the_coordinators(bot, cm, clock):
     assert await dispatch(bot) == 0
     assert rows(bot, "SELECT state FROM outbox WHERE kind = 'reassess-soon'") == [("failed",)]
     assert await bot.services.dispatcher.dispatch_once(bot.app.bot, plan=False) == 1
-    cm_id = rows(bot, "SELECT id FROM app_user WHERE telegram_id = :t", t=cm.id)[0][0]
     assert coordinator.last().text.startswith("Eine Erinnerung an Ana (Bezirk I) konnte nicht zugestellt")
     assert await dispatch(bot) == 0  # reported once
 

@@ -69,7 +69,7 @@ async def test_a_429_is_waited_out_and_no_message_is_lost(live):
 async def test_documents_photos_edits_and_deletions_reach_the_page(live):
     """What later features send (calendar files, exports, charts), through PTB over HTTP."""
     ana = await live.person("Ana", "ar")
-    document = await live.bot.send_document(ana, document=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+    await live.bot.send_document(ana, document=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
                                             filename="fallkonferenz.ics", caption="<b>Einladung</b>")
     png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360"
                         "000002000100e221bc330000000049454e44ae426082")

@@ -30,10 +30,10 @@ from sqlalchemy import insert, update  # noqa: E402
 
 from bot.app import build_application, build_services  # noqa: E402
 from bot.cli import initialise  # noqa: E402
-from bot.clock import FixedClock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from simulator.botapi import RateLimit  # noqa: E402
 from simulator.server import SIMULATOR_TOKEN, SimulatorThread  # noqa: E402
+from storage.clock import FixedClock  # noqa: E402
 from storage.models import AppUser, ClientCase, Outbox  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    Defaults,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
-from bot import logs
-from bot.clock import Clock
+from bot import logs, notices
 from bot.concurrency import PerUserUpdateProcessor
+from bot.dispatcher import Dispatcher
 from bot.i18n import N_, Catalogs
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
-from handlers import access, cases, casework, catalogue, dialogue, digest, errors, intake, invite, language, locales, meetings, reminders, start
+from handlers import (
+    access,
+    cases,
+    casework,
+    catalogue,
+    dialogue,
+    digest,
+    errors,
+    intake,
+    invite,
+    language,
+    locales,
+    meetings,
+    reminders,
+    start,
+)
+from storage.clock import Clock
 from storage.crypto import Keyring
 from storage.db import make_engine
 from storage.store import Store
@@ -42,14 +48,36 @@ COMMANDS = (
     ("cancel", N_("stop the current dialogue")),
     ("help", N_("what I can do")),
 )
+# Every handler module's routes, in the order PTB tries them within group 0. The order matters
+# only for messages: typed answers and commands, then documents (.po files before catalogues),
+# then anything else ("not stored").
+ROUTES = (
+    *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *language.ROUTES,
+    *invite.ROUTES, *catalogue.ROUTES, *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
+    *dialogue.ANSWER_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
+)
+
+
+def build_store(settings: Settings, *, clock: Clock | None = None) -> Store:
+    """The storage: engine, master key, clock. The CLI uses this too, so both see the same thing."""
+    return Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), clock, settings.tz)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
-    store = Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), clock, settings.tz)
+    """Every service the handlers reach through `context.services`."""
+    store = build_store(settings, clock=clock)
     renderer = Renderer()
     catalogs = Catalogs(settings.tz, source=store.locales, default=settings.default_language,
                         check_every=settings.locale_refresh_seconds, on_reload=renderer.clear)
-    return Services(settings=settings, store=store, catalogs=catalogs, renderer=renderer)
+    # what a scheduled message says needs the services; the services hold the dispatcher
+    services: Services
+
+    def compose(row, user):  # noqa: ANN001, ANN202
+        return notices.compose(services, row, user)
+
+    services = Services(settings=settings, store=store, catalogs=catalogs, renderer=renderer,
+                        dispatcher=Dispatcher(store, settings, compose))
+    return services
 
 
 async def _post_init(application: Application) -> None:
@@ -98,51 +126,10 @@ def build_application(
     application = builder.build()
     application.bot_data["services"] = services
 
-    # Order matters: who is writing (group -2), then whether an open dialogue is being
-    # interrupted (group -1); both may stop the update before any handler in group 0 sees it.
-    application.add_handler(TypeHandler(Update, access.identify), group=-2)
-    application.add_handler(TypeHandler(Update, access.guard_dialogue), group=-1)
-
-    new_messages = filters.UpdateType.MESSAGE
-    application.add_handlers([
-        CommandHandler("start", start.start, filters=new_messages),
-        CommandHandler("help", start.help_command, filters=new_messages),
-        CommandHandler("new", intake.new_case, filters=new_messages),
-        CommandHandler("cancel", dialogue.cancel, filters=new_messages),
-        CommandHandler("cases", cases.list_command, filters=new_messages),
-        CommandHandler("case", cases.show_case, filters=new_messages),
-        CommandHandler("language", language.choose, filters=new_messages),
-        CommandHandler("invite", invite.invite, filters=new_messages),
-        CommandHandler("find", casework.find, filters=new_messages),
-        CommandHandler("services", catalogue.show, filters=new_messages),
-        CommandHandler("conferences", meetings.conferences, filters=new_messages),
-        CommandHandler("jourfixe", meetings.jour_fixe, filters=new_messages),
-        CommandHandler("digest", digest.show, filters=new_messages),
-        CommandHandler("locales", locales.table, filters=new_messages),
-        *[CommandHandler(name, casework.command(action), filters=new_messages)
-          for name, action in casework.COMMANDS.items()],
-        CallbackQueryHandler(dialogue.on_button, pattern=rf"^{dialogue.dialogue_view.PREFIX}\|"),
-        CallbackQueryHandler(cases.on_button, pattern=rf"^{cases.PREFIX}\|"),
-        CallbackQueryHandler(language.on_button, pattern=rf"^{language.PREFIX}\|"),
-        CallbackQueryHandler(invite.on_button, pattern=rf"^{invite.PREFIX}\|"),
-        CallbackQueryHandler(casework.on_action, pattern=r"^k\|"),
-        CallbackQueryHandler(catalogue.on_button, pattern=r"^s\|"),
-        CallbackQueryHandler(reminders.on_button, pattern=r"^o\|"),
-        CallbackQueryHandler(meetings.on_button, pattern=r"^v\|"),
-        CallbackQueryHandler(meetings.on_jour_fixe, pattern=r"^j\|"),
-        CallbackQueryHandler(digest.on_button, pattern=r"^d\|"),
-        CallbackQueryHandler(locales.on_button, pattern=r"^L\|"),
-        CallbackQueryHandler(casework.on_goal, pattern=r"^g\|"),
-        CallbackQueryHandler(casework.on_referral, pattern=r"^r\|"),
-        CallbackQueryHandler(casework.on_handover, pattern=r"^h\|"),
-        CallbackQueryHandler(casework.on_reassign, pattern=r"^x\|"),
-        CallbackQueryHandler(dialogue.on_unknown_button),
-        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, dialogue.on_text),
-        MessageHandler(new_messages & filters.COMMAND, dialogue.on_unknown_command),
-        MessageHandler(filters.UpdateType.EDITED_MESSAGE, dialogue.on_edited),
-        MessageHandler(new_messages & filters.Document.FileExtension("po"), locales.on_upload),
-        MessageHandler(new_messages & filters.Document.ALL, catalogue.on_document),
-        MessageHandler(new_messages, dialogue.on_other_content),
-    ])
+    # Order matters: who is writing, then whether an open dialogue is being interrupted; both
+    # may stop the update before any route sees it (handlers/access.py).
+    for guard, group in access.GUARDS:
+        application.add_handler(guard, group=group)
+    application.add_handlers(ROUTES)
     application.add_error_handler(errors.on_error)
     return application

@@ -10,14 +10,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot import logs
 from pydantic import SecretStr
 
+from bot import logs
 from bot.settings import ConfigurationError, Settings, load_settings
+from domain.roles import Role
 from storage.crypto import CryptoError, Keyring
 from storage.db import is_initialised, make_engine, migrate
 from storage.store import Store
-from storage.types import Role
 
 DEFAULT_DISTRICTS = "I,II,III"
 
@@ -48,7 +48,9 @@ def _organisation(store: Store) -> int:
 
 
 def _store(settings: Settings) -> Store:
-    return Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), tz=settings.tz)
+    from bot.app import build_store  # the one builder of the bot's services, for the CLI as well
+
+    return build_store(settings)
 
 
 def initialise(settings: Settings, *, org_name: str, prefix: str, districts: list[str], quiet: bool = False) -> str | None:
@@ -87,7 +89,7 @@ def _bot_username(settings: Settings) -> str:
 
 
 def _print_invitation(settings: Settings, code: str, role: str) -> None:
-    from handlers.invite import invitation_link
+    from bot.invitations import invitation_link
 
     print(f"one-time invitation ({role}): {code}")
     print(f"  link:  {invitation_link(_bot_username(settings), code)}")
@@ -174,13 +176,13 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
     """Languages from the command line: list, export, import (checked, then live), rollback, on, off."""
     from bot import locale_check
     from bot.app import build_services
-    from handlers.locales import current_po
+    from bot.i18n import current_po
 
     services = build_services(settings)
     locales, catalogs = services.store.locales, services.catalogs
     if args.action == "list":
         for code in catalogs.known():
-            po = current_po(services, code)
+            po = current_po(services.store.locales, code)
             state = "default" if code == catalogs.default else "on" if code in catalogs.languages else "off"
             print(f"{code:<6} {state:<8} {locale_check.check(po, code).completeness if po else 0:>3} %")
         return 0
@@ -188,7 +190,7 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
         path = Path(args.target)
         language = path.stem.split("-")[0]
         content = path.read_bytes()
-        current = current_po(services, language)
+        current = current_po(services.store.locales, language)
         result = locale_check.check(content, language,
                                     current=locale_check.parse(current, language) if current else None)
         if not result.ok:
@@ -203,7 +205,7 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
         print(f"casebot: no language {args.target!r}", file=sys.stderr)
         return 2
     if args.action == "export":
-        content = current_po(services, args.target) or b""
+        content = current_po(services.store.locales, args.target) or b""
         if args.file:
             Path(args.file).write_bytes(content)
             print(f"exported {args.target} to {args.file}")

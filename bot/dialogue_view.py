@@ -6,14 +6,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import pack
+from bot.buttons import FORM
 from bot.forms import engine
 from bot.forms.engine import Choice, Field, Form, FormContext, Kind, LabelKind
 from bot.i18n import Translator
 from bot.render import Renderer
 from storage.types import DialogueSnapshot
-
-PREFIX = "f"
 
 
 def choice_label(t: Translator, choice: Choice) -> str:
@@ -45,7 +43,7 @@ def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> st
 
 def button(t: Translator, label: str, snapshot: DialogueSnapshot, action: str, arg: object = "") -> InlineKeyboardButton:
     # nonce and version make every button of an older step (or dialogue) recognisably stale
-    return InlineKeyboardButton(label, callback_data=pack(PREFIX, snapshot.nonce, snapshot.version, action, arg))
+    return InlineKeyboardButton(label, callback_data=FORM.data(snapshot.nonce, snapshot.version, action, arg))
 
 
 def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ctx: FormContext) -> InlineKeyboardMarkup:
@@ -75,7 +73,7 @@ def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ct
 
 def question(
     renderer: Renderer, t: Translator, form: Form, snapshot: DialogueSnapshot, ctx: FormContext, *,
-    prompt_params: dict[str, Any], notices: list[str] = (), error: str | None = None,
+    notices: list[str] = (), error: str | None = None,
     confirmation: tuple[str, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     fld = engine.current_field(form, snapshot.state)
@@ -83,7 +81,7 @@ def question(
     current = snapshot.state["answers"].get(fld.name)
     text = renderer.render(
         "question.j2", t, title=t.plain(form.title), number=number, total=total,
-        prompt=t.plain(fld.prompt, **prompt_params, **({"subject": t.plain(fld.subject)} if fld.subject else {})),
+        prompt=t.plain(fld.prompt, **form.prompt_params(fld.name), **({"subject": t.plain(fld.subject)} if fld.subject else {})),
         notices=notices, error=error, confirmation=confirmation,
         current=display_value(t, fld, current, ctx) if fld.name in snapshot.state["answers"] else None,
         buttons=fld.uses_buttons, optional=fld.optional,

@@ -7,8 +7,9 @@ import io
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.domains import LIFE_DOMAINS, REFERRAL_STATUSES, label_of
+from bot.choices import label_of
 from bot.i18n import Translator
+from domain.vocabulary import LifeDomain, ReferralStatus
 from storage.digest import DigestFigures, collect
 
 SMALL = 5  # counts from 1 to 4 could point at a person: shown as "<5" in the anonymous parts
@@ -30,7 +31,7 @@ def build(services, org_id: int, t: Translator, *, days: int) -> Digest:  # noqa
     now = store.clock.now()
     figures = collect(store, org_id=org_id, today=now.astimezone(settings.tz).date(), since=now - timedelta(days=days),
                       silent_days=settings.silent_case_days)
-    domains = {c.value: t.plain(c.label) for c in LIFE_DOMAINS}
+    domains = {d.value: t.plain(d.label) for d in LifeDomain}
 
     def codes(items: list[str]) -> dict:
         return {"shown": [t.isolate(c) for c in items[:MAX_CODES]], "more": max(0, len(items) - MAX_CODES),
@@ -41,7 +42,7 @@ def build(services, org_id: int, t: Translator, *, days: int) -> Digest:  # noqa
         new_by_district=sorted(figures.new_by_district.items()), open_by_district=sorted(figures.open_by_district.items()),
         overdue_reassessments=codes(figures.overdue_reassessments), overdue_goals=codes(figures.overdue_goals),
         silent=codes(figures.silent),
-        outcomes=[(t.plain(label_of(REFERRAL_STATUSES, k)), v) for k, v in sorted(figures.outcomes.items())],
+        outcomes=[(t.plain(label_of(ReferralStatus, k)), v) for k, v in sorted(figures.outcomes.items())],
         gaps=[(domains.get(d, d), service, count) for (d, service), count in sorted(figures.gaps.items())],
         needs=[(domains[k], figures.needs.get(k, 0)) for k in domains],
         conferences=[(t.isolate(code), t.datetime(when)) for code, when in figures.conferences],
@@ -61,10 +62,11 @@ def chart(figures: DigestFigures, t: Translator, domains: dict[str, str]) -> byt
     load, needs = figure.subplots(2, 1, height_ratios=(1, 1.3))
     names = [name for name, _ in figures.caseload][:12] or ["–"]
     counts = [count for _, count in figures.caseload][:12] or [0]
-    load.barh(names[::-1], counts[::-1], color="#3390ec")
+    # a case manager serves one district: their exact count would undo the district's "<5"
+    load.barh(names[::-1], [c if c >= SMALL else 0 for c in counts[::-1]], color="#3390ec")
     load.set_title(t.plain("Open cases per case manager"))
     for y, count in enumerate(counts[::-1]):
-        load.text(count, y, f" {count}", va="center", fontsize=9)
+        load.text(count if count >= SMALL else 0, y, f" {suppressed(count)}", va="center", fontsize=9)
     labels = list(domains.values())
     values = [figures.needs.get(k, 0) for k in domains]
     drawn = [v if v >= SMALL else 0 for v in values]

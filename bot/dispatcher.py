@@ -13,16 +13,23 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError
 
-from bot import notices
-from bot.schedule import WorkingHours
+from bot.settings import Settings
+from domain import roles
+from domain.calendar import WorkingHours
+from domain.reminders import ReminderKind
+from domain.roles import Role
+from domain.vocabulary import OutboxState
 from storage.models import Outbox
 from storage.planner import Planned, Planner
-from storage.types import Role
+from storage.store import Store
+from storage.types import StaffUser
 
 log = logging.getLogger("casebot.dispatcher")
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=1)
@@ -34,10 +41,25 @@ PACE_HEADROOM = 0.97
 CAPTION_LIMIT = 1000  # Telegram allows 1024 characters under a file
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A scheduled message as it goes out (bot/notices.py composes it)."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    document: tuple[bytes, str] | None = None  # (content, file name), e.g. a calendar file
+    photo: bytes | None = None  # a chart
+
+
+Compose = Callable[[Outbox, StaffUser], Notice | None]
+
+
 class Dispatcher:
-    def __init__(self, services) -> None:  # noqa: ANN001 - bot.services.Services (which imports this)
-        self.services = services
-        self.planner = Planner(services.store)
+    """`compose(row, user)` says what a row says to its recipient (None: nothing any more)."""
+
+    def __init__(self, store: Store, settings: Settings, compose: Compose) -> None:
+        self.store, self.settings, self.compose = store, settings, compose
+        self.planner = Planner(store)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._bot: Bot | None = None
@@ -47,7 +69,7 @@ class Dispatcher:
 
     @property
     def hours(self) -> WorkingHours:
-        return self.services.working_hours
+        return self.settings.working_hours
 
     def kick(self) -> None:
         """Something became due now: look at once instead of at the next tick."""
@@ -64,7 +86,7 @@ class Dispatcher:
                 await self._task
 
     async def _loop(self) -> None:
-        interval = self.services.settings.dispatch_interval_seconds
+        interval = self.settings.dispatch_interval_seconds
         while True:
             try:
                 await self.dispatch_once(self._bot)
@@ -76,11 +98,11 @@ class Dispatcher:
 
     def plan(self, *, force: bool = False) -> int:
         """Turn case data into reminder rows (at most every PLAN_EVERY, unless forced)."""
-        now = self.services.store.clock.now()
+        now = self.store.clock.now()
         if not force and self._planned_at is not None and now - self._planned_at < PLAN_EVERY:
             return 0
         self._planned_at = now
-        settings = self.services.settings
+        settings = self.settings
         return self.planner.plan(hours=self.hours, days_before=settings.reminder_days_before,
                                  silent_days=settings.silent_case_days)
 
@@ -91,12 +113,12 @@ class Dispatcher:
         # Compose everything first (database reads), then send: composing while others send
         # holds up their requests on the event loop and bunches them at Telegram's end, where a
         # bunch is counted against the one-second limit.
-        by_chat: dict[int, list[tuple[Outbox, object, notices.Notice]]] = defaultdict(list)
-        for row in self.services.store.outbox.claim_due(limit=200):
-            user = self.services.store.staff.user_by_id(row.user_id)
-            notice = notices.compose(self.services, row, user) if user is not None else None
+        by_chat: dict[int, list[tuple[Outbox, StaffUser, Notice]]] = defaultdict(list)
+        for row in self.store.outbox.claim_due(limit=200):
+            user = self.store.staff.user_by_id(row.user_id)
+            notice = self.compose(row, user) if user is not None else None
             if notice is None:  # nothing left to say (done meanwhile, closed, user gone)
-                self.services.store.outbox.finish(row.id, state="cancelled")
+                self.store.outbox.finish(row.id, state=OutboxState.CANCELLED)
                 continue
             by_chat[row.user_id].append((row, user, notice))
         results = await asyncio.gather(*(self._deliver_in_turn(bot, items) for items in by_chat.values()))
@@ -105,14 +127,14 @@ class Dispatcher:
     async def _deliver_in_turn(self, bot: Bot, items: list) -> int:
         sent = 0
         for n, (row, user, notice) in enumerate(items):
-            if n and self.services.settings.telegram_rate_limit:
+            if n and self.settings.telegram_rate_limit:
                 await asyncio.sleep(PER_CHAT_INTERVAL / PACE_HEADROOM)
             sent += await self._deliver(bot, row, user, notice)
         return sent
 
     async def _pace(self) -> None:
         """Space sends evenly at the overall rate (no bursts: Telegram counts any one second)."""
-        rate = self.services.settings.telegram_rate_limit
+        rate = self.settings.telegram_rate_limit
         if not rate:
             return
         loop = asyncio.get_running_loop()
@@ -122,8 +144,8 @@ class Dispatcher:
                 await asyncio.sleep(self._next_slot - now)
             self._next_slot = max(now, self._next_slot) + 1 / (rate * PACE_HEADROOM)
 
-    async def _deliver(self, bot: Bot, row: Outbox, user, notice: notices.Notice) -> int:  # noqa: ANN001
-        store = self.services.store
+    async def _deliver(self, bot: Bot, row: Outbox, user: StaffUser, notice: Notice) -> int:
+        store = self.store
         try:
             await self._pace()
             if notice.document:
@@ -140,24 +162,25 @@ class Dispatcher:
                 await self._pace()
                 await bot.send_photo(user.telegram_id, notice.photo)
         except Forbidden:  # the user blocked the bot: retrying will not help, the coordinators should know
-            store.outbox.finish(row.id, state="failed")
+            store.outbox.finish(row.id, state=OutboxState.FAILED)
             log.warning("scheduled message %s failed: the recipient blocked the bot", row.id)
             self._report_blocked(user)
             return 0
         except BadRequest:
-            store.outbox.finish(row.id, state="failed")
+            store.outbox.finish(row.id, state=OutboxState.FAILED)
             log.warning("scheduled message %s refused by the Bot API", row.id)
             return 0
         except NetworkError:  # includes timeouts; a 429 is waited out by the rate limiter first
             store.outbox.postpone(row.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts)
             return 0
-        store.outbox.finish(row.id, state="sent")
+        store.outbox.finish(row.id, state=OutboxState.SENT)
         return 1
 
-    def _report_blocked(self, user) -> None:  # noqa: ANN001
-        store = self.services.store
+    def _report_blocked(self, user: StaffUser) -> None:
+        store = self.store
         today = store.clock.now().astimezone(self.hours.tz).date()
-        coordinators = store.staff.members(user.org_id, Role.COORDINATOR)
-        self.planner.add(Planned(user.org_id, c.id, "delivery-failed", user.id, store.clock.now(),
-                                 f"delivery-failed:{user.id}:{today}:{c.id}") for c in coordinators if c.id != user.id)
+        coordinators = [u for role in Role if roles.reads_digest(role) for u in store.staff.members(user.org_id, role)]
+        kind = ReminderKind.DELIVERY_FAILED
+        self.planner.add(Planned(user.org_id, c.id, kind, user.id, store.clock.now(), f"{kind}:{user.id}:{today}:{c.id}")
+                         for c in coordinators if c.id != user.id)
         self.kick()

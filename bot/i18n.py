@@ -21,6 +21,10 @@ from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from domain.messages import N_
+
+__all__ = ["N_"]  # bot modules mark their messages with the domain's marker
+
 # The single list of languages the bot ships; the order is the order users are offered them.
 SUPPORTED_LANGUAGES = ("de", "en", "tr", "ar", "fa", "uk", "ru")
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
@@ -30,11 +34,6 @@ DOMAIN = "messages"
 # Unicode "first strong isolate" ... "pop directional isolate": keeps a Latin case code or a
 # date from being reordered inside right-to-left text.
 _FSI, _PDI = "\u2068", "\u2069"
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction where it is declared; it is translated where it is shown."""
-    return message
 
 
 def negotiate(language_code: str | None, supported: Iterable[str], default: str) -> str:
@@ -53,6 +52,12 @@ def negotiate(language_code: str | None, supported: Iterable[str], default: str)
 def shipped_po(language: str, locales_dir: Path = LOCALES_DIR) -> bytes | None:
     po_path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     return po_path.read_bytes() if po_path.exists() else None
+
+
+def current_po(source, language: str) -> bytes | None:  # noqa: ANN001 - storage's LocaleRepository
+    """What is live for a language: its newest confirmed upload, else the shipped file."""
+    live = source.live().get(language)
+    return live.encode() if live is not None else shipped_po(language)
 
 
 def load_translations(language: str, locales_dir: Path = LOCALES_DIR, *, po: bytes | None = None

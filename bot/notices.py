@@ -7,84 +7,78 @@ holds (the assessment was done, the case changed hands, the conference was cance
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import pack
-from bot.domains import LIFE_DOMAINS, REFERRAL_STATUSES, label_of
+from bot.buttons import CASE_ACTION, CASES, CONFERENCE, HANDOVER, REFERRAL, REMINDER
+from bot.choices import label_of
+from bot.dispatcher import Notice
 from bot.i18n import N_, Translator
+from bot.services import Services
+from domain import roles
+from domain.reminders import ReminderKind
+from domain.roles import Role
+from domain.vocabulary import FOLLOW_UP_ANSWERS, ConferenceStatus, LifeDomain
 from storage.models import Outbox
-from storage.types import Role, StaffUser
-
-FOLLOW_UP_ANSWERS = ("accepted", "completed", "declined", "no-show", "no-offer", "waiting-list")
+from storage.types import StaffUser
 
 
-@dataclass(frozen=True)
-class Notice:
-    text: str
-    keyboard: InlineKeyboardMarkup | None = None
-    document: tuple[bytes, str] | None = None  # (content, file name), e.g. a calendar file
-    photo: bytes | None = None  # a chart
-
-
-def _button(t: Translator, label: str, *parts: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.plain(label), callback_data=pack(*parts))
+def _button(t: Translator, label: str, callback_data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(label), callback_data=callback_data)
 
 
 def _reminder_keyboard(t: Translator, row: Outbox, code: str, action: tuple[str, str]) -> InlineKeyboardMarkup:
     """Every reminder can be acted on: open the case, do the thing, snooze, or mark it done."""
     return InlineKeyboardMarkup([
-        [_button(t, N_("📂 Open case"), "c", "o", code), _button(t, action[0], "k", action[1], code)],
-        [_button(t, N_("⏰ Tomorrow"), "o", row.id, "z"), _button(t, N_("✔ Done"), "o", row.id, "d")],
+        [_button(t, N_("📂 Open case"), CASES.data("o", code)), _button(t, action[0], CASE_ACTION.data(action[1], code))],
+        [_button(t, N_("⏰ Tomorrow"), REMINDER.data(row.id, "z")), _button(t, N_("✔ Done"), REMINDER.data(row.id, "d"))],
     ])
 
 
-def case_reminder(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+def case_reminder(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
     subject = services.store.casework.reminder_subject(row.kind, row.ref_id, user.id, row.dedupe_key)
     if subject is None:
         return None
     code, when = t.isolate(subject["code"]), t.date(subject["date"])
     texts = {
-        "reassess-soon": (N_("Re-assessment of {code} is due on {date}."), (N_("📝 Assessment"), "assess")),
-        "reassess-overdue": (N_("Re-assessment of {code} is overdue since {date}."), (N_("📝 Assessment"), "assess")),
-        "goal-due": (N_("A goal of {code} ({domain}) is due on {date}."), (N_("🎯 Goals"), "goals")),
-        "goal-overdue": (N_("A goal of {code} ({domain}) is overdue since {date}."), (N_("🎯 Goals"), "goals")),
-        "silent-case": (N_("No contact with {code} since {date}. Nobody should fall through the net."),
+        ReminderKind.REASSESS_SOON: (N_("Re-assessment of {code} is due on {date}."), (N_("📝 Assessment"), "assess")),
+        ReminderKind.REASSESS_OVERDUE: (N_("Re-assessment of {code} is overdue since {date}."), (N_("📝 Assessment"), "assess")),
+        ReminderKind.GOAL_DUE: (N_("A goal of {code} ({domain}) is due on {date}."), (N_("🎯 Goals"), "goals")),
+        ReminderKind.GOAL_OVERDUE: (N_("A goal of {code} ({domain}) is overdue since {date}."), (N_("🎯 Goals"), "goals")),
+        ReminderKind.SILENT_CASE: (N_("No contact with {code} since {date}. Nobody should fall through the net."),
                         (N_("☎ Contact"), "note")),
     }
-    message, action = texts[row.kind]
-    domain = t.plain(label_of(LIFE_DOMAINS, subject.get("domain", "")))
+    message, action = texts[ReminderKind(row.kind)]
+    domain = t.plain(label_of(LifeDomain, subject.get("domain")))
     return Notice(t.gettext(message, code=code, date=when, domain=domain),
                   _reminder_keyboard(t, row, subject["code"], action))
 
 
-def referral_follow_up(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+def referral_follow_up(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
     subject = services.store.referrals.follow_up_subject(row.ref_id)
     if subject is None:
         return None
     code, referral = subject
-    labels = {c.value: t.plain(c.label) for c in REFERRAL_STATUSES}
-    buttons = [InlineKeyboardButton(labels[s], callback_data=pack("r", referral.id, s)) for s in FOLLOW_UP_ANSWERS]
+    buttons = [_button(t, s.label, REFERRAL.data(referral.id, s)) for s in FOLLOW_UP_ANSWERS]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([_button(t, N_("⏰ Ask again in 7 days"), "r", referral.id, "later")])
+    rows.append([_button(t, N_("⏰ Ask again in 7 days"), REFERRAL.data(referral.id, "later"))])
     return Notice(t.gettext(N_("How did the referral of {code} to {service} go? The result is recorded in the case."),
                             code=t.isolate(code), service=referral.service_name), InlineKeyboardMarkup(rows))
 
 
-def handover_request(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+def handover_request(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
     subject = services.store.referrals.handover_subject(row.ref_id)
     if subject is None:
         return None
     code, note, _, _ = subject
     return Notice(t.gettext(N_("Case {code} is to be handed over to you. Note from the previous case manager:\n{note}"),
                             code=t.isolate(code), note=note),
-                  InlineKeyboardMarkup([[_button(t, N_("✔ Accept"), "h", row.ref_id, "a"),
-                                         _button(t, N_("✖ Decline"), "h", row.ref_id, "d")]]))
+                  InlineKeyboardMarkup([[_button(t, N_("✔ Accept"), HANDOVER.data(row.ref_id, "a")),
+                                         _button(t, N_("✖ Decline"), HANDOVER.data(row.ref_id, "d"))]]))
 
 
-def delivery_failed(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+def delivery_failed(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
     """To the coordinators: a colleague blocked the bot and misses their reminders."""
     failed = services.store.staff.user_by_id(row.ref_id) if row.ref_id else None
     if failed is None:
@@ -94,13 +88,14 @@ def delivery_failed(services, row: Outbox, user: StaffUser, t: Translator) -> No
                             name=failed.label, district=failed.district_code or "–"))
 
 
-def conference(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+def conference(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
     """Invitation, change, cancellation (with a calendar file), reminders, and the outcome question."""
     from bot.ics import conference_ics
 
     info = services.store.conferences.info(row.ref_id, for_user=user.id)
-    cancelled = row.kind == "conference-cancel"
-    if info is None or (info.status != "scheduled" and not cancelled):
+    kind = ReminderKind(row.kind)
+    cancelled = kind is ReminderKind.CONFERENCE_CANCEL
+    if info is None or (info.status != ConferenceStatus.SCHEDULED and not cancelled):
         return None
     staff = {u.id: u.label for role in Role for u in services.store.staff.members(user.org_id, role)}
     details = t.gettext(N_("{when} · {minutes} min\nPlace: {place}\nParticipants: {people}\nAgencies: {agencies}\n"
@@ -109,17 +104,18 @@ def conference(services, row: Outbox, user: StaffUser, t: Translator) -> Notice 
                         people=", ".join(staff.get(i, f"#{i}") for i in info.participant_ids),
                         agencies=", ".join(info.services) or "–", agenda=info.agenda)
     headline = {
-        "conference-invite": N_("Invitation: Fallkonferenz on {code}"),
-        "conference-update": N_("Changed: Fallkonferenz on {code}"),
-        "conference-cancel": N_("Cancelled: Fallkonferenz on {code}"),
-        "conference-reminder-day": N_("Tomorrow: Fallkonferenz on {code}"),
-        "conference-reminder-hour": N_("In an hour: Fallkonferenz on {code}"),
-        "conference-outcome": N_("How did the Fallkonferenz on {code} go? Please record who came and what was decided."),
-    }[row.kind]
+        ReminderKind.CONFERENCE_INVITE: N_("Invitation: Fallkonferenz on {code}"),
+        ReminderKind.CONFERENCE_UPDATE: N_("Changed: Fallkonferenz on {code}"),
+        ReminderKind.CONFERENCE_CANCEL: N_("Cancelled: Fallkonferenz on {code}"),
+        ReminderKind.CONFERENCE_REMINDER_DAY: N_("Tomorrow: Fallkonferenz on {code}"),
+        ReminderKind.CONFERENCE_REMINDER_HOUR: N_("In an hour: Fallkonferenz on {code}"),
+        ReminderKind.CONFERENCE_OUTCOME: N_("How did the Fallkonferenz on {code} go? Please record who came and what "
+                                            "was decided."),
+    }[kind]
     text = t.gettext(headline, code=t.isolate(info.code))
-    if row.kind == "conference-outcome":
-        return Notice(text, InlineKeyboardMarkup([[_button(t, N_("📝 Record outcome"), "v", info.id, "o")]]))
-    if row.kind in ("conference-invite", "conference-update", "conference-cancel"):
+    if kind is ReminderKind.CONFERENCE_OUTCOME:
+        return Notice(text, InlineKeyboardMarkup([[_button(t, N_("📝 Record outcome"), CONFERENCE.data(info.id, "o"))]]))
+    if kind in (ReminderKind.CONFERENCE_INVITE, ReminderKind.CONFERENCE_UPDATE, ReminderKind.CONFERENCE_CANCEL):
         ics = conference_ics(uid=f"conference-{info.id}@kim-casebot", sequence=info.sequence, start=info.starts_at,
                              minutes=info.minutes, summary=t.plain(N_("Fallkonferenz {code}"), code=info.code),
                              description=info.agenda, location=info.place, stamp=services.store.clock.now(),
@@ -128,7 +124,7 @@ def conference(services, row: Outbox, user: StaffUser, t: Translator) -> Notice 
     return Notice(f"<b>{text}</b>\n{details}")
 
 
-def jourfixe_agenda(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+def jourfixe_agenda(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
     series = services.store.jourfixe.series(user.org_id)
     if series is None:
         return None
@@ -140,28 +136,30 @@ def jourfixe_agenda(services, row: Outbox, user: StaffUser, t: Translator) -> No
     return Notice("\n".join(lines))
 
 
-def scheduled_digest(services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:  # noqa: ANN001
+def scheduled_digest(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
     from bot import digest
 
     frequency, _ = services.store.staff.digest_preferences(user.id)
-    if frequency == "off" or user.role is not Role.COORDINATOR:
+    if frequency == "off" or not user.may(roles.reads_digest):
         return None
     result = digest.build(services, user.org_id, t, days=1 if frequency == "daily" else 7)
     return Notice(result.text, photo=result.chart)
 
 
-BUILDERS: dict[str, Callable[..., Notice | None]] = {
-    "reassess-soon": case_reminder, "reassess-overdue": case_reminder, "goal-due": case_reminder,
-    "goal-overdue": case_reminder, "silent-case": case_reminder, "referral-follow-up": referral_follow_up,
-    "handover-request": handover_request, "delivery-failed": delivery_failed,
-    **{kind: conference for kind in ("conference-invite", "conference-update", "conference-cancel",
-                                     "conference-reminder-day", "conference-reminder-hour", "conference-outcome")},
-    "jourfixe-agenda": jourfixe_agenda, "digest": scheduled_digest,
+BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
+    **{kind: case_reminder for kind in ReminderKind if kind.about_case},
+    ReminderKind.REFERRAL_FOLLOW_UP: referral_follow_up,
+    ReminderKind.HANDOVER_REQUEST: handover_request,
+    ReminderKind.DELIVERY_FAILED: delivery_failed,
+    **{kind: conference for kind in ReminderKind if kind.startswith("conference-")},
+    ReminderKind.JOUR_FIXE_AGENDA: jourfixe_agenda,
+    ReminderKind.DIGEST: scheduled_digest,
 }
 
 
-def compose(services, row: Outbox, user: StaffUser) -> Notice | None:  # noqa: ANN001
-    builder = BUILDERS.get(row.kind)
+def compose(services: Services, row: Outbox, user: StaffUser) -> Notice | None:
+    """What the row says to `user`, in their language; None when it no longer holds."""
+    builder = BUILDERS.get(row.kind)  # a kind this version does not know says nothing
     if builder is None:
         return None
     t = services.catalogs.get(user.language or services.settings.default_language)

@@ -4,38 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.dispatcher import Dispatcher
 from bot.forms.engine import Form, FormContext
 from bot.i18n import Catalogs, Translator, negotiate
 from bot.render import Renderer
 from bot.settings import Settings
+from domain import roles
+from domain.calendar import WorkingHours
+from domain.roles import Role
 from storage.store import Store
-from storage.types import Role, StaffUser
-
-if TYPE_CHECKING:
-    from bot.dispatcher import Dispatcher
+from storage.types import StaffUser
 
 
 @dataclass
 class Services:
+    """Everything a handler uses, built in one place (bot/app.py: build_services)."""
+
     settings: Settings
     store: Store
     catalogs: Catalogs
     renderer: Renderer
-    dispatcher: Dispatcher = None  # type: ignore[assignment]  (made in __post_init__: it needs the services)
-
-    def __post_init__(self) -> None:
-        from bot.dispatcher import Dispatcher
-
-        if self.dispatcher is None:
-            self.dispatcher = Dispatcher(self)
+    dispatcher: Dispatcher
 
     @property
-    def working_hours(self):  # noqa: ANN201
+    def working_hours(self) -> WorkingHours:
         return self.settings.working_hours
 
     def language_for(self, staff: StaffUser | None, telegram_user: User | None) -> str:
@@ -58,7 +54,7 @@ class Services:
             subject = {"case": self.store.casework.subject_of(staff, about["case"]),
                        "services": self.store.catalogue.rules(staff.org_id)}
         if "staff" in loads:
-            colleagues = [u for role in (Role.CASE_MANAGER, Role.COORDINATOR)
+            colleagues = [u for role in Role if roles.records_cases(role)
                           for u in self.store.staff.members(staff.org_id, role) if u.id != staff.id]
             subject["staff"] = [(u.id, u.label) for u in colleagues]
         if "conference" in loads and about.get("conference"):

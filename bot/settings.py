@@ -142,7 +142,7 @@ class Settings(BaseSettings):
     def working_hours(self):  # noqa: ANN201
         from datetime import time
 
-        from bot.schedule import WorkingHours
+        from domain.calendar import WorkingHours
 
         return WorkingHours(self.tz, time.fromisoformat(self.work_start), time.fromisoformat(self.work_end),
                             frozenset(WEEKDAYS.index(d) for d in self.work_days.split(",")))

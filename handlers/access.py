@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import N_
 from bot.services import BotContext
@@ -57,3 +57,8 @@ async def guard_dialogue(update: Update, context: BotContext) -> None:
     )
     await show_current(update, context)
     raise ApplicationHandlerStop
+
+
+# (handler, group): who is writing (group -2), then whether an open dialogue is being
+# interrupted (group -1); both may stop the update before any handler in group 0 sees it.
+GUARDS = ((TypeHandler(Update, identify), -2), (TypeHandler(Update, guard_dialogue), -1))

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import re
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import pack, unpack
+from bot.buttons import CASE_ACTION, CASE_CODE, CASES
+from bot.choices import label_of
 from bot.dialogue_view import display_value
-from bot.domains import CLOSE_REASONS, LIFE_DOMAINS, NEED_LEVELS, REFERRAL_STATUSES, label_of
 from bot.forms.registry import FORMS
-from bot.forms.intake import STATUSES
 from bot.i18n import N_
+from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
+from domain import roles
+from domain.vocabulary import CasePhase, CaseStatus, CloseReason, LifeDomain, NeedLevel, ReferralStatus, ResidenceStatus
 from storage.crypto import CryptoError
-from storage.types import CaseGlance, Role, StaffUser
+from storage.types import CaseGlance, StaffUser
 
-PREFIX = "c"
 PAGE_SIZE = 10
-CODE = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{4,6}$")
-STATUS_NAMES = {"open": N_("open"), "closed": N_("closed")}
-PHASE_NAMES = {"intake": N_("intake done, assessment next"), "planning": N_("planning"),
-               "monitoring": N_("monitoring")}
+CODE = CASE_CODE
 # /cases filters: (key, button label); district filters are added for coordinators
 FILTERS = (("all", N_("All")), ("open", N_("Open")), ("due", N_("Due")), ("closed", N_("Closed")))
 
@@ -36,20 +31,20 @@ async def list_cases(update: Update, context: BotContext, offset: int = 0, filte
     total = cases.count_for(staff, status=status, due_by=due_by, district_id=district)
     page = cases.list_for(staff, offset=offset, limit=PAGE_SIZE, status=status, due_by=due_by, district_id=district)
     text = services.renderer.render("cases.j2", t, cases=page, total=total, today=today,
-                                    statuses={key: t.plain(name) for key, name in STATUS_NAMES.items()})
-    rows = [[InlineKeyboardButton(c.code, callback_data=pack(PREFIX, "o", c.code)) for c in page[i : i + 2]]
+                                    statuses={s.value: t.plain(s.label) for s in CaseStatus})
+    rows = [[InlineKeyboardButton(c.code, callback_data=CASES.data("o", c.code)) for c in page[i : i + 2]]
             for i in range(0, len(page), 2)]
     paging = []
     if offset > 0:
-        paging.append(InlineKeyboardButton(t.plain("« Back"), callback_data=pack(PREFIX, f"p{filter_key}", max(0, offset - PAGE_SIZE))))
+        paging.append(InlineKeyboardButton(t.plain("« Back"), callback_data=CASES.data(f"p{filter_key}", max(0, offset - PAGE_SIZE))))
     if offset + PAGE_SIZE < total:
-        paging.append(InlineKeyboardButton(t.plain("More »"), callback_data=pack(PREFIX, f"p{filter_key}", offset + PAGE_SIZE)))
+        paging.append(InlineKeyboardButton(t.plain("More »"), callback_data=CASES.data(f"p{filter_key}", offset + PAGE_SIZE)))
     if paging:
         rows.append(paging)
     choices = [(key, t.plain(label)) for key, label in FILTERS]
-    if staff.role is Role.COORDINATOR:
+    if staff.may(roles.sees_all_cases):
         choices += [(f"d{d.id}", d.name) for d in services.store.staff.districts(staff.org_id)]
-    rows.append([InlineKeyboardButton(("• " if key == filter_key else "") + label, callback_data=pack(PREFIX, f"p{key}", 0))
+    rows.append([InlineKeyboardButton(("• " if key == filter_key else "") + label, callback_data=CASES.data(f"p{key}", 0))
                  for key, label in choices][:8])
     markup = InlineKeyboardMarkup(rows)
     if update.callback_query:
@@ -63,13 +58,13 @@ def _filter(key: str, today, services, staff: StaffUser):  # noqa: ANN001, ANN20
     if key == "all":
         return None, None, None
     if key == "closed":
-        return "closed", None, None
+        return CaseStatus.CLOSED, None, None
     if key == "due":
-        return "open", today, None
-    if key.startswith("d") and key[1:].isdigit() and staff.role is Role.COORDINATOR:
+        return CaseStatus.OPEN, today, None
+    if key.startswith("d") and key[1:].isdigit() and staff.may(roles.sees_all_cases):
         if any(d.id == int(key[1:]) for d in services.store.staff.districts(staff.org_id)):
-            return "open", None, int(key[1:])
-    return "open", None, None
+            return CaseStatus.OPEN, None, int(key[1:])
+    return CaseStatus.OPEN, None, None
 
 
 async def list_command(update: Update, context: BotContext) -> None:
@@ -96,7 +91,7 @@ async def send_case(update: Update, context: BotContext, code: str, *, reveal: b
         await reply(update, t.plain(N_("The details of this case cannot be read: they were erased or damaged.")))
         return
     if glance is None:
-        await reply(update, t.plain(N_("No case {code} among the cases you may see."), code=code.upper()))
+        await reply(update, t.plain(N_("No case {code} among the cases you may see."), code=t.isolate(code.upper())))
         return
     rows = []
     if detail is not None:
@@ -115,18 +110,17 @@ async def send_case(update: Update, context: BotContext, code: str, *, reveal: b
 
 def _glance_view(t, glance: CaseGlance, today) -> dict:  # noqa: ANN001
     case = glance.summary
-    domains = {c.value: t.plain(c.label) for c in LIFE_DOMAINS}
     return {
         "case": case, "glance": glance,
-        "status": t.plain(STATUS_NAMES.get(case.status, case.status)),
-        "phase": t.plain(PHASE_NAMES.get(case.phase, case.phase)),
-        "close_reason": t.plain(label_of(CLOSE_REASONS, glance.close_reason or "")),
-        "residence_status": t.plain(label_of(STATUSES, glance.residence_status or "")),
+        "status": t.plain(label_of(CaseStatus, case.status)),
+        "phase": t.plain(label_of(CasePhase, case.phase)),
+        "close_reason": t.plain(label_of(CloseReason, glance.close_reason)),
+        "residence_status": t.plain(label_of(ResidenceStatus, glance.residence_status)),
         "overdue": bool(case.next_due_on and case.next_due_on < today and not glance.closed),
-        "needs": [(domains[d], t.plain(label_of(NEED_LEVELS, level))) for d, level in glance.needs.items()
-                  if level != "none"],
-        "goals": [(domains.get(g.domain, g.domain), g.due_on, g.due_on < today) for g in glance.goals],
-        "referrals": [(r.service_name, t.plain(label_of(REFERRAL_STATUSES, r.status)), r.consent)
+        "needs": [(t.plain(label_of(LifeDomain, d)), t.plain(label_of(NeedLevel, level)))
+                  for d, level in glance.needs.items() if level != NeedLevel.NONE],
+        "goals": [(t.plain(label_of(LifeDomain, g.domain)), g.due_on, g.due_on < today) for g in glance.goals],
+        "referrals": [(r.service_name, t.plain(label_of(ReferralStatus, r.status)), r.consent)
                       for r in glance.referrals],
     }
 
@@ -135,7 +129,7 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
     code = glance.summary.code
 
     def act(label: str, action: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(t.plain(label), callback_data=pack("k", action, code))
+        return InlineKeyboardButton(t.plain(label), callback_data=CASE_ACTION.data(action, code))
 
     rows = []
     if glance.closed:
@@ -145,37 +139,28 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
             [act(N_("📝 Assessment"), "assess"), act(N_("🎯 Goal"), "goal"), act(N_("↪ Referral"), "refer")],
             [act(N_("☎ Contact"), "note"), act(N_("🎯 Goals"), "goals"), act(N_("↪ Referrals"), "referrals")],
             [act(N_("🗓 Fallkonferenz"), "conference"), act(N_("🔀 Handover"), "handover"), act(N_("🔒 Close"), "close")]
-            + ([act(N_("👥 Reassign"), "reassign")] if staff.role is Role.COORDINATOR else []),
+            + ([act(N_("👥 Reassign"), "reassign")] if staff.may(roles.reassigns_cases) else []),
         ]
     if revealed:
-        rows.append([InlineKeyboardButton(t.plain("🙈 Hide names and details"), callback_data=pack(PREFIX, "h", code))])
+        rows.append([InlineKeyboardButton(t.plain("🙈 Hide names and details"), callback_data=CASES.data("h", code))])
     else:
-        rows.append([InlineKeyboardButton(t.plain("👁 Show names and details"), callback_data=pack(PREFIX, "r", code))])
+        rows.append([InlineKeyboardButton(t.plain("👁 Show names and details"), callback_data=CASES.data("r", code))])
     return rows
 
 
-async def reply(update: Update, text: str) -> None:
-    """A short answer: a toast to a button press, a message to a command."""
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await update.effective_message.reply_text(escape(text))
-
-
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext, action: str, arg: str | int) -> None:
     """Open, reveal, hide, page. Rights are checked again on every press (buttons can be forged)."""
-    query = update.callback_query
-    parts = unpack(query.data, PREFIX, 2)
-    if parts is None:
-        await query.answer(context.t.plain(N_("This button is no longer valid.")), show_alert=True)
-        return
-    action, arg = parts
-    if action.startswith("p") and arg.isdigit():
-        await query.answer()
-        await list_cases(update, context, offset=int(arg), filter_key=action[1:] or "open")
-    elif action in ("o", "r", "h") and CODE.match(arg):
+    if action.startswith("p") and isinstance(arg, int):
+        await update.callback_query.answer()
+        await list_cases(update, context, offset=arg, filter_key=action[1:] or "open")
+    elif action in ("o", "r", "h") and isinstance(arg, str):
         await send_case(update, context, arg, reveal=action == "r", edit=action in ("r", "h"))
     else:
-        await query.answer(context.t.plain(N_("This button is no longer valid.")), show_alert=True)
+        raise StaleButton
 
 
+ROUTES = (
+    command("cases", list_command),
+    command("case", show_case),
+    press(CASES, on_button),
+)

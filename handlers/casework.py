@@ -3,34 +3,33 @@ and the commands /assess /goal /refer /note /handover /close /reopen /find."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import pack, unpack
-from bot.domains import GOAL_STATUSES, LIFE_DOMAINS, REFERRAL_STATUSES, RESPONSIBLE, label_of
-from bot.i18n import N_
+from bot.buttons import CASE_ACTION, CASE_CODE, GOAL, HANDOVER, REASSIGN, REFERRAL
+from bot.choices import label_of
+from bot.i18n import N_, Translator
+from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
-from handlers.cases import CODE, reply, send_case
+from domain import roles
+from domain.calendar import FOLLOW_UP_AGAIN_DAYS, referral_follow_up
+from domain.vocabulary import GOAL_OUTCOMES, REFERRAL_STEPS, GoalStatus, LifeDomain, ReferralStatus, Responsible
+from handlers.cases import send_case
 from handlers.dialogue import begin
-from storage.types import CaseClosed, NoConsent, NotAllowed, Role
+from storage.types import CaseClosed, NoConsent, NotAllowed
 
 # action of the case view -> the form it opens
 FORM_ACTIONS = {"assess": "assessment", "goal": "goal", "refer": "referral", "note": "contact",
                 "handover": "handover", "close": "closure", "conference": "conference"}
-COMMANDS = {"assess": "assess", "goal": "goal", "refer": "refer", "note": "note", "handover": "handover",
-            "close": "close", "reopen": "reopen", "conference": "conference"}
-REFERRAL_NEXT = ("sent", "accepted", "completed", "declined", "no-show", "no-offer", "waiting-list")
-FOLLOW_UP_HOUR = time(9, 0)  # follow-up questions arrive at nine in the morning, local time
-INVALID = N_("This button is no longer valid.")
+# commands that act on a case given by its code: /assess LEV-2026-0001 ...
+COMMANDS = ("assess", "goal", "refer", "note", "handover", "close", "reopen", "conference")
 
 
-def _refusal(t, problem: Exception, code: str) -> str:  # noqa: ANN001
+def _refusal(t: Translator, problem: Exception, code: str) -> str:
     if isinstance(problem, CaseClosed):
-        return t.plain(N_("Case {code} is closed; reopen it first."), code=code)
+        return t.plain(N_("Case {code} is closed; reopen it first."), code=t.isolate(code))
     if isinstance(problem, NoConsent):
         return t.plain(N_("No consent to pass data to this service. Record the client's consent first."))
-    return t.plain(N_("No case {code} among the cases you may change."), code=code)
+    return t.plain(N_("No case {code} among the cases you may change."), code=t.isolate(code))
 
 
 async def act(update: Update, context: BotContext, action: str, code: str) -> None:
@@ -55,25 +54,22 @@ async def act(update: Update, context: BotContext, action: str, code: str) -> No
         elif action == "reassign":
             await _reassign_menu(update, context, code)
         else:
-            await reply(update, t.plain(INVALID))
+            raise StaleButton
     except (NotAllowed, CaseClosed, NoConsent) as problem:
         await reply(update, _refusal(t, problem, code))
 
 
-async def on_action(update: Update, context: BotContext) -> None:
-    parts = unpack(update.callback_query.data, "k", 2)
-    if parts is None or not CODE.match(parts[1]):
-        await reply(update, context.t.plain(INVALID))
-        return
-    await act(update, context, parts[0], parts[1])
+async def on_action(update: Update, context: BotContext, action: str, code: str) -> None:
+    """A button of the case view (or of a reminder, or after a save)."""
+    await act(update, context, action, code)
 
 
-def command(action: str):  # noqa: ANN201
+def case_command(action: str):  # noqa: ANN201
     """/assess LEV-2026-0001 and its siblings."""
 
     async def handle(update: Update, context: BotContext) -> None:
         code = context.args[0] if context.args else ""
-        if not CODE.match(code):
+        if not CASE_CODE.match(code):
             await update.effective_message.reply_text(context.t.gettext(
                 N_("Please give a case code, for example /{command} LEV-2026-0001."), command=action))
             return
@@ -85,7 +81,7 @@ def command(action: str):  # noqa: ANN201
 
 async def find(update: Update, context: BotContext) -> None:
     """/find: a person by name and date of birth."""
-    if context.staff.role is Role.ADMIN:
+    if not context.staff.may(roles.sees_case_content):
         await update.effective_message.reply_text(context.t.gettext(N_("Admins do not see case content.")))
         return
     await begin(update, context, "find")
@@ -95,7 +91,6 @@ async def find(update: Update, context: BotContext) -> None:
 async def _goals(update: Update, context: BotContext, code: str) -> None:
     t = context.t
     goals = context.services.store.casework.goals(context.staff, code, with_wording=True)
-    domains = {c.value: t.plain(c.label) for c in LIFE_DOMAINS}
     if update.callback_query:
         await update.callback_query.answer()
     if not goals:
@@ -104,27 +99,24 @@ async def _goals(update: Update, context: BotContext, code: str) -> None:
     lines, rows = [t.gettext(N_("<b>Goals of {code}</b>"), code=t.isolate(code))], []
     for n, goal in enumerate(goals, start=1):
         lines.append(t.gettext(N_("{n}. {domain}: {wording} · {responsible} · due {date} · {status}"), n=n,
-                               domain=domains.get(goal.domain, goal.domain), wording=goal.wording,
-                               responsible=t.plain(label_of(RESPONSIBLE, goal.responsible)), date=t.date(goal.due_on),
-                               status=t.plain(label_of(GOAL_STATUSES, goal.status))))
-        if goal.status == "open":
-            rows.append([InlineKeyboardButton(f"{n}. " + t.plain(label_of(GOAL_STATUSES, s)),
-                                              callback_data=pack("g", goal.id, s)) for s in ("achieved", "changed", "dropped")])
+                               domain=t.plain(label_of(LifeDomain, goal.domain)), wording=goal.wording,
+                               responsible=t.plain(label_of(Responsible, goal.responsible)), date=t.date(goal.due_on),
+                               status=t.plain(label_of(GoalStatus, goal.status))))
+        if goal.status == GoalStatus.OPEN:
+            rows.append([InlineKeyboardButton(f"{n}. " + t.plain(s.label), callback_data=GOAL.data(goal.id, s))
+                         for s in GOAL_OUTCOMES])
     await update.effective_chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def on_goal(update: Update, context: BotContext) -> None:
-    parts = unpack(update.callback_query.data, "g", 2)
-    t = context.t
-    if parts is None or not parts[0].isdigit() or parts[1] not in {c.value for c in GOAL_STATUSES}:
-        await reply(update, t.plain(INVALID))
-        return
+async def on_goal(update: Update, context: BotContext, goal_id: int, status: str) -> None:
+    """Achieved, changed or dropped: a goal's outcome."""
+    t, casework = context.t, context.services.store.casework
     try:
-        code = context.services.store.casework.set_goal_status(context.staff, int(parts[0]), parts[1])
+        code = casework.set_goal_status(context.staff, goal_id, GoalStatus(status))
     except (NotAllowed, CaseClosed) as problem:
-        await reply(update, _refusal(t, problem, context.services.store.casework.goal_case_code(int(parts[0]))))
+        await reply(update, _refusal(t, problem, casework.goal_case_code(goal_id)))
         return
-    await update.callback_query.answer(t.plain(N_("Goal set to: {status}"), status=t.plain(label_of(GOAL_STATUSES, parts[1]))))
+    await update.callback_query.answer(t.plain(N_("Goal set to: {status}"), status=t.plain(GoalStatus(status).label)))
     await update.callback_query.edit_message_reply_markup(reply_markup=None)
     await _goals(update, context, code)
 
@@ -138,30 +130,24 @@ async def _referrals(update: Update, context: BotContext, code: str) -> None:
     if not referrals:
         await update.effective_chat.send_message(t.gettext(N_("No referrals yet for {code}."), code=t.isolate(code)))
         return
-    statuses = {c.value: t.plain(c.label) for c in REFERRAL_STATUSES}
     for referral in referrals:
         consent = (t.plain(N_("consent given")) if referral.consent else
                    t.plain(N_("consent withdrawn")) if referral.withdrawn else t.plain(N_("no consent")))
         text = t.gettext(N_("<b>{service}</b> ({code}): {status} · {consent}"), service=referral.service_name,
-                         code=t.isolate(code), status=statuses.get(referral.status, referral.status), consent=consent)
-        buttons = [InlineKeyboardButton(statuses[s], callback_data=pack("r", referral.id, s))
-                   for s in REFERRAL_NEXT if s != referral.status]
+                         code=t.isolate(code), status=t.plain(label_of(ReferralStatus, referral.status)),
+                         consent=consent)
+        buttons = [InlineKeyboardButton(t.plain(s.label), callback_data=REFERRAL.data(referral.id, s))
+                   for s in REFERRAL_STEPS if s != referral.status]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
         rows.append([InlineKeyboardButton(t.plain("✋ Withdraw consent") if referral.consent else t.plain("✍ Record consent"),
-                                          callback_data=pack("r", referral.id, "withdraw" if referral.consent else "consent"))])
+                                          callback_data=REFERRAL.data(referral.id, "withdraw" if referral.consent else "consent"))])
         await update.effective_chat.send_message(text, reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_referral(update: Update, context: BotContext) -> None:
+async def on_referral(update: Update, context: BotContext, referral_id: int, action: str) -> None:
     """Status buttons, the follow-up question's answers, consent given or withdrawn."""
     query, t, services = update.callback_query, context.t, context.services
-    parts = unpack(query.data, "r", 2)
-    statuses = {c.value for c in REFERRAL_STATUSES}
-    if parts is None or not parts[0].isdigit() or parts[1] not in statuses | {"later", "consent", "withdraw"}:
-        await reply(update, t.plain(INVALID))
-        return
-    referral_id, action = int(parts[0]), parts[1]
-    store = services.store
+    store, hours = services.store, services.working_hours
     code = store.referrals.case_code(referral_id)  # whatever the referral's status
     try:
         if action == "consent":
@@ -176,43 +162,34 @@ async def on_referral(update: Update, context: BotContext) -> None:
             subject = store.referrals.follow_up_subject(referral_id)
             if subject is None:  # answered or closed meanwhile: nothing to ask again
                 raise NotAllowed()
-            due = services.local_now().date() + timedelta(days=7)
-            store.referrals.set_status(context.staff, referral_id, subject[1].status, **_follow_up(services, due))
+            due, at = referral_follow_up(store.clock.now(), FOLLOW_UP_AGAIN_DAYS, hours)
+            store.referrals.set_status(context.staff, referral_id, subject[1].status, follow_up_on=due, follow_up_at=at)
             await query.answer(t.plain(N_("I will ask again on {date}."), date=t.date(due)))
         else:
-            due = services.local_now().date() + timedelta(days=services.settings.referral_follow_up_days)
-            info = store.referrals.set_status(context.staff, referral_id, action,
-                                              **(_follow_up(services, due) if action == "sent" else {}))
-            label = t.plain(label_of(REFERRAL_STATUSES, action))
-            note = (t.plain(N_(" I will ask how it went on {date}."), date=t.date(due)) if action == "sent" else
-                    t.plain(N_(" Recorded as a gap in the system.")) if action in ("no-offer", "waiting-list") else "")
-            await query.answer(t.plain(N_("{service}: {status}."), service=info.service_name, status=label) + note,
-                               show_alert=True)
+            status = ReferralStatus(action)
+            due, at = referral_follow_up(store.clock.now(), services.settings.referral_follow_up_days, hours)
+            follow_up = {"follow_up_on": due, "follow_up_at": at} if status is ReferralStatus.SENT else {}
+            info = store.referrals.set_status(context.staff, referral_id, status, **follow_up)
+            note = (t.plain(N_(" I will ask how it went on {date}."), date=t.date(due)) if follow_up else
+                    t.plain(N_(" Recorded as a gap in the system.")) if status.is_gap else "")
+            await query.answer(t.plain(N_("{service}: {status}."), service=info.service_name, status=t.plain(status.label))
+                               + note, show_alert=True)
     except (NotAllowed, CaseClosed, NoConsent) as problem:
         await reply(update, _refusal(t, problem, code))
         return
     await query.edit_message_reply_markup(reply_markup=None)
 
 
-def _follow_up(services, due):  # noqa: ANN001, ANN202
-    """The follow-up question's date and moment (nine o'clock local time, stored in UTC)."""
-    moment = datetime.combine(due, FOLLOW_UP_HOUR, tzinfo=services.settings.tz)
-    return {"follow_up_on": due, "follow_up_at": moment}
-
-
 # handovers and reassignment ---------------------------------------------------------------------
-async def on_handover(update: Update, context: BotContext) -> None:
-    query, t, store = update.callback_query, context.t, context.services.store
-    parts = unpack(query.data, "h", 2)
-    if parts is None or not parts[0].isdigit() or parts[1] not in ("a", "d"):
-        await reply(update, t.plain(INVALID))
-        return
+async def on_handover(update: Update, context: BotContext, handover_id: int, decision: str) -> None:
+    """The receiving case manager accepts or declines a handover."""
+    query, t, services = update.callback_query, context.t, context.services
+    store, accepted = services.store, decision == "a"
     try:
-        code, handed_by = store.referrals.decide_handover(context.staff, int(parts[0]), accept=parts[1] == "a")
+        code, handed_by = store.referrals.decide_handover(context.staff, handover_id, accept=accepted)
     except NotAllowed:
         await reply(update, t.plain(N_("This handover is no longer open.")))
         return
-    accepted = parts[1] == "a"
     await query.answer()
     await query.edit_message_reply_markup(reply_markup=None)
     await update.effective_chat.send_message(t.gettext(
@@ -220,7 +197,7 @@ async def on_handover(update: Update, context: BotContext) -> None:
         code=t.isolate(code)))
     sender = store.staff.user_by_id(handed_by)
     if sender is not None:
-        ts = context.services.catalogs.get(sender.language or context.services.settings.default_language)
+        ts = services.catalogs.get(sender.language or services.settings.default_language)
         await context.bot.send_message(sender.telegram_id, ts.gettext(
             N_("The handover of {code} was accepted.") if accepted else
             N_("The handover of {code} was declined; the case stays with you."), code=ts.isolate(code)))
@@ -228,29 +205,37 @@ async def on_handover(update: Update, context: BotContext) -> None:
 
 async def _reassign_menu(update: Update, context: BotContext, code: str) -> None:
     t, store = context.t, context.services.store
-    if context.staff.role is not Role.COORDINATOR:
+    if not context.staff.may(roles.reassigns_cases):
         raise NotAllowed()
     store.casework.subject_of(context.staff, code)
     managers = store.staff.case_managers(context.staff.org_id)
     rows = [[InlineKeyboardButton(t.plain(N_("{name} · district {district} · {count} open"), name=user.label,
                                           district=user.district_code or "–", count=load),
-                                  callback_data=pack("x", code, user.id))] for user, load in managers]
+                                  callback_data=REASSIGN.data(code, user.id))] for user, load in managers]
     if update.callback_query:
         await update.callback_query.answer()
     await update.effective_chat.send_message(t.gettext(N_("Reassign {code} to:"), code=t.isolate(code)),
                                              reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_reassign(update: Update, context: BotContext) -> None:
-    query, t, store = update.callback_query, context.t, context.services.store
-    parts = unpack(query.data, "x", 2)
-    if parts is None or not CODE.match(parts[0]) or not parts[1].isdigit():
-        await reply(update, t.plain(INVALID))
-        return
+async def on_reassign(update: Update, context: BotContext, code: str, to_user: int) -> None:
+    """A coordinator gives the case to this case manager."""
+    query, t = update.callback_query, context.t
     try:
-        store.referrals.reassign(context.staff, parts[0], to_user=int(parts[1]))
+        context.services.store.referrals.reassign(context.staff, code, to_user=to_user)
     except (NotAllowed, CaseClosed) as problem:
-        await reply(update, _refusal(t, problem, parts[0]))
+        await reply(update, _refusal(t, problem, code))
         return
     await query.answer()
-    await query.edit_message_text(t.gettext(N_("Case {code} reassigned."), code=t.isolate(parts[0])))
+    await query.edit_message_text(t.gettext(N_("Case {code} reassigned."), code=t.isolate(code)))
+
+
+ROUTES = (
+    *(command(name, case_command(name)) for name in COMMANDS),
+    command("find", find),
+    press(CASE_ACTION, on_action),
+    press(GOAL, on_goal),
+    press(REFERRAL, on_referral),
+    press(HANDOVER, on_handover),
+    press(REASSIGN, on_reassign),
+)

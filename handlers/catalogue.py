@@ -7,13 +7,15 @@ import json
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import MessageHandler, filters
 
-from bot.callbacks import pack
+from bot.buttons import CATALOGUE
 from bot.i18n import N_
+from bot.routes import NEW_MESSAGES, StaleButton, command, press
 from bot.services import BotContext
+from domain import roles
 from handlers.dialogue import on_other_content
 from storage.catalogue import CatalogueProblem
-from storage.types import Role
 
 MAX_UPLOAD = 1_000_000
 MAX_PROBLEMS_SHOWN = 20
@@ -27,7 +29,7 @@ def catalogue_file(rows: list[dict], name: str) -> tuple[io.BytesIO, str]:
 async def show(update: Update, context: BotContext) -> None:
     """The catalogue in short, with its export button; admins only."""
     t = context.t
-    if context.staff.role is not Role.ADMIN:
+    if not context.staff.may(roles.manages_catalogue):
         await update.effective_message.reply_text(t.gettext(N_("Only admins keep the catalogue of services.")))
         return
     rows = context.services.store.catalogue.export(context.staff.org_id)
@@ -37,14 +39,14 @@ async def show(update: Update, context: BotContext) -> None:
               for r in active]  # names are the admins' own text: escaped for Telegram HTML
     lines += ["", t.gettext(N_("To change it: export the file, edit it, and send it back to me as a document."))]
     await update.effective_message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.plain("📤 Export as file"), callback_data=pack("s", "export"))]]))
+        [[InlineKeyboardButton(t.plain("📤 Export as file"), callback_data=CATALOGUE.data("export"))]]))
 
 
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext, _action: str) -> None:
+    """Export the catalogue as a file."""
     query, t = update.callback_query, context.t
-    if context.staff.role is not Role.ADMIN or query.data != "s|export":
-        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
-        return
+    if not context.staff.may(roles.manages_catalogue):
+        raise StaleButton
     await query.answer()
     rows = context.services.store.catalogue.export(context.staff.org_id)
     content, name = catalogue_file(rows, "services.json")
@@ -54,7 +56,7 @@ async def on_button(update: Update, context: BotContext) -> None:
 async def on_document(update: Update, context: BotContext) -> None:
     """An admin's document is a catalogue to import; anyone else's is not taken (nor stored)."""
     document, t = update.effective_message.document, context.t
-    if context.staff.role is not Role.ADMIN:
+    if not context.staff.may(roles.manages_catalogue):
         await on_other_content(update, context)
         return
     if document.file_size and document.file_size > MAX_UPLOAD:
@@ -83,3 +85,8 @@ async def on_document(update: Update, context: BotContext) -> None:
     backup, name = catalogue_file(previous, "services-previous.json")
     await update.effective_chat.send_document(backup, filename=name, caption=t.gettext(
         N_("Catalogue updated: {count} services. Here is the previous version, should you want it back."), count=count))
+
+
+ROUTES = (command("services", show), press(CATALOGUE, on_button))
+# a document that is not a .po file (handlers/locales.py takes those first): a catalogue, or nothing
+DOCUMENT_ROUTES = (MessageHandler(NEW_MESSAGES & filters.Document.ALL, on_document),)

@@ -7,24 +7,29 @@ restart (or another instance) continues where the dialogue stood.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import dialogue_view
-from bot.callbacks import unpack
-from bot.completion import _completers
+from bot.buttons import FORM
+from bot.confirm.common import save
 from bot.forms import engine
-from bot.forms.registry import FORMS, PROMPT_PARAMS
 from bot.forms.engine import Form, FormContext, Invalid, Kind, Stopped
+from bot.forms.registry import FORMS
 from bot.i18n import N_
+from bot.routes import NEW_MESSAGES, StaleButton, command, press, refuse_press
 from bot.services import BotContext
 from storage.types import CaseClosed, DialogueSnapshot, DuplicatePerson, NotAllowed, StaleDialogue
 
 State = dict[str, Any]
+# the dialogue version at which the current question was first shown: its buttons stay good for
+# ticks of a multiple choice, however many ticks (each a version) came in between
+STEP_VERSION = "step_version"
 
 
 async def begin(update: Update, context: BotContext, form_name: str, **about: object) -> None:
@@ -34,9 +39,8 @@ async def begin(update: Update, context: BotContext, form_name: str, **about: ob
     form = FORMS[form_name]
     state = {"context": about, "answers": {}}
     ctx = services.form_context(staff, form, state)
-    snapshot = services.store.dialogues.start(
-        user_id=staff.id, form=form_name, state=engine.new_state(form, ctx, about), update_id=update.update_id
-    )
+    state = {**engine.new_state(form, ctx, about), STEP_VERSION: 0}
+    snapshot = services.store.dialogues.start(user_id=staff.id, form=form_name, state=state, update_id=update.update_id)
     await _send_step(update, context, form, snapshot, ctx)
 
 
@@ -63,10 +67,8 @@ async def _send_step(
     if snapshot.state["step"] == engine.SUMMARY:
         text, keyboard = dialogue_view.summary(renderer, t, form, snapshot, ctx, notices=notices, error=error)
     else:
-        text, keyboard = dialogue_view.question(
-            renderer, t, form, snapshot, ctx, prompt_params=PROMPT_PARAMS[form.name](snapshot.state["step"]),
-            notices=notices, error=error, confirmation=confirmation,
-        )
+        text, keyboard = dialogue_view.question(renderer, t, form, snapshot, ctx, notices=notices, error=error,
+                                                confirmation=confirmation)
     if in_place:
         try:
             await update.callback_query.edit_message_text(text, reply_markup=keyboard)
@@ -144,6 +146,8 @@ async def _commit(
         await _close_prompt(update, context, snapshot)
         await update.effective_chat.send_message(t.gettext(stop.message))
         return
+    if state["step"] != snapshot.state["step"] or state.get("editing") != snapshot.state.get("editing"):
+        state = {**state, STEP_VERSION: snapshot.version + 1}
     try:
         saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
     except StaleDialogue:
@@ -173,25 +177,35 @@ async def _close_prompt(update: Update, context: BotContext, snapshot: DialogueS
 
 
 async def _stale(update: Update, context: BotContext) -> None:
-    notice = context.t.plain(N_("This button is no longer valid. Please use the latest question."))
+    notice = context.t.plain(FORM.refusal)
     if update.callback_query:
         await update.callback_query.answer(notice, show_alert=True)
     else:
         await update.effective_message.reply_text(notice)
 
 
-async def on_button(update: Update, context: BotContext) -> None:
-    """A button of a form. Its nonce and version must be the dialogue's current ones."""
+def _current(snapshot: DialogueSnapshot, nonce: str, version: int, action: str) -> bool:
+    """Whether a button was drawn for the question the dialogue is at. Any button of the latest
+    drawing is; a tick or "Done" of a multiple choice also from an earlier drawing of the same
+    question, since every tick moves the version on and a second quick tap on a slow connection
+    comes from the keyboard the first has not yet replaced."""
+    if nonce != snapshot.nonce:
+        return False
+    if version == snapshot.version:
+        return True
+    shown_since = snapshot.state.get(STEP_VERSION)
+    return action in ("t", "d") and shown_since is not None and shown_since <= version < snapshot.version
+
+
+async def on_button(update: Update, context: BotContext, nonce: str, version: int, action: str, arg: str) -> None:
+    """A button of a form: a choice, a tick, back, skip, edit, save or cancel."""
     query, services = update.callback_query, context.services
-    parts = unpack(query.data, dialogue_view.PREFIX, 4)
     snapshot = services.store.dialogues.load(context.staff.id)
     if snapshot is not None and snapshot.already_applied(update.update_id):
         await query.answer()
         return
-    if parts is None or snapshot is None or parts[0] != snapshot.nonce or parts[1] != str(snapshot.version):
-        await _stale(update, context)
-        return
-    action, arg = parts[2], parts[3]
+    if snapshot is None or not _current(snapshot, nonce, version, action):
+        raise StaleButton
     form = FORMS[snapshot.form]
     ctx = services.form_context(context.staff, form, snapshot.state)
     fld = engine.current_field(form, snapshot.state)
@@ -212,9 +226,6 @@ async def on_button(update: Update, context: BotContext) -> None:
         "e": lambda s: engine.edit(form, s, _field_name(form, arg), ctx),
         "q": lambda s: engine.answer(form, s, _quick_date(arg, ctx), ctx),
     }
-    if action not in steps:
-        await _stale(update, context)
-        return
     answered = fld.name if fld is not None and action in ("c", "d", "s", "q") else None
     await _commit(update, context, form, snapshot, ctx, steps[action], answered=answered)
 
@@ -222,19 +233,19 @@ async def on_button(update: Update, context: BotContext) -> None:
 def _option(fld: engine.Field | None, arg: str, ctx: FormContext, answers: dict) -> str:
     options = fld.options(ctx, answers) if fld else ()
     if not arg.isdigit() or int(arg) >= len(options):
-        raise Invalid(N_("This button is no longer valid. Please use the latest question."))
+        raise StaleButton
     return options[int(arg)].value
 
 
 def _quick_date(arg: str, ctx: FormContext) -> str:
     if arg not in ("0", "1"):
-        raise Invalid(N_("This button is no longer valid. Please use the latest question."))
+        raise StaleButton
     return (ctx.today - timedelta(days=int(arg))).isoformat()
 
 
 def _field_name(form: Form, arg: str) -> str:
     if not arg.isdigit() or int(arg) >= len(form.fields):
-        raise Invalid(N_("This button is no longer valid. Please use the latest question."))
+        raise StaleButton
     return form.fields[int(arg)].name
 
 
@@ -253,9 +264,7 @@ async def _toggle(update: Update, context: BotContext, form: Form, snapshot: Dia
         await _stale(update, context)
         return
     await query.answer()
-    _, keyboard = dialogue_view.question(
-        context.services.renderer, context.t, form, saved, ctx, prompt_params=PROMPT_PARAMS[form.name](saved.state["step"])
-    )
+    _, keyboard = dialogue_view.question(context.services.renderer, context.t, form, saved, ctx)
     await query.edit_message_reply_markup(reply_markup=keyboard)
 
 
@@ -265,7 +274,7 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
         await _stale(update, context)
         return
     try:
-        reply = _completers()[form.name](context, snapshot, ctx)
+        reply = save(context, form, snapshot, ctx)
     except (NotAllowed, CaseClosed) as refused:
         store.dialogues.discard(context.staff.id)
         await query.answer()
@@ -275,10 +284,15 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
             N_("You can no longer change this case.")))
         return
     except DuplicatePerson as duplicate:
+        # a save that lost the race to a concurrent one carries no code: it was rolled back,
+        # so the form's own duplicate check can now see the winner
+        code = duplicate.code or _duplicate_of(form, snapshot, ctx)
+        if not code:
+            raise
         await query.answer()
         await _close_prompt(update, context, snapshot)
         await _send_step(update, context, form, snapshot, ctx, error=t.plain(N_(
-            "This person is already a case: {code}. Correct name or date of birth, or cancel."), code=duplicate.code))
+            "This person is already a case: {code}. Correct name or date of birth, or cancel."), code=t.isolate(code)))
         return
     except StaleDialogue:
         await _stale(update, context)
@@ -286,6 +300,13 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
     await query.answer()
     await _close_prompt(update, context, snapshot)
     await update.effective_chat.send_message(reply.text, reply_markup=reply.keyboard)
+
+
+def _duplicate_of(form: Form, snapshot: DialogueSnapshot, ctx: FormContext) -> str | None:
+    answers, check = snapshot.state["answers"], ctx.services.get("duplicate_code")
+    if check is None or not {"given_name", "family_name", "birth_date"} <= answers.keys():
+        return None
+    return check(answers["given_name"], answers["family_name"], date.fromisoformat(answers["birth_date"]))
 
 
 async def cancel(update: Update, context: BotContext) -> None:
@@ -312,7 +333,7 @@ async def on_other_content(update: Update, context: BotContext) -> None:
 
 async def on_unknown_button(update: Update, context: BotContext) -> None:
     """A button whose data none of ours produces (forged, or from an older bot version)."""
-    await _stale(update, context)
+    await refuse_press(update, context)
 
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:
@@ -324,3 +345,14 @@ async def on_edited(update: Update, context: BotContext) -> None:
     """Editing a sent answer changes nothing stored; say how to correct it instead."""
     await update.effective_chat.send_message(context.t.gettext(
         N_("Edited messages are not taken over. Use « Back, or correct the answer in the summary.")))
+
+
+ROUTES = (command("cancel", cancel), press(FORM, on_button))
+# after every other handler has had its chance: answers, and whatever nobody else takes
+ANSWER_ROUTES = (
+    CallbackQueryHandler(on_unknown_button),
+    MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text),
+    MessageHandler(NEW_MESSAGES & filters.COMMAND, on_unknown_command),
+    MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited),
+)
+LAST_ROUTES = (MessageHandler(NEW_MESSAGES, on_other_content),)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import digest
-from bot.callbacks import pack, unpack
+from bot.buttons import DIGEST
 from bot.i18n import N_
+from bot.routes import StaleButton, command, press
 from bot.services import BotContext
-from storage.types import Role
+from domain import roles
 
 FREQUENCIES = (("daily", N_("daily")), ("weekly", N_("weekly (Mondays)")), ("off", N_("off")))
 HOURS = (7, 8, 9, 12)
@@ -17,16 +18,16 @@ HOURS = (7, 8, 9, 12)
 def _settings_keyboard(t, frequency: str, hour: int) -> InlineKeyboardMarkup:  # noqa: ANN001
     mark = lambda on: "• " if on else ""  # noqa: E731
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(mark(key == frequency) + t.plain(label), callback_data=pack("d", "f", key))
+        [InlineKeyboardButton(mark(key == frequency) + t.plain(label), callback_data=DIGEST.data("f", key))
          for key, label in FREQUENCIES],
-        [InlineKeyboardButton(mark(h == hour) + f"{h:02d}:00", callback_data=pack("d", "h", h)) for h in HOURS],
+        [InlineKeyboardButton(mark(h == hour) + f"{h:02d}:00", callback_data=DIGEST.data("h", h)) for h in HOURS],
     ])
 
 
 async def show(update: Update, context: BotContext) -> None:
     """The digest of the last seven days, now; then the choice of how often it comes."""
     t, services, staff = context.t, context.services, context.staff
-    if staff.role is not Role.COORDINATOR:
+    if not staff.may(roles.reads_digest):
         await update.effective_message.reply_text(t.gettext(N_("The digest is for coordinators.")))
         return
     result = digest.build(services, staff.org_id, t, days=7)
@@ -37,16 +38,18 @@ async def show(update: Update, context: BotContext) -> None:
                                              reply_markup=_settings_keyboard(t, frequency, hour))
 
 
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext, setting: str, value: str) -> None:
+    """How often the digest comes, and at what hour."""
     query, t, store = update.callback_query, context.t, context.services.store
-    parts = unpack(query.data, "d", 2)
-    valid = parts is not None and context.staff.role is Role.COORDINATOR and (
-        (parts[0] == "f" and parts[1] in {k for k, _ in FREQUENCIES}) or (parts[0] == "h" and parts[1] in map(str, HOURS)))
+    valid = context.staff.may(roles.reads_digest) and (
+        (setting == "f" and value in {k for k, _ in FREQUENCIES}) or (setting == "h" and value in map(str, HOURS)))
     if not valid:
-        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
-        return
+        raise StaleButton
     frequency, hour = store.staff.digest_preferences(context.staff.id)
-    frequency, hour = (parts[1], hour) if parts[0] == "f" else (frequency, int(parts[1]))
+    frequency, hour = (value, hour) if setting == "f" else (frequency, int(value))
     store.staff.set_digest_preferences(context.staff.id, frequency=frequency, hour=hour)
     await query.answer(t.plain(N_("Saved.")))
     await query.edit_message_reply_markup(_settings_keyboard(t, frequency, hour))
+
+
+ROUTES = (command("digest", show), press(DIGEST, on_button))

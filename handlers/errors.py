@@ -7,10 +7,24 @@ import traceback
 
 from telegram import Update
 
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.services import BotContext
 
 log = logging.getLogger("casebot.errors")
+
+
+def _translator(update: Update, context: BotContext) -> Translator:
+    """The user's language. PTB hands error handlers a fresh context, without what the access
+    layer set, so it is found again here: the staff member's choice if the database answers,
+    else their Telegram language."""
+    if context.t is not None:
+        return context.t
+    services, user = context.services, update.effective_user
+    try:
+        staff = services.store.staff.user_by_telegram_id(user.id) if user else None
+    except Exception:  # noqa: BLE001 - the database may be what failed
+        staff = None
+    return services.catalogs.get(services.language_for(staff, user))
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -18,9 +32,13 @@ async def on_error(update: object, context: BotContext) -> None:
     # The exception's text may quote user input, so only its type and the code path are logged.
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
     log.error("update failed: %s\n%s", type(error).__name__, frames)
-    if isinstance(update, Update) and update.effective_chat and context.t is not None:
-        try:
-            await update.effective_chat.send_message(context.t.gettext(
-                N_("Sorry, something went wrong. Your earlier answers are kept; please try again.")))
-        except Exception:  # noqa: BLE001 - the error path itself must not raise
-            log.error("could not tell the user about the failure")
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        t = _translator(update, context)
+        if update.callback_query:  # stop the button's spinner; the message says what happened
+            await update.callback_query.answer()
+        await update.effective_chat.send_message(
+            t.gettext(N_("Sorry, something went wrong. Your earlier answers are kept; please try again.")))
+    except Exception:  # noqa: BLE001 - the error path itself must not raise
+        log.error("could not tell the user about the failure")

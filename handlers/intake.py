@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.i18n import N_
+from bot.routes import command
 from bot.services import BotContext
 from handlers.dialogue import begin
 
@@ -16,3 +17,6 @@ async def new_case(update: Update, context: BotContext) -> None:
             context.t.gettext(N_("Only case managers and coordinators record cases.")))
         return
     await begin(update, context, "intake")
+
+
+ROUTES = (command("new", new_case),)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import pack, unpack
+from bot.buttons import LANGUAGE
 from bot.i18n import N_
+from bot.routes import StaleButton, command, press
 from bot.services import BotContext
-
-PREFIX = "l"
 
 
 async def choose(update: Update, context: BotContext) -> None:
@@ -16,7 +15,7 @@ async def choose(update: Update, context: BotContext) -> None:
     catalogs = context.services.catalogs
     buttons = [
         InlineKeyboardButton(("✓ " if code == context.t.language else "") + catalogs.get(code).language_name(code),
-                             callback_data=pack(PREFIX, code))
+                             callback_data=LANGUAGE.data(code))
         for code in catalogs.languages
     ]
     await update.effective_message.reply_text(
@@ -25,14 +24,16 @@ async def choose(update: Update, context: BotContext) -> None:
     )
 
 
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext, language: str) -> None:
+    """A language chosen: from now on everything comes in it."""
     query, services = update.callback_query, context.services
-    parts = unpack(query.data, PREFIX, 1)
-    if parts is None or parts[0] not in services.catalogs.languages:
-        await query.answer(context.t.plain(N_("This button is no longer valid.")), show_alert=True)
-        return
-    services.store.staff.set_language(context.staff.id, parts[0])
-    context.t = services.catalogs.get(parts[0])
+    if language not in services.catalogs.languages:
+        raise StaleButton
+    services.store.staff.set_language(context.staff.id, language)
+    context.t = services.catalogs.get(language)
     await query.answer()
     await query.edit_message_text(context.t.gettext(N_("From now on I write in {language}."),
-                                                     language=context.t.language_name(parts[0])))
+                                                     language=context.t.language_name(language)))
+
+
+ROUTES = (command("language", choose), press(LANGUAGE, on_button))

@@ -10,25 +10,22 @@ import io
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import MessageHandler, filters
 
 from bot import locale_check
-from bot.callbacks import pack, unpack
-from bot.i18n import N_, load_translations, shipped_po
+from bot.buttons import LOCALES
+from bot.i18n import N_, current_po, load_translations
+from bot.routes import NEW_MESSAGES, StaleButton, command, press
 from bot.services import BotContext
+from handlers.dialogue import on_other_content
 
 MAX_PO = 2_000_000
 MAX_PROBLEMS_SHOWN = 25
 PREVIEW = ("Welcome! You are registered as {role}.", "Please use the buttons below.", "Cancelled. Nothing of this dialogue was stored.")
 
 
-def current_po(services, language: str) -> bytes | None:  # noqa: ANN001
-    """What is live for a language: its newest confirmed upload, else the shipped file."""
-    live = services.store.locales.live().get(language)
-    return live.encode() if live is not None else shipped_po(language)
-
-
 def _completeness(services, language: str) -> int:  # noqa: ANN001
-    po = current_po(services, language)
+    po = current_po(services.store.locales, language)
     return locale_check.check(po, language).completeness if po else 0
 
 
@@ -45,42 +42,38 @@ async def table(update: Update, context: BotContext) -> None:
         mark = "★" if code == catalogs.default else ("✓" if on else "✗")
         lines.append(f"{mark} {escape(catalogs.get(code).language_name(code) if on else code)} ({code}) · "
                      f"{_completeness(services, code)} %")
-        buttons = [InlineKeyboardButton(f"⬇ {code}", callback_data=pack("L", code, "get"))]
+        buttons = [InlineKeyboardButton(f"⬇ {code}", callback_data=LOCALES.data(code, "get"))]
         if code != catalogs.default:
             buttons.append(InlineKeyboardButton(t.plain("switch off") if on else t.plain("switch on"),
-                                                callback_data=pack("L", code, "off" if on else "on")))
+                                                callback_data=LOCALES.data(code, "off" if on else "on")))
         if services.store.locales.has_previous(code):
-            buttons.append(InlineKeyboardButton(t.plain("↩ previous version"), callback_data=pack("L", code, "back")))
+            buttons.append(InlineKeyboardButton(t.plain("↩ previous version"), callback_data=LOCALES.data(code, "back")))
         rows.append(buttons)
     lines.append(t.gettext(N_("★ default · ✓ on · ✗ off")))
     await update.effective_message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext, subject: str, action: str) -> None:
+    """Download, switch on or off, roll back, or make an upload live."""
     query, t, services = update.callback_query, context.t, context.services
-    parts = unpack(query.data, "L", 2)
-    if parts is None or not context.staff.manages_languages:
-        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
-        return
-    subject, action = parts
+    if not context.staff.manages_languages:
+        raise StaleButton
     locales = services.store.locales
     if action == "live" and subject.isdigit():
         try:
             language = locales.make_live(int(subject), user_id=context.staff.id)
         except LookupError:
-            await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
-            return
+            raise StaleButton from None
         services.catalogs.reload()
         await query.answer()
         await query.edit_message_reply_markup(reply_markup=None)
         await update.effective_chat.send_message(t.gettext(N_("{language} is live now, on every instance."), language=language))
         return
     if subject not in services.catalogs.known():
-        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
-        return
+        raise StaleButton
     if action == "get":
         await query.answer()
-        await update.effective_chat.send_document(io.BytesIO(current_po(services, subject) or b""),
+        await update.effective_chat.send_document(io.BytesIO(current_po(services.store.locales, subject) or b""),
                                                   filename=f"{subject}.po")
         return
     if action in ("on", "off") and subject != services.catalogs.default:
@@ -88,8 +81,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action == "back":
         locales.rollback(subject, user_id=context.staff.id)
     else:
-        await query.answer(t.plain(N_("This button is no longer valid.")), show_alert=True)
-        return
+        raise StaleButton
     services.catalogs.reload()
     await query.answer(t.plain(N_("Done.")))
     await query.edit_message_reply_markup(reply_markup=None)
@@ -100,8 +92,6 @@ async def on_upload(update: Update, context: BotContext) -> None:
     """A .po file: checked whole; problems by line, or a preview with the button to make it live."""
     t, services = context.t, context.services
     if not context.staff.manages_languages:
-        from handlers.dialogue import on_other_content
-
         await on_other_content(update, context)
         return
     document = update.effective_message.document
@@ -110,7 +100,7 @@ async def on_upload(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(t.gettext(N_("That file is too large for a catalog.")))
         return
     content = bytes(await (await document.get_file()).download_as_bytearray())
-    current = current_po(services, language)
+    current = current_po(services.store.locales, language)
     result = locale_check.check(content, language, current=locale_check.parse(current, language) if current else None)
     if not result.ok:
         lines = [t.gettext(N_("Nothing was changed. Please correct {file}:"), file=document.file_name)]
@@ -127,4 +117,9 @@ async def on_upload(update: Update, context: BotContext) -> None:
         "\n".join([t.gettext(N_("{file} is fine: {percent} % translated. A few messages as users will see them:"),
                              file=document.file_name, percent=result.completeness), *preview]),
         reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("✔ Make live"),
-                                                                 callback_data=pack("L", catalog_id, "live"))]]))
+                                                                 callback_data=LOCALES.data(catalog_id, "live"))]]))
+
+
+ROUTES = (command("locales", table), press(LOCALES, on_button))
+# a .po file sent in: an upload to check (before any other document handler sees it)
+DOCUMENT_ROUTES = (MessageHandler(NEW_MESSAGES & filters.Document.FileExtension("po"), on_upload),)

@@ -5,16 +5,11 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.i18n import N_
+from bot.routes import command
 from bot.services import BotContext
 from handlers.dialogue import show_current
-from storage.types import InvitationProblem, Role
+from storage.types import InvitationProblem
 
-ROLE_NAMES = {
-    Role.CASE_MANAGER: N_("case manager"),
-    Role.COORDINATOR: N_("coordinator"),
-    Role.ADMIN: N_("admin"),
-    Role.TRANSLATOR: N_("translator"),
-}
 _INVITATION_PROBLEMS = {
     "unknown": N_("This invitation code is not valid. Please ask your admin for a new one."),
     "used": N_("This invitation has already been used. Please ask your admin for a new one."),
@@ -42,7 +37,7 @@ async def start(update: Update, context: BotContext) -> None:
         return
     context.staff = staff
     await update.effective_message.reply_text(t.gettext(
-        N_("Welcome! You are registered as {role}."), role=t.plain(ROLE_NAMES[staff.role])))
+        N_("Welcome! You are registered as {role}."), role=t.plain(staff.role.label)))
     await help_command(update, context)
 
 
@@ -51,3 +46,6 @@ async def help_command(update: Update, context: BotContext) -> None:
     text = context.services.renderer.render("help.j2", context.t, role=context.staff.role.value)
     await update.effective_message.reply_text(text)
     await show_current(update, context)
+
+
+ROUTES = (command("start", start), command("help", help_command))

@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from bot.forms.intake import CONSENT_VERSION
+from domain.consent import CONSENT_VERSION
+from domain.roles import Role
 from storage.store import Store
-from storage.types import Role
 
 DEMO_PREFIX = "DEMO"
 STAFF = (  # (telegram id in the simulator, first name, role, district, language)
@@ -46,7 +46,7 @@ def seed(store: Store, *, cases: int = 36) -> list[tuple[int, str, str | None]]:
             by_district[district_id] = user
     rng = random.Random(2026)  # the same demo every time
     today = store.clock.now().astimezone(store.tz).date()
-    for n in range(cases):
+    for _n in range(cases):
         district_id, manager = rng.choice(list(by_district.items()))
         given, family = rng.choice(GIVEN), f"Demo-{rng.choice(FAMILY)}"
         born = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))

@@ -10,10 +10,11 @@ from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from domain.roles import Role
 from storage import audit
 from storage.crypto import CryptoError, DataKey, WrappedKey, normalise_name
 from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Organisation
-from storage.types import CaseDetail, CaseSummary, DuplicatePerson, Role, StaffUser
+from storage.types import CaseDetail, CaseSummary, DuplicatePerson, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -65,19 +66,15 @@ class CaseRepository:
     def create(
         self, *, user: StaffUser, district_id: int, assigned_to: int, person_index: str,
         consent_version: str, consent_at: datetime, next_due_on: date | None,
-        record: str, values: dict[str, Any], finish_dialogue: tuple[int, int] | None = None,
+        record: str, values: dict[str, Any],
     ) -> CaseSummary:
-        """Create a case with its first record in one transaction.
-
-        `finish_dialogue` is (user_id, version): the dialogue that produced the record is
-        removed in the same transaction, and only if it is still at that version, so the same
-        confirmation arriving twice (or at two instances) creates one case.
-        """
+        """Create a case with its first record, in the caller's unit of work (with the draft's
+        removal, so the same confirmation arriving twice, or at two instances, creates one case).
+        Raises DuplicatePerson; its code is empty when a concurrent save won the race (the
+        transaction is spoilt then, so the caller looks the code up after the rollback)."""
         now = self._store.clock.now()
         try:
             with self._store.transaction() as s:
-                if finish_dialogue is not None:
-                    self._store.dialogues.consume(s, user_id=finish_dialogue[0], version=finish_dialogue[1])
                 duplicate = s.exec(
                     select(ClientCase.code).where(ClientCase.org_id == user.org_id, ClientCase.person_index == person_index)
                 ).first()
@@ -100,10 +97,7 @@ class CaseRepository:
                 return _summary(case, s.get(District, district_id))
         except IntegrityError:
             # the unique blind index caught a duplicate created concurrently
-            code = self.code_of_person(org_id=user.org_id, person_index=person_index)
-            if code:
-                raise DuplicatePerson(code) from None
-            raise
+            raise DuplicatePerson("") from None
 
     def _next_code(self, s: Session, org_id: int, now: datetime) -> str:
         year = now.astimezone(self._store.tz).year

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.eligibility import age_on
+from domain.eligibility import age_on
+from domain.reminders import ReminderKind
+from domain.vocabulary import CasePhase, CaseStatus, GoalStatus, HandoverStatus, OutboxState
 from storage import audit, outbox
 from storage.cases import _summary, value_aad
 from storage.crypto import DataKey
-from storage.models import (CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral,
-                            Service)
+from storage.models import CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral, Service
 from storage.types import CaseClosed, CaseGlance, GoalInfo, NotAllowed, ReferralInfo, StaffUser
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class CaseworkRepository:
         if row is None:
             raise NotAllowed()
         case = row[0]
-        if case.status == "closed" and not allow_closed:
+        if case.status == CaseStatus.CLOSED and not allow_closed:
             raise CaseClosed()
         return case, self._store.cases.data_key(s, case.id)
 
@@ -67,7 +68,7 @@ class CaseworkRepository:
             tally(s, case.org_id, values, +1)
             case.assessments += 1
             self._store.cases.write_values(s, case.id, key, f"assessment/{case.assessments}", values)
-            case.next_due_on, case.phase = next_due_on, "monitoring" if previous else "planning"
+            case.next_due_on, case.phase = next_due_on, CasePhase.MONITORING if previous else CasePhase.PLANNING
             self.touch(s, case, user, "case.assess", f"number={case.assessments}")
             return case.assessments, previous
 
@@ -131,19 +132,19 @@ class CaseworkRepository:
             case, key = self.case_for_change(s, user, code)
             if case.assessments:  # the tally counts open cases only
                 tally(s, case.org_id, self._record(s, case.id, key, f"assessment/{case.assessments}"), -1)
-            case.status, case.closed_at, case.close_reason = "closed", self._store.clock.now(), reason
+            case.status, case.closed_at, case.close_reason = CaseStatus.CLOSED, self._store.clock.now(), reason
             for referral_id in s.exec(select(Referral.id).where(Referral.case_id == case.id)).all():
-                outbox.cancel(s, kind="referral-follow-up", ref_id=referral_id)
+                outbox.cancel(s, kind=ReminderKind.REFERRAL_FOLLOW_UP, ref_id=referral_id)
             self.touch(s, case, user, "case.close", f"reason={reason}")
 
     def reopen(self, user: StaffUser, code: str) -> None:
         with self._store.transaction() as s:
             case, key = self.case_for_change(s, user, code, allow_closed=True)
-            if case.status != "closed":
+            if case.status != CaseStatus.CLOSED:
                 return
             if case.assessments:
                 tally(s, case.org_id, self._record(s, case.id, key, f"assessment/{case.assessments}"), +1)
-            case.status, case.closed_at, case.close_reason = "open", None, None
+            case.status, case.closed_at, case.close_reason = CaseStatus.OPEN, None, None
             self.touch(s, case, user, "case.reopen")
 
     # reading ----------------------------------------------------------------------------------
@@ -159,11 +160,11 @@ class CaseworkRepository:
             intake = self._record(s, case.id, key, "intake")
             latest = self._record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments else {}
             born = intake.get("birth_date")
-            goals = s.exec(select(Goal).where(Goal.case_id == case.id, Goal.status == "open").order_by(Goal.due_on)).all()
+            goals = s.exec(select(Goal).where(Goal.case_id == case.id, Goal.status == GoalStatus.OPEN).order_by(Goal.due_on)).all()
             referrals = s.exec(select(Referral, Service.name).join(Service, Referral.service_id == Service.id)
                                .where(Referral.case_id == case.id).order_by(Referral.id)).all()
             pending = s.exec(select(func.count(Handover.id)).where(Handover.case_id == case.id,
-                                                                   Handover.status == "pending")).one()
+                                                                   Handover.status == HandoverStatus.PENDING)).one()
             if audited:
                 audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="case.view",
                              case_id=case.id)
@@ -176,7 +177,7 @@ class CaseworkRepository:
                 goals=[GoalInfo(g.id, g.domain, g.responsible, g.due_on, g.status) for g in goals],
                 referrals=[referral_info(r, name) for r, name in referrals],
                 last_contact_on=case.last_contact_on, assessments=case.assessments,
-                closed=case.status == "closed", close_reason=case.close_reason, pending_handover=pending > 0,
+                closed=case.status == CaseStatus.CLOSED, close_reason=case.close_reason, pending_handover=pending > 0,
             )
 
     def subject_of(self, user: StaffUser, code: str) -> dict[str, Any]:
@@ -206,27 +207,28 @@ class CaseworkRepository:
     def reminder_subject(self, kind: str, ref_id: int, user_id: int, key: str | None) -> dict[str, Any] | None:
         """What a planned reminder is about, if it still holds: the case is open and the user's,
         and the date in its key is still the date (a done assessment moves the due date on)."""
+        kind = ReminderKind(kind)
         with self._store.transaction() as s:
-            if kind.startswith("goal-"):
+            if kind.about_goal:
                 goal = s.get(Goal, ref_id)
                 case = s.get(ClientCase, goal.case_id) if goal else None
-                if goal is None or goal.status != "open" or (key and str(goal.due_on) not in key):
+                if goal is None or goal.status != GoalStatus.OPEN or (key and str(goal.due_on) not in key):
                     return None
                 subject = {"date": goal.due_on, "domain": goal.domain}
             else:
                 case = s.get(ClientCase, ref_id)
                 if case is None:
                     return None
-                if kind.startswith("reassess-"):
+                if kind.about_reassessment:
                     if key and str(case.next_due_on) not in key:
                         return None
                     subject = {"date": case.next_due_on}
-                else:  # silent-case
+                else:  # a silent case
                     last = case.last_contact_on or case.created_at.astimezone(self._store.tz).date()
                     if key and str(last) not in key:
                         return None
                     subject = {"date": last}
-            if case is None or case.status != "open" or case.assigned_to != user_id:
+            if case is None or case.status != CaseStatus.OPEN or case.assigned_to != user_id:
                 return None
             return {"code": case.code, **subject}
 
@@ -236,7 +238,7 @@ class CaseworkRepository:
 
     def pending_outbox(self, user_id: int) -> list[Outbox]:
         with self._store.transaction() as s:
-            return list(s.exec(select(Outbox).where(Outbox.user_id == user_id, Outbox.state == "due")).all())
+            return list(s.exec(select(Outbox).where(Outbox.user_id == user_id, Outbox.state == OutboxState.DUE)).all())
 
 
 def tally(s: Session, org_id: int, assessment: dict[str, Any], delta: int) -> None:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
-from bot.suggest import DEFAULT_CATALOGUE, ServiceRule
+from domain.services import DEFAULT_CATALOGUE, ServiceRule
+from domain.vocabulary import LifeDomain
 from storage import audit
 from storage.models import Service
 
@@ -85,8 +86,6 @@ class CatalogueRepository:
 
 
 def _check(row: dict[str, Any]) -> list[str]:
-    from bot.domains import DOMAIN_KEYS
-
     problems = []
     if not isinstance(row, dict):
         return ["not an object"]
@@ -98,7 +97,7 @@ def _check(row: dict[str, Any]) -> list[str]:
         value = row.get(bound)
         if value is not None and not (isinstance(value, int) and 0 <= value <= 120):
             problems.append(f"{bound}: a whole number from 0 to 120, or null")
-    unknown = [d for d in str(row.get("domains", "")).split(",") if d and d not in DOMAIN_KEYS]
+    unknown = [d for d in str(row.get("domains", "")).split(",") if d and LifeDomain.parse(d) is None]
     if unknown:
         problems.append(f"domains: unknown {', '.join(unknown)}")
     return problems

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot.schedule import WorkingHours
+from domain.calendar import WorkingHours
+from domain.reminders import ReminderKind
+from domain.vocabulary import ConferenceStatus, OutboxState
 from storage.casework import row_aad
 from storage.models import ClientCase, Conference, ConferenceParticipant, Outbox, Service
 from storage.types import NotAllowed, StaffUser
@@ -58,7 +60,7 @@ class ConferenceRepository:
             people = sorted({user.id, *participant_ids})
             for person in people:
                 s.add(ConferenceParticipant(conference_id=conference.id, user_id=person))
-            self._plan(s, conference, people, kind="conference-invite", hours=hours)
+            self._plan(s, conference, people, kind=ReminderKind.CONFERENCE_INVITE, hours=hours)
             self._store.casework.touch(s, case, user, "conference.schedule",
                                        f"conference={conference.id};participants={len(people)}")
             return conference.id
@@ -73,22 +75,22 @@ class ConferenceRepository:
 
         for person in people:
             s.add(row(person, kind, now))
-            if kind == "conference-cancel":
+            if kind == ReminderKind.CONFERENCE_CANCEL:
                 continue
             day_before = hours.previous_delivery(conference.starts_at - timedelta(days=1))
             if day_before > now:
-                s.add(row(person, "conference-reminder-day", day_before))
+                s.add(row(person, ReminderKind.CONFERENCE_REMINDER_DAY, day_before))
             if conference.starts_at - timedelta(hours=1) > now:
-                s.add(row(person, "conference-reminder-hour", conference.starts_at - timedelta(hours=1)))
-        if kind != "conference-cancel":
+                s.add(row(person, ReminderKind.CONFERENCE_REMINDER_HOUR, conference.starts_at - timedelta(hours=1)))
+        if kind != ReminderKind.CONFERENCE_CANCEL:
             end = conference.starts_at + timedelta(minutes=conference.minutes)
-            s.add(row(conference.organiser_id, "conference-outcome", hours.next_delivery(end)))
+            s.add(row(conference.organiser_id, ReminderKind.CONFERENCE_OUTCOME, hours.next_delivery(end)))
 
     def _for_change(self, s, user: StaffUser, conference_id: int) -> tuple[Conference, ClientCase]:  # noqa: ANN001
         """The organiser, the case's manager and coordinators may change a conference."""
         conference = s.get(Conference, conference_id)
         case = s.get(ClientCase, conference.case_id) if conference else None
-        if conference is None or conference.org_id != user.org_id or conference.status != "scheduled":
+        if conference is None or conference.org_id != user.org_id or conference.status != ConferenceStatus.SCHEDULED:
             raise NotAllowed()
         if user.id != conference.organiser_id:
             self._store.casework.case_for_change(s, user, case.code)  # raises NotAllowed
@@ -96,7 +98,7 @@ class ConferenceRepository:
 
     def _cancel_rows(self, s, conference_id: int) -> None:  # noqa: ANN001
         s.exec(update(Outbox).where(Outbox.kind.like("conference-%"), Outbox.ref_id == conference_id,
-                                    Outbox.state == "due").values(state="cancelled"))
+                                    Outbox.state == OutboxState.DUE).values(state=OutboxState.CANCELLED))
 
     def reschedule(self, user: StaffUser, conference_id: int, *, starts_at: datetime, hours: WorkingHours) -> None:
         with self._store.transaction() as s:
@@ -106,17 +108,17 @@ class ConferenceRepository:
             conference.updated_at = self._store.clock.now()
             s.add(conference)
             s.flush()
-            self._plan(s, conference, self._people(s, conference.id), kind="conference-update", hours=hours)
+            self._plan(s, conference, self._people(s, conference.id), kind=ReminderKind.CONFERENCE_UPDATE, hours=hours)
             self._store.casework.touch(s, case, user, "conference.reschedule", f"conference={conference.id}")
 
     def cancel(self, user: StaffUser, conference_id: int, *, hours: WorkingHours) -> None:
         with self._store.transaction() as s:
             conference, case = self._for_change(s, user, conference_id)
             self._cancel_rows(s, conference.id)
-            conference.status, conference.sequence = "cancelled", conference.sequence + 1
+            conference.status, conference.sequence = ConferenceStatus.CANCELLED, conference.sequence + 1
             s.add(conference)
             s.flush()
-            self._plan(s, conference, self._people(s, conference.id), kind="conference-cancel", hours=hours)
+            self._plan(s, conference, self._people(s, conference.id), kind=ReminderKind.CONFERENCE_CANCEL, hours=hours)
             self._store.casework.touch(s, case, user, "conference.cancel", f"conference={conference.id}")
 
     def record_outcome(self, user: StaffUser, conference_id: int, *, attended: list[int], decisions: str) -> str:
@@ -125,7 +127,7 @@ class ConferenceRepository:
             conference, case = self._for_change(s, user, conference_id)
             key = self._store.cases.data_key(s, case.id)
             conference.outcome_enc = key.encrypt(decisions, aad=row_aad(case.id, "conference", conference.id, "outcome"))
-            conference.status = "held"
+            conference.status = ConferenceStatus.HELD
             s.add(conference)
             for participant in s.exec(select(ConferenceParticipant).where(
                     ConferenceParticipant.conference_id == conference.id)).all():
@@ -168,7 +170,7 @@ class ConferenceRepository:
         now = self._store.clock.now()
         with self._store.transaction() as s:
             ids = s.exec(select(Conference.id).join(ConferenceParticipant, ConferenceParticipant.conference_id == Conference.id)
-                         .where(ConferenceParticipant.user_id == user.id, Conference.status == "scheduled",
+                         .where(ConferenceParticipant.user_id == user.id, Conference.status == ConferenceStatus.SCHEDULED,
                                 Conference.starts_at >= now - timedelta(hours=12),
                                 Conference.starts_at <= now + timedelta(days=days))
                          .order_by(Conference.starts_at)).all()

@@ -12,7 +12,6 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlmodel import Session
 
 from storage.crypto import DataKey, WrappedKey
 from storage.models import Dialogue
@@ -72,7 +71,7 @@ class DialogueRepository:
                                 prompt_message_id=None, last_update_id=update_id)
 
     def load(self, user_id: int) -> DialogueSnapshot | None:
-        with self._store.engine.connect() as connection:
+        with self._store.reading() as connection:
             row = connection.execute(_LOAD, {"user_id": user_id}).first()
         if row is None:
             return None
@@ -85,7 +84,7 @@ class DialogueRepository:
 
     def is_open(self, user_id: int) -> bool:
         """Whether the user has an open dialogue (no key unwrapped, nothing decrypted)."""
-        with self._store.engine.connect() as connection:
+        with self._store.reading() as connection:
             return connection.execute(select(Dialogue.user_id).where(Dialogue.user_id == user_id)).first() is not None
 
     def save(self, snapshot: DialogueSnapshot, state: dict[str, Any], *, update_id: int = 0) -> DialogueSnapshot:
@@ -98,7 +97,7 @@ class DialogueRepository:
                 raise StaleDialogue()
             key = fresh.data_key
         blob = key.encrypt(json.dumps(state), aad=_state_aad(snapshot.user_id, snapshot.nonce))
-        with self._store.engine.begin() as connection:
+        with self._store.writing() as connection:
             done = connection.execute(_SAVE, {
                 "match_user": snapshot.user_id, "match_nonce": snapshot.nonce, "match_version": snapshot.version,
                 "new_version": snapshot.version + 1, "new_updated_at": self._store.clock.now(),
@@ -113,15 +112,17 @@ class DialogueRepository:
 
     def set_prompt_message(self, snapshot: DialogueSnapshot, message_id: int) -> None:
         """Remember the message that holds the current question (its buttons are removed later)."""
-        with self._store.engine.begin() as connection:
+        with self._store.writing() as connection:
             connection.execute(_SET_PROMPT, {"match_user": snapshot.user_id, "match_nonce": snapshot.nonce,
                                              "new_prompt": message_id})
 
-    def consume(self, s: Session, *, user_id: int, version: int) -> None:
-        """Delete the dialogue inside the caller's transaction, if it is still at `version`."""
-        done = s.exec(delete(Dialogue).where(Dialogue.user_id == user_id, Dialogue.version == version))
-        if done.rowcount != 1:
-            raise StaleDialogue()
+    def consume(self, *, user_id: int, version: int) -> None:
+        """Delete the dialogue, if it is still at `version`; inside a unit of work, together with
+        what the dialogue's answers become (a second confirmation finds it gone: stale)."""
+        with self._store.transaction() as s:
+            done = s.exec(delete(Dialogue).where(Dialogue.user_id == user_id, Dialogue.version == version))
+            if done.rowcount != 1:
+                raise StaleDialogue()
 
     def discard(self, user_id: int) -> bool:
         with self._store.transaction() as s:

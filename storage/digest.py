@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func
 from sqlmodel import select
 
+from domain.reminders import silent_cutoff
+from domain.vocabulary import GAP_STATUSES, OPEN_REFERRAL_STATUSES, CaseStatus, ConferenceStatus, GoalStatus, NeedLevel
 from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Conference, District, Goal, NeedTally, Referral, Service
 
 if TYPE_CHECKING:
     from storage.store import Store
 
-GAPS = ("no-offer", "waiting-list")
-OPEN_REFERRALS = ("suggested", "sent", "accepted")
+GAPS = sorted(GAP_STATUSES)
+OPEN_REFERRALS = sorted(OPEN_REFERRAL_STATUSES)
 
 
 @dataclass
@@ -41,7 +43,7 @@ def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_d
     now = store.clock.now()
     figures = DigestFigures(since=since)
     with store.transaction() as s:
-        open_case = (ClientCase.org_id == org_id) & (ClientCase.status == "open")
+        open_case = (ClientCase.org_id == org_id) & (ClientCase.status == CaseStatus.OPEN)
         figures.new_by_district = dict(s.exec(
             select(District.code, func.count(ClientCase.id)).join(District, ClientCase.district_id == District.id)
             .where(ClientCase.org_id == org_id, ClientCase.created_at >= since).group_by(District.code)).all())
@@ -57,11 +59,11 @@ def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_d
             select(ClientCase.code).where(open_case, ClientCase.next_due_on < today).order_by(ClientCase.next_due_on)).all())
         figures.overdue_goals = list(s.exec(
             select(ClientCase.code).join(Goal, Goal.case_id == ClientCase.id)
-            .where(open_case, Goal.status == "open", Goal.due_on < today).distinct()).all())
-        cutoff = today - timedelta(days=silent_days)
+            .where(open_case, Goal.status == GoalStatus.OPEN, Goal.due_on < today).distinct()).all())
+        cutoff = silent_cutoff(today, silent_days)
         figures.silent = list(s.exec(select(ClientCase.code).where(open_case, silent_since(cutoff, store.tz))
                                      .order_by(ClientCase.code)).all())
-        for created, status in s.exec(select(Referral.created_at, Referral.status)
+        for created, _status in s.exec(select(Referral.created_at, Referral.status)
                                       .join(ClientCase, Referral.case_id == ClientCase.id)
                                       .where(ClientCase.org_id == org_id, Referral.status.in_(OPEN_REFERRALS))).all():
             age = (now - created).days
@@ -78,10 +80,10 @@ def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_d
             .group_by(Referral.domain, Service.name)).all()}
         figures.conferences = list(s.exec(
             select(ClientCase.code, Conference.starts_at).join(ClientCase, Conference.case_id == ClientCase.id)
-            .where(Conference.org_id == org_id, Conference.status == "scheduled", Conference.starts_at >= now,
+            .where(Conference.org_id == org_id, Conference.status == ConferenceStatus.SCHEDULED, Conference.starts_at >= now,
                    Conference.starts_at <= now + timedelta(days=7)).order_by(Conference.starts_at)).all())
         for domain, cases in s.exec(select(NeedTally.domain, func.sum(NeedTally.cases))
-                                    .where(NeedTally.org_id == org_id, NeedTally.level.in_(("medium", "high")))
+                                    .where(NeedTally.org_id == org_id, NeedTally.level.in_((NeedLevel.MEDIUM, NeedLevel.HIGH)))
                                     .group_by(NeedTally.domain)).all():
             figures.needs[domain] = int(cases or 0)
     return figures

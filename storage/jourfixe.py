@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
+from domain.calendar import JOUR_FIXE_INTERVAL_DAYS
 from storage import audit
 from storage.models import AgendaItem, JourFixe
 
@@ -18,7 +19,8 @@ class JourFixeRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def setup(self, *, org_id: int, user_id: int, first_on: date, at: str, place: str, interval_days: int = 14) -> None:
+    def setup(self, *, org_id: int, user_id: int, first_on: date, at: str, place: str,
+              interval_days: int = JOUR_FIXE_INTERVAL_DAYS) -> None:
         with self._store.transaction() as s:
             series = s.get(JourFixe, org_id) or JourFixe(org_id=org_id, first_on=first_on, at=at)
             series.first_on, series.at, series.place, series.interval_days = first_on, at, place, interval_days
@@ -28,14 +30,6 @@ class JourFixeRepository:
     def series(self, org_id: int) -> JourFixe | None:
         with self._store.transaction() as s:
             return s.get(JourFixe, org_id)
-
-    @staticmethod
-    def next_meeting(series: JourFixe, today: date) -> date:
-        """The next meeting on or after `today`."""
-        if today <= series.first_on:
-            return series.first_on
-        behind = (today - series.first_on).days % series.interval_days
-        return today if behind == 0 else today + timedelta(days=series.interval_days - behind)
 
     def add_item(self, *, org_id: int, user_id: int, meeting_on: date, text: str) -> None:
         with self._store.transaction() as s:

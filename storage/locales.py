@@ -20,7 +20,7 @@ class LocaleRepository:
         self._store = store
 
     def revision(self) -> int:
-        with self._store.engine.connect() as connection:
+        with self._store.reading() as connection:
             value = connection.execute(select(LocaleRevision.revision).where(LocaleRevision.id == 1)).first()
         return value[0] if value else 0
 

@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.schedule import WorkingHours
+from domain import roles
+from domain.calendar import WorkingHours, is_meeting_day
+from domain.reminders import ReminderKind, dedupe_key, goal_reminder, reassessment_reminder, remind_from, silent_cutoff
+from domain.roles import Role
+from domain.vocabulary import CaseStatus, GoalStatus
 from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
-from storage.types import Role
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -77,34 +80,36 @@ class Planner:
     def _reassessments(self, today: date, deliver_at: datetime, days_before: int) -> list[Planned]:
         with self._store.transaction() as s:
             rows = s.exec(select(ClientCase.id, ClientCase.org_id, ClientCase.assigned_to, ClientCase.next_due_on)
-                          .where(ClientCase.status == "open", ClientCase.next_due_on <= today + timedelta(days=days_before))).all()
+                          .where(ClientCase.status == CaseStatus.OPEN,
+                                 ClientCase.next_due_on <= remind_from(today, days_before))).all()
         planned = []
         for case_id, org_id, user_id, due in rows:
-            kind = "reassess-soon" if due >= today else "reassess-overdue"
-            planned.append(Planned(org_id, user_id, kind, case_id, deliver_at, f"{kind}:{case_id}:{due}:{user_id}"))
+            kind = reassessment_reminder(due, today)
+            planned.append(Planned(org_id, user_id, kind, case_id, deliver_at, dedupe_key(kind, case_id, due, user_id)))
         return planned
 
     def _goals(self, today: date, deliver_at: datetime, days_before: int) -> list[Planned]:
         with self._store.transaction() as s:
             rows = s.exec(select(Goal.id, Goal.due_on, ClientCase.org_id, ClientCase.assigned_to)
                           .join(ClientCase, Goal.case_id == ClientCase.id)
-                          .where(Goal.status == "open", ClientCase.status == "open",
-                                 Goal.due_on <= today + timedelta(days=days_before))).all()
+                          .where(Goal.status == GoalStatus.OPEN, ClientCase.status == CaseStatus.OPEN,
+                                 Goal.due_on <= remind_from(today, days_before))).all()
         planned = []
         for goal_id, due, org_id, user_id in rows:
-            kind = "goal-due" if due >= today else "goal-overdue"
-            planned.append(Planned(org_id, user_id, kind, goal_id, deliver_at, f"{kind}:{goal_id}:{due}:{user_id}"))
+            kind = goal_reminder(due, today)
+            planned.append(Planned(org_id, user_id, kind, goal_id, deliver_at, dedupe_key(kind, goal_id, due, user_id)))
         return planned
 
     def _silent_cases(self, today: date, deliver_at: datetime, silent_days: int, hours: WorkingHours) -> list[Planned]:
         """Open cases without a contact for `silent_days` (or, never contacted, opened that long ago)."""
-        cutoff = today - timedelta(days=silent_days)
+        cutoff = silent_cutoff(today, silent_days)
         with self._store.transaction() as s:
             rows = s.exec(select(ClientCase.id, ClientCase.org_id, ClientCase.assigned_to, ClientCase.last_contact_on,
                                  ClientCase.created_at)
-                          .where(ClientCase.status == "open", silent_since(cutoff, hours.tz))).all()
-        return [Planned(org_id, user_id, "silent-case", case_id, deliver_at,
-                        f"silent-case:{case_id}:{last or created.astimezone(hours.tz).date()}:{user_id}")
+                          .where(ClientCase.status == CaseStatus.OPEN, silent_since(cutoff, hours.tz))).all()
+        kind = ReminderKind.SILENT_CASE
+        return [Planned(org_id, user_id, kind, case_id, deliver_at,
+                        dedupe_key(kind, case_id, last or created.astimezone(hours.tz).date(), user_id))
                 for case_id, org_id, user_id, last, created in rows]
 
     def _digests(self, today: date, now: datetime, hours: WorkingHours) -> list[Planned]:
@@ -113,7 +118,8 @@ class Planner:
             return []
         with self._store.transaction() as s:
             rows = s.exec(select(AppUser.id, AppUser.org_id, AppUser.digest_frequency, AppUser.digest_hour)
-                          .where(AppUser.role == Role.COORDINATOR.value, AppUser.active == True,  # noqa: E712
+                          .where(AppUser.role.in_([r.value for r in Role if roles.reads_digest(r)]),
+                                 AppUser.active == True,  # noqa: E712
                                  AppUser.digest_frequency != "off")).all()
         planned = []
         for user_id, org_id, frequency, hour in rows:
@@ -121,7 +127,7 @@ class Planner:
                 continue
             due = hours.local(today, time(hour, 0))
             if due <= now + timedelta(hours=1):  # plan a little ahead, never for a past day
-                planned.append(Planned(org_id, user_id, "digest", None, due, f"digest:{user_id}:{today}"))
+                planned.append(Planned(org_id, user_id, ReminderKind.DIGEST, None, due, f"digest:{user_id}:{today}"))
         return planned
 
     def _jour_fixe(self, today: date, now: datetime, hours: WorkingHours) -> list[Planned]:
@@ -130,14 +136,14 @@ class Planner:
             series = s.exec(select(JourFixe)).all()
             planned = []
             for jf in series:
-                if today < jf.first_on or (today - jf.first_on).days % jf.interval_days:
+                if not is_meeting_day(jf.first_on, jf.interval_days, today):
                     continue
                 members = s.exec(select(AppUser.id).where(
                     AppUser.org_id == jf.org_id, AppUser.active == True,  # noqa: E712
-                    AppUser.role.in_([Role.CASE_MANAGER.value, Role.COORDINATOR.value]))).all()
+                    AppUser.role.in_([r.value for r in Role if roles.takes_part_in_jour_fixe(r)]))).all()
                 if now >= hours.local(today, time.fromisoformat(jf.at)):
                     continue  # the meeting has begun: an agenda now would only be noise
                 due = hours.local(today, hours.start)
-                planned += [Planned(jf.org_id, user_id, "jourfixe-agenda", None, due, f"jourfixe:{jf.org_id}:{today}:{user_id}")
+                planned += [Planned(jf.org_id, user_id, ReminderKind.JOUR_FIXE_AGENDA, None, due, f"jourfixe:{jf.org_id}:{today}:{user_id}")
                             for user_id in members]
             return planned

@@ -7,15 +7,18 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
+from domain import roles
+from domain.reminders import ReminderKind
+from domain.roles import Role
+from domain.vocabulary import FINAL_STATUSES, CaseStatus, HandoverStatus, ReferralStatus
 from storage import audit, outbox
 from storage.casework import referral_info, row_aad
 from storage.models import AppUser, ClientCase, Handover, Referral, Service
-from storage.types import NoConsent, NotAllowed, ReferralInfo, Role, StaffUser
+from storage.types import NoConsent, NotAllowed, ReferralInfo, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
 
-FINAL_STATUSES = frozenset({"completed", "declined", "no-show", "no-offer"})
 
 
 class ReferralRepository:
@@ -54,16 +57,16 @@ class ReferralRepository:
         and schedules the follow-up question; a final outcome cancels any pending follow-up."""
         with self._store.transaction() as s:
             referral, case, _ = self._referral_for_change(s, user, referral_id)
-            if status == "sent":
+            if status == ReferralStatus.SENT:
                 if referral.consent_at is None or referral.consent_withdrawn_at is not None:
                     raise NoConsent()
                 referral.follow_up_on = follow_up_on
-                outbox.cancel(s, kind="referral-follow-up", ref_id=referral.id)
+                outbox.cancel(s, kind=ReminderKind.REFERRAL_FOLLOW_UP, ref_id=referral.id)
                 if follow_up_at is not None:
-                    outbox.schedule(s, org_id=case.org_id, user_id=case.assigned_to, kind="referral-follow-up",
+                    outbox.schedule(s, org_id=case.org_id, user_id=case.assigned_to, kind=ReminderKind.REFERRAL_FOLLOW_UP,
                                     ref_id=referral.id, due_at=follow_up_at)
             elif status in FINAL_STATUSES:
-                outbox.cancel(s, kind="referral-follow-up", ref_id=referral.id)
+                outbox.cancel(s, kind=ReminderKind.REFERRAL_FOLLOW_UP, ref_id=referral.id)
                 referral.follow_up_on = None
             referral.status, referral.updated_at = status, self._store.clock.now()
             s.add(referral)
@@ -104,7 +107,7 @@ class ReferralRepository:
             if referral is None or referral.status in FINAL_STATUSES:
                 return None
             case = s.get(ClientCase, referral.case_id)
-            if case.status == "closed":
+            if case.status == CaseStatus.CLOSED:
                 return None
             return case.code, referral_info(referral, s.get(Service, referral.service_id).name)
 
@@ -115,7 +118,7 @@ class ReferralRepository:
         now = self._store.clock.now()
         with self._store.transaction() as s:
             case, key = self._store.casework.case_for_change(s, user, code)
-            sender = user if user.role is Role.CASE_MANAGER else None
+            sender = user if user.may(roles.receives_cases) else None
             receiver = self._store.staff.case_manager_for_district(
                 org_id=user.org_id, district_id=district_id,
                 preferred=sender or self._store.staff.user_by_id(case.assigned_to))
@@ -126,7 +129,7 @@ class ReferralRepository:
             s.add(handover)
             s.flush()
             handover.note_enc = key.encrypt(note, aad=row_aad(case.id, "handover", handover.id, "note"))
-            outbox.schedule(s, org_id=case.org_id, user_id=receiver, kind="handover-request", ref_id=handover.id,
+            outbox.schedule(s, org_id=case.org_id, user_id=receiver, kind=ReminderKind.HANDOVER_REQUEST, ref_id=handover.id,
                             due_at=now)
             self._store.casework.touch(s, case, user, "handover.request", f"handover={handover.id};to={receiver}")
             return handover.id, receiver
@@ -135,7 +138,7 @@ class ReferralRepository:
         """(case code, handover note, receiving user, handing user) of a pending handover."""
         with self._store.transaction() as s:
             handover = s.get(Handover, handover_id)
-            if handover is None or handover.status != "pending":
+            if handover is None or handover.status != HandoverStatus.PENDING:
                 return None
             case = s.get(ClientCase, handover.case_id)
             key = self._store.cases.data_key(s, case.id)
@@ -148,10 +151,11 @@ class ReferralRepository:
         now = self._store.clock.now()
         with self._store.transaction() as s:
             handover = s.get(Handover, handover_id)
-            if handover is None or handover.to_user != user.id or handover.status != "pending":
+            if handover is None or handover.to_user != user.id or handover.status != HandoverStatus.PENDING:
                 raise NotAllowed()
             case = s.get(ClientCase, handover.case_id)
-            handover.status, handover.decided_at = ("accepted" if accept else "declined"), now
+            handover.status = HandoverStatus.ACCEPTED if accept else HandoverStatus.DECLINED
+            handover.decided_at = now
             if accept:
                 case.assigned_to, case.district_id = user.id, handover.to_district_id
             s.add(handover)
@@ -163,15 +167,16 @@ class ReferralRepository:
 
     def reassign(self, user: StaffUser, code: str, *, to_user: int) -> None:
         """A coordinator gives a case to another case manager directly (e.g. by free capacity)."""
-        if user.role is not Role.COORDINATOR:
+        if not user.may(roles.reassigns_cases):
             raise NotAllowed()
         with self._store.transaction() as s:
             case, _ = self._store.casework.case_for_change(s, user, code)
             target = s.get(AppUser, to_user)
-            if target is None or target.org_id != user.org_id or target.role != Role.CASE_MANAGER.value or not target.active:
+            if (target is None or target.org_id != user.org_id or not roles.receives_cases(Role(target.role))
+                    or not target.active):
                 raise NotAllowed()
             previous = case.assigned_to
+            # the client still lives where they live: the district stays the client's (only a
+            # handover after a move changes it), or every figure by district would be skewed
             case.assigned_to = target.id
-            if target.district_id:
-                case.district_id = target.district_id
             self._store.casework.touch(s, case, user, "case.reassign", f"from={previous};to={target.id}")

@@ -11,9 +11,12 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
+from domain.organisation import DistrictInfo
+from domain.roles import Role
+from domain.vocabulary import CaseStatus
 from storage import audit
 from storage.models import AppUser, ClientCase, District, Invitation, Organisation
-from storage.types import DistrictInfo, InvitationProblem, Role, StaffUser
+from storage.types import InvitationProblem, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -80,7 +83,7 @@ class StaffRepository:
     # users ------------------------------------------------------------------------------
     def user_by_telegram_id(self, telegram_id: int) -> StaffUser | None:
         """Runs for every update, so it is one Core statement rather than an ORM query."""
-        with self._store.engine.connect() as connection:
+        with self._store.reading() as connection:
             row = connection.execute(_USER_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).first()
         if row is None:
             return None
@@ -106,7 +109,7 @@ class StaffRepository:
         """Active case managers with their number of open cases (for reassignment by capacity)."""
         with self._store.transaction() as s:
             open_cases = (select(func.count(ClientCase.id))
-                          .where(ClientCase.assigned_to == AppUser.id, ClientCase.status == "open")
+                          .where(ClientCase.assigned_to == AppUser.id, ClientCase.status == CaseStatus.OPEN)
                           .correlate(AppUser).scalar_subquery())
             rows = s.exec(select(AppUser, District, open_cases.label("load"))
                           .join(District, AppUser.district_id == District.id, isouter=True)
@@ -136,7 +139,7 @@ class StaffRepository:
         with self._store.transaction() as s:
             open_cases = (
                 select(func.count(ClientCase.id))
-                .where(ClientCase.assigned_to == AppUser.id, ClientCase.status == "open")
+                .where(ClientCase.assigned_to == AppUser.id, ClientCase.status == CaseStatus.OPEN)
                 .correlate(AppUser)
                 .scalar_subquery()
             )

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
-
-class Role(StrEnum):
-    CASE_MANAGER = "case-manager"
-    COORDINATOR = "coordinator"
-    ADMIN = "admin"
-    TRANSLATOR = "translator"  # manages languages, nothing else
-
-
-class CaseStatus(StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
+from domain import roles
+from domain.roles import Role
 
 
 @dataclass(frozen=True)
@@ -36,24 +27,21 @@ class StaffUser:
         """How colleagues see this person in lists: their name, else their number."""
         return self.display_name or f"#{self.id}"
 
+    def may(self, permission: Callable[[Role], bool]) -> bool:
+        """`staff.may(roles.reads_digest)`: every permission is a rule of domain/roles.py."""
+        return permission(self.role)
+
     @property
     def can_record_cases(self) -> bool:
-        return self.role in (Role.CASE_MANAGER, Role.COORDINATOR)
+        return roles.records_cases(self.role)
 
     @property
     def manages_languages(self) -> bool:
-        return self.role in (Role.ADMIN, Role.TRANSLATOR)
+        return roles.manages_languages(self.role)
 
     @property
     def sees_all_cases(self) -> bool:
-        return self.role is Role.COORDINATOR
-
-
-@dataclass(frozen=True)
-class DistrictInfo:
-    id: int
-    code: str
-    name: str
+        return roles.sees_all_cases(self.role)
 
 
 @dataclass(frozen=True)

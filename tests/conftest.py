@@ -14,10 +14,10 @@ import pytest
 
 from bot.app import build_application, build_services
 from bot.cli import initialise
-from bot.clock import FixedClock
 from bot.services import Services
 from bot.settings import Settings
-from storage.types import Role
+from domain.roles import Role
+from storage.clock import FixedClock
 from tests.telegram_fake import FakeTelegram, TgUser
 
 TEST_TOKEN = "123456:" + "A" * 35

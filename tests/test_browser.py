@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.types import Role
+from domain.roles import Role
 from tests.flows import INTAKE_STEPS
 from tests.live import live  # noqa: F401  (the fixture)
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.digest import suppressed
 from bot.i18n import LOCALES_DIR, SUPPORTED_LANGUAGES, Catalogs
 from bot.render import Renderer
-from bot.digest import suppressed
 from handlers.cases import _glance_view
 from storage.digest import DigestFigures
 from storage.types import CaseGlance, CaseSummary, GoalInfo, ReferralInfo

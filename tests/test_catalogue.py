@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from storage.types import Role
+from domain.roles import Role
 from tests.helpers import rows
 from tests.test_operations import casebot
 

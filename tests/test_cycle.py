@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domains import LIFE_DOMAINS
-from bot.suggest import DEFAULT_CATALOGUE, ServiceRule, suggest
-from storage.types import Role
+from bot.choices import LIFE_DOMAINS
+from domain.roles import Role
+from domain.services import DEFAULT_CATALOGUE, ServiceRule, suggest
 from tests.flows import run_intake
 from tests.helpers import rows
 

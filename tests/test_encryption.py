@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from domain.roles import Role
 from storage.crypto import CryptoError, DataKey, Keyring, normalise_name
-from storage.types import Role
 from tests.flows import INTAKE_STEPS, do, run_intake
 from tests.helpers import rows
 
@@ -142,7 +142,7 @@ def test_name_normalisation_for_the_blind_index():
 
 
 async def test_no_personal_data_of_the_cycle_in_the_raw_database(bot):
-    from bot.domains import LIFE_DOMAINS
+    from bot.choices import LIFE_DOMAINS
 
     cm = await bot.register(Role.CASE_MANAGER, "I")
     await bot.register(Role.CASE_MANAGER, "II")

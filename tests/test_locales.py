@@ -10,7 +10,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import LOCALES_DIR, SUPPORTED_LANGUAGES, Catalogs, shipped_po
-from storage.types import Role
+from domain.roles import Role
 from tests.conftest import start_bot
 from tests.flows import run_intake
 from tests.helpers import rows

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from storage.types import Role, StaleDialogue
+from domain.roles import Role
+from storage.types import StaleDialogue
 from tests.conftest import start_bot
 from tests.flows import INTAKE_STEPS, do
 from tests.helpers import rows
@@ -28,7 +29,7 @@ async def test_the_dialogue_survives_a_restart(bot, clock):
     await cm.send("Haddad")
     assert "Geburtsdatum?" in cm.last().text
     assert not fake.messages[(cm.id, question_before.message_id)].reply_markup
-    for name, step in list(INTAKE_STEPS.items())[4:]:
+    for _name, step in list(INTAKE_STEPS.items())[4:]:
         await do(cm, *step)
     await cm.press("✔ Speichern")
     assert cm.last().text.startswith("Gespeichert als Fall LEV-2026-0001.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.types import Role
+from domain.roles import Role
 from tests.helpers import row_counts, rows
 
 REFUSAL_DE = "Dieser Assistent ist nur für eingeladene Mitarbeitende des KIM-Case-Managements."

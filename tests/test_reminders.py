@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from domain.roles import Role
 from storage.models import Outbox
-from storage.types import Role
 from tests.conftest import start_bot
 from tests.flows import run_intake
 from tests.helpers import rows

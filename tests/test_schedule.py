@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.schedule import WorkingHours
+from domain.calendar import WorkingHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOURS = WorkingHours(BERLIN)

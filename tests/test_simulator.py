@@ -8,7 +8,6 @@ import asyncio
 import pytest
 
 from bot.cli import initialise
-
 from simulator.botapi import RateLimit
 from tests.flows import INTAKE_STEPS
 from tests.live import live  # noqa: F401  (the fixture)
@@ -27,7 +26,7 @@ async def test_registration_and_a_full_intake_over_http(live):
     cem = await live.person("Cem", "de")
     await live.say(cem, f"/start {code}")
     await live.say(cem, "/new")
-    for name, (action, value) in INTAKE_STEPS.items():
+    for _name, (action, value) in INTAKE_STEPS.items():
         await (live.press(cem, value) if action == "press" else live.say(cem, value))
     messages = await live.press(cem, "✔ Speichern")
     assert messages[-1]["text"].startswith("Gespeichert als Fall LEV-2026-0001.")

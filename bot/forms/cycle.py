@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.domains import CLOSE_REASONS, CONTACT_KINDS, LIFE_DOMAINS, NEED_LEVELS, RESPONSIBLE
+from bot.choices import CLOSE_REASONS, CONTACT_KINDS, LIFE_DOMAINS, NEED_LEVELS, RESPONSIBLE
+from bot.confirm import cycle as saving
 from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
-from bot.forms.intake import _check_birth_date
+from bot.forms.intake import check_birth_date
 from bot.i18n import N_
-from bot.suggest import fits
+from domain.services import offer
 
 
 def _not_none(name: str):  # noqa: ANN202
@@ -16,7 +17,7 @@ def _not_none(name: str):  # noqa: ANN202
 
 
 ASSESSMENT = Form(
-    name="assessment", title=N_("Assessment"), needs_case=True,
+    name="assessment", title=N_("Assessment"), confirm=saving.assessment, needs_case=True,
     fields=tuple(
         field
         for domain in LIFE_DOMAINS
@@ -42,7 +43,7 @@ def _future_due(value: str, answers: Answers, ctx: FormContext) -> None:
 
 
 GOAL = Form(
-    name="goal", title=N_("Goal agreement"), needs_case=True,
+    name="goal", title=N_("Goal agreement"), confirm=saving.goal, needs_case=True,
     fields=(
         Field("domain", Kind.CHOICE, N_("Life domain"), N_("For which life domain is the goal?"), choices=LIFE_DOMAINS),
         Field("wording", Kind.TEXT, N_("Goal"), N_("The goal, as agreed with the client?"), max_length=500,
@@ -54,20 +55,19 @@ GOAL = Form(
 
 
 def _services(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
-    """The services for the chosen domain that fit the client's age and status (★), then the
-    rest for that domain, so a case manager can always refer where they judge right."""
+    """The services for the chosen domain that fit the client's age and status (★, the most
+    specific first), then the rest for that domain, so a case manager can always refer where
+    they judge right."""
     case, rules = ctx.subject.get("case", {}), ctx.subject.get("services", [])
     if answers is None:  # naming a stored answer: any service of the catalogue
         return tuple(Choice(str(r.id), r.name, LabelKind.LITERAL) for r in rules)
-    domain = answers.get("domain")
-    fitting = [r for r in rules if fits(r, age=case.get("age", 30), status=case.get("status"), domain=domain)]
-    others = [r for r in rules if r not in fitting and (domain in r.domains or not r.domains)]
-    return tuple(Choice(str(r.id), f"★ {r.name}", LabelKind.LITERAL) for r in fitting) + \
+    suggested, others = offer(rules, age=case.get("age"), status=case.get("status"), domain=answers.get("domain"))
+    return tuple(Choice(str(r.id), f"★ {r.name}", LabelKind.LITERAL) for r in suggested) + \
         tuple(Choice(str(r.id), r.name, LabelKind.LITERAL) for r in others)
 
 
 REFERRAL = Form(
-    name="referral", title=N_("Referral"), needs_case=True,
+    name="referral", title=N_("Referral"), confirm=saving.referral, needs_case=True,
     fields=(
         Field("domain", Kind.CHOICE, N_("Life domain"), N_("In which life domain is the referral?"), choices=LIFE_DOMAINS),
         Field("service", Kind.CHOICE, N_("Service"), N_("To which service? ★ fits the client's age and status."),
@@ -84,7 +84,7 @@ REFERRAL = Form(
 )
 
 CONSENT = Form(
-    name="consent", title=N_("Consent to share data"), needs_case=True,
+    name="consent", title=N_("Consent to share data"), confirm=saving.consent, needs_case=True,
     fields=(
         Field("shared_domains", Kind.MULTI, N_("Shared life domains"),
               N_("The client consents now. Which life domains may be shared? Choose, then Done."),
@@ -102,7 +102,7 @@ def _recent_past(value: str, answers: Answers, ctx: FormContext) -> None:
 
 
 CONTACT = Form(
-    name="contact", title=N_("Contact"), needs_case=True,
+    name="contact", title=N_("Contact"), confirm=saving.contact, needs_case=True,
     fields=(
         Field("happened_on", Kind.DATE, N_("Date"), N_("When was the contact? (DD.MM.YYYY)"), check=_recent_past,
               quick_dates=True),
@@ -118,7 +118,7 @@ def _other_districts(ctx: FormContext, answers: Answers | None) -> tuple[Choice,
 
 
 HANDOVER = Form(
-    name="handover", title=N_("Handover"), needs_case=True,
+    name="handover", title=N_("Handover"), confirm=saving.handover, needs_case=True,
     fields=(
         Field("district", Kind.CHOICE, N_("New district"), N_("To which district does the client move?"),
               dynamic_choices=_other_districts),
@@ -128,15 +128,15 @@ HANDOVER = Form(
 )
 
 CLOSURE = Form(
-    name="closure", title=N_("Closure"), needs_case=True,
+    name="closure", title=N_("Closure"), confirm=saving.closure, needs_case=True,
     fields=(Field("reason", Kind.CHOICE, N_("Reason"), N_("Why is the case closed?"), choices=CLOSE_REASONS),),
 )
 
 FIND = Form(
-    name="find", title=N_("Find a person"),
+    name="find", title=N_("Find a person"), confirm=saving.find,
     fields=(
         Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s)?"), max_length=100),
         Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name?"), max_length=100),
-        Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=_check_birth_date),
+        Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=check_birth_date),
     ),
 )

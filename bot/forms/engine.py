@@ -14,8 +14,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.i18n import N_
-from storage.types import DistrictInfo
+from domain.messages import N_
+from domain.organisation import DistrictInfo
 
 SUMMARY = "@summary"
 Answers = dict[str, Any]
@@ -121,6 +121,9 @@ class Field:
 
 
 Notices = Callable[[str, Answers, FormContext], list[tuple[str, dict[str, object]]]]
+# what saving the form does: (the bot's context, the dialogue, the final answers, ctx) -> a reply.
+# Called inside the unit of work that consumes the draft (bot/confirm/common.py).
+Confirm = Callable[[Any, Any, Answers, FormContext], Any]
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,15 @@ class Form:
     name: str
     title: str
     fields: tuple[Field, ...]
+    # the use case that saves the form's answers
+    confirm: Confirm
     notices: Notices | None = None
     # the form works on an existing case: FormContext.subject holds that case's overview
     needs_case: bool = False
     # further data its choices need in FormContext.subject: "staff", "services", "conference"
     loads: frozenset[str] = frozenset()
+    # placeholders the form fills into a field's prompt, by field name
+    prompt_params: Callable[[str], dict[str, Any]] = lambda field_name: {}
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

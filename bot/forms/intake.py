@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from bot.eligibility import age_on, assess
+from bot.choices import RESIDENCE_STATUSES, SOURCES
+from bot.confirm.intake import save_intake
 from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
 from bot.i18n import N_
+from domain.consent import CONSENT_VERSION
+from domain.eligibility import MAX_AGE, age_on, assess
 
-# Bump when the consent text read to the client changes; stored with every case.
-CONSENT_VERSION = "2026-01"
-MAX_AGE = 120
-
-SOURCES = (
-    Choice("fb50", N_("FB 50 (social department)")),
-    Choice("fb33", N_("FB 33 / Ausländerbehörde")),
-    Choice("ki", N_("KI (Kommunales Integrationszentrum)")),
-    Choice("traeger", N_("A Träger (welfare organisation)")),
-    Choice("agency", N_("Another agency")),
-    Choice("self", N_("Self-referral")),
-)
-STATUSES = (
-    Choice("gestattung", N_("Aufenthaltsgestattung (asylum procedure)")),
-    Choice("duldung", N_("Duldung (tolerated stay)")),
-    Choice("aufenthaltserlaubnis", N_("Aufenthaltserlaubnis (residence permit)")),
-    Choice("niederlassungserlaubnis", N_("Niederlassungserlaubnis (settlement permit)")),
-    Choice("eu", N_("EU citizen")),
-    Choice("other", N_("Other status")),
-)
 # Languages most often spoken by people arriving in NRW; names come from CLDR in the reader's language.
 LANGUAGES = tuple(
     Choice(code, code, LabelKind.LANGUAGE)
@@ -41,7 +24,7 @@ def _date(answers: Answers, name: str) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _check_birth_date(value: str, answers: Answers, ctx: FormContext) -> None:
+def check_birth_date(value: str, answers: Answers, ctx: FormContext) -> None:
     born = date.fromisoformat(value)
     if born > ctx.today:
         raise Invalid("The date of birth lies in the future. Please check it.")
@@ -108,9 +91,15 @@ def _notices(name: str, answers: Answers, ctx: FormContext) -> list[tuple[str, d
     return notices
 
 
+def prompt_params(field_name: str) -> dict[str, Any]:
+    return {"version": CONSENT_VERSION} if field_name == "consent" else {}
+
+
 INTAKE = Form(
     name="intake",
     title=N_("Intake"),
+    confirm=save_intake,
+    prompt_params=prompt_params,
     notices=_notices,
     fields=(
         Field("consent", Kind.CHOICE, N_("Consent"), N_(
@@ -122,10 +111,10 @@ INTAKE = Form(
         Field("source", Kind.CHOICE, N_("Came through"), N_("How did the client come to us?"), choices=SOURCES),
         Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s) of the client?"), max_length=100),
         Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name of the client?"), max_length=100),
-        Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=_check_birth_date),
+        Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=check_birth_date),
         Field("district", Kind.CHOICE, N_("District"), N_("In which district does the client live?"), dynamic_choices=_districts),
         Field("quarter", Kind.TEXT, N_("Quarter"), N_("Quarter (Stadtteil)?"), optional=True, max_length=100),
-        Field("residence_status", Kind.CHOICE, N_("Residence status"), N_("Residence status?"), choices=STATUSES),
+        Field("residence_status", Kind.CHOICE, N_("Residence status"), N_("Residence status?"), choices=RESIDENCE_STATUSES),
         Field("arrived_germany", Kind.DATE, N_("Arrived in Germany"), N_("Date of arrival in Germany? (DD.MM.YYYY)"),
               check=_check_arrival_germany),
         Field("arrived_municipality", Kind.DATE, N_("Arrived in the municipality"), N_("Date of arrival in the municipality? (DD.MM.YYYY)"),
@@ -145,11 +134,3 @@ INTAKE = Form(
         Field("note", Kind.TEXT, N_("Note"), N_("A note for the case file?"), optional=True, max_length=2000, multiline=True),
     ),
 )
-
-
-def prompt_params(field_name: str) -> dict[str, Any]:
-    return {"version": CONSENT_VERSION} if field_name == "consent" else {}
-
-
-def next_assessment_due(today: date, days: int) -> date:
-    return today + timedelta(days=days)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from bot.confirm import meetings as saving
 from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
 from bot.i18n import N_
 
@@ -39,7 +40,7 @@ DAY = Field("day", Kind.DATE, N_("Date"), N_("On which day? (DD.MM.YYYY)"), chec
 TIME = Field("time", Kind.TIME, N_("Time"), N_("At what time? (HH:MM)"), check=_future_time)
 
 CONFERENCE = Form(
-    name="conference", title=N_("Fallkonferenz"), needs_case=True, loads=frozenset({"staff"}),
+    name="conference", title=N_("Fallkonferenz"), confirm=saving.conference, needs_case=True, loads=frozenset({"staff"}),
     fields=(
         DAY, TIME,
         Field("minutes", Kind.CHOICE, N_("Duration"), N_("How long?"),
@@ -54,10 +55,11 @@ CONFERENCE = Form(
     ),
 )
 
-RESCHEDULE = Form(name="reschedule", title=N_("Fallkonferenz"), needs_case=True, fields=(DAY, TIME))
+RESCHEDULE = Form(name="reschedule", title=N_("Fallkonferenz"), confirm=saving.reschedule, needs_case=True,
+                  fields=(DAY, TIME))
 
 OUTCOME = Form(
-    name="outcome", title=N_("Outcome of the Fallkonferenz"), needs_case=True, loads=frozenset({"conference"}),
+    name="outcome", title=N_("Outcome of the Fallkonferenz"), confirm=saving.outcome, needs_case=True, loads=frozenset({"conference"}),
     fields=(
         Field("attended", Kind.MULTI, N_("Attended"), N_("Who attended? Choose, then Done."),
               dynamic_choices=_participants, optional=True),
@@ -66,14 +68,14 @@ OUTCOME = Form(
 )
 
 AGENDA_ITEM = Form(
-    name="agenda-item", title=N_("Jour fixe"),
+    name="agenda-item", title=N_("Jour fixe"), confirm=saving.agenda_item,
     fields=(Field("text", Kind.TEXT, N_("Agenda item"),
                   N_("Your item for the next Jour fixe? Please name cases by code only, never by name."),
                   max_length=500, multiline=True),),
 )
 
 JOUR_FIXE = Form(
-    name="jour-fixe", title=N_("Jour fixe"),
+    name="jour-fixe", title=N_("Jour fixe"), confirm=saving.jour_fixe,
     fields=(
         Field("first_on", Kind.DATE, N_("First meeting"), N_("When is the next meeting? (DD.MM.YYYY)"), check=_future_day),
         Field("at", Kind.TIME, N_("Time"), N_("At what time? (HH:MM)")),

@@ -1,6 +1,4 @@
-"""The declared forms, by name (the name is stored with an open dialogue)."""
-
-from collections import defaultdict
+"""The declared forms, by name (the name is stored with an open dialogue: never rename one)."""
 
 from bot.forms import cycle, intake, meetings
 from bot.forms.engine import Form
@@ -11,5 +9,3 @@ FORMS: dict[str, Form] = {
                  cycle.HANDOVER, cycle.CLOSURE, cycle.FIND, meetings.CONFERENCE, meetings.RESCHEDULE,
                  meetings.OUTCOME, meetings.AGENDA_ITEM, meetings.JOUR_FIXE)
 }
-# placeholders a form fills into its prompts, by field name
-PROMPT_PARAMS = defaultdict(lambda: (lambda field_name: {}), {"intake": intake.prompt_params})

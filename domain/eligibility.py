@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-TOLERATED_STATUSES = frozenset({"gestattung", "duldung"})
+from domain.vocabulary import TOLERATED_STATUSES
+
 ADULT_AGE = 18
 RECENT_YEARS = 5
 TEILHABE_AGES = range(18, 28)  # Teilhabemanagement: Duldung or Gestattung, 18 to 27
+MAX_AGE = 120
 
 
 def age_on(born: date, today: date) -> int:

@@ -1,0 +1,119 @@
+"""Button data: one typed codec per family of buttons, all declared here.
+
+Callback data is short (64 bytes), typed, and never carries personal data (only ids, codes and
+indices). Each family has a prefix of its own, checked unique when the codec is declared, and
+typed fields: a press whose data does not parse (forged, or from a version that had other
+buttons) never reaches a handler (bot/routes.py refuses it, in one place). What does parse is
+still checked by its handler against the user's rights and the current state.
+
+The wire format is the one version 0.1 sent, so buttons already in chats keep working.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from domain.messages import N_
+from domain.vocabulary import GOAL_OUTCOMES, ReferralStatus
+
+SEPARATOR = "|"
+MAX_BYTES = 64  # Telegram's limit
+CASE_CODE = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{4,6}$")
+
+# the one refusal of a press that is forged, stale, or no longer allowed
+STALE = N_("This button is no longer valid.")
+
+Parser = Callable[[str], Any]  # a field's text -> its value, or None when it is not one
+
+
+def integer(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+def case_code(text: str) -> str | None:
+    return text.upper() if CASE_CODE.match(text) else None
+
+
+def token(text: str) -> str | None:
+    """A short word of ours (a nonce, an ISO date, a language code); never empty."""
+    return text if text and len(text) <= 32 else None
+
+
+def optional(text: str) -> str:
+    return text
+
+
+def one_of(*values: str) -> Parser:
+    allowed = frozenset(values)
+    return lambda text: text if text in allowed else None
+
+
+def either(*parsers: Parser) -> Parser:
+    def parse(text: str) -> Any:
+        for parser in parsers:
+            value = parser(text)
+            if value is not None:
+                return value
+        return None
+    return parse
+
+
+class Buttons:
+    """A family of buttons: `Buttons("g", integer, one_of(...))` makes and reads "g|12|achieved"."""
+
+    _families: dict[str, Buttons] = {}
+
+    def __init__(self, prefix: str, *fields: Parser, refusal: str | None = None) -> None:
+        if prefix in Buttons._families or SEPARATOR in prefix:
+            raise ValueError(f"button prefix {prefix!r} is taken or malformed")
+        Buttons._families[prefix] = self
+        self.prefix, self.fields = prefix, fields
+        self.refusal = refusal or STALE
+
+    @property
+    def pattern(self) -> str:
+        return rf"^{re.escape(self.prefix)}\|"
+
+    def data(self, *values: object) -> str:
+        if len(values) != len(self.fields):
+            raise ValueError(f"{self.prefix!r} buttons take {len(self.fields)} values")
+        data = SEPARATOR.join((self.prefix, *(str(v) for v in values)))
+        if len(data.encode("utf-8")) > MAX_BYTES:
+            raise ValueError("callback data longer than Telegram allows")
+        return data
+
+    def parse(self, data: str | None) -> tuple | None:
+        """The typed values, or None when the data is not of this family's shape."""
+        if not data:
+            return None
+        parts = data.split(SEPARATOR)
+        if parts[0] != self.prefix or len(parts) != len(self.fields) + 1:
+            return None
+        values = tuple(parse(part) for parse, part in zip(self.fields, parts[1:], strict=True))
+        return None if any(v is None for v in values) else values
+
+
+# --- the families (prefix, fields) ---------------------------------------------------------
+# a step of an open dialogue: nonce, version, action, argument (bot/dialogue_view.py)
+FORM = Buttons("f", token, integer, one_of("b", "s", "d", "c", "e", "q", "t", "x", "k"), optional,
+               refusal=N_("This button is no longer valid. Please use the latest question."))
+# /cases and the case view: open, reveal, hide (a case code) or a page of a list (filter, offset)
+CASES = Buttons("c", either(one_of("o", "r", "h"), lambda t: t if t.startswith("p") and len(t) <= 12 else None),
+                either(case_code, integer))
+# the case view's actions on a case
+CASE_ACTION = Buttons("k", one_of("assess", "goal", "refer", "note", "handover", "close", "conference", "reopen",
+                                  "goals", "referrals", "reassign"), case_code)
+GOAL = Buttons("g", integer, one_of(*GOAL_OUTCOMES))
+REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw"))
+HANDOVER = Buttons("h", integer, one_of("a", "d"))  # accept, decline
+REASSIGN = Buttons("x", case_code, integer)  # to a case manager
+REMINDER = Buttons("o", integer, one_of("z", "d"))  # an outbox row: snooze, done
+CONFERENCE = Buttons("v", integer, one_of("r", "x", "X", "o"))  # move, cancel (ask, confirmed), outcome
+JOUR_FIXE = Buttons("j", token)  # add an agenda item to the meeting on this ISO date
+LANGUAGE = Buttons("l", token)
+INVITE = Buttons("i", token, token)  # role, district id or "?" (ask)
+CATALOGUE = Buttons("s", one_of("export"))
+DIGEST = Buttons("d", one_of("f", "h"), token)  # frequency or hour, its value
+LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live"))  # language (or upload id), action

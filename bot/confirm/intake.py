@@ -1,0 +1,43 @@
+"""Saving the intake: the case, with the duplicate check, its code and its first record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.confirm.common import Reply
+from bot.forms.engine import Answers, FormContext
+from bot.i18n import N_
+from bot.services import BotContext
+from domain.calendar import assessment_due
+from domain.consent import CONSENT_VERSION
+from domain.eligibility import assess
+from storage.types import DialogueSnapshot
+
+
+def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answers, ctx: FormContext) -> Reply:
+    """Create the case and say where it went (to the user, or to the district's case manager)."""
+    services, staff, t = context.services, context.staff, context.t
+    store = services.store
+    district_id = int(answers["district"])
+    born = date.fromisoformat(answers["birth_date"])
+    arrived = date.fromisoformat(answers["arrived_germany"]) if answers.get("arrived_germany") else None
+    result = assess(birth_date=born, arrived_germany=arrived, status=answers.get("residence_status"), today=ctx.today)
+    values = {k: v for k, v in answers.items() if k != "consent"}
+    values["in_target_group"] = result.in_group
+    case = store.cases.create(
+        user=staff,
+        district_id=district_id,
+        assigned_to=store.staff.case_manager_for_district(org_id=staff.org_id, district_id=district_id, preferred=staff),
+        person_index=store.cases.person_index(org_id=staff.org_id, given_name=answers["given_name"],
+                                              family_name=answers["family_name"], birth_date=born),
+        consent_version=CONSENT_VERSION,
+        consent_at=datetime.fromisoformat(snapshot.state["times"]["consent"]),
+        next_due_on=assessment_due(ctx.today, services.settings.assessment_due_days),
+        record="intake",
+        values=values,
+    )
+    if case.assigned_to == staff.id:
+        return Reply(t.gettext(N_("Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it."),
+                               code=t.isolate(case.code), date=t.date(case.next_due_on)))
+    return Reply(t.gettext(N_("Saved as case {code} and handed to the case manager of district {district}."),
+                           code=t.isolate(case.code), district=t.isolate(case.district_code)))

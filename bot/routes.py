@@ -1,0 +1,56 @@
+"""How handler modules declare their routes: commands, and presses of one family of buttons.
+
+A press whose data does not parse, or whose handler finds it stale (raises `StaleButton`), is
+refused here, in one place, with the family's localised refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from html import escape
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.buttons import STALE, Buttons
+from bot.services import BotContext
+
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+
+
+class StaleButton(Exception):
+    """The pressed button no longer applies (done meanwhile, not the user's, not their role)."""
+
+
+async def refuse_press(update: Update, context: BotContext, refusal: str = STALE) -> None:
+    await update.callback_query.answer(context.t.plain(refusal), show_alert=True)
+
+
+def press(buttons: Buttons, handler: Callable[..., Awaitable[None]]) -> BaseHandler:
+    """Route a family's presses to `handler(update, context, *typed values)`."""
+
+    async def on_press(update: Update, context: BotContext) -> None:
+        values = buttons.parse(update.callback_query.data)
+        if values is None:
+            await refuse_press(update, context, buttons.refusal)
+            return
+        try:
+            await handler(update, context, *values)
+        except StaleButton:
+            await refuse_press(update, context, buttons.refusal)
+
+    on_press.__doc__ = handler.__doc__
+    return CallbackQueryHandler(on_press, pattern=buttons.pattern)
+
+
+def command(name: str, handler: Callable[..., Awaitable[None]]) -> BaseHandler:
+    """A command in a new message (an edited "/new" does not start a dialogue)."""
+    return CommandHandler(name, handler, filters=NEW_MESSAGES)
+
+
+async def reply(update: Update, text: str) -> None:
+    """A short answer in plain text: a toast to a button press, a message to a command."""
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await update.effective_message.reply_text(escape(text))

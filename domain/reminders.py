@@ -1,0 +1,70 @@
+"""The reminder plan: what kinds of scheduled message there are, and when each is due.
+
+The kinds are stored in outbox rows (`outbox.kind`), so their values never change; a new kind
+is a new member. What a message says is the bot's business (bot/notices.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+
+class ReminderKind(StrEnum):
+    REASSESS_SOON = "reassess-soon"
+    REASSESS_OVERDUE = "reassess-overdue"
+    GOAL_DUE = "goal-due"
+    GOAL_OVERDUE = "goal-overdue"
+    SILENT_CASE = "silent-case"
+    REFERRAL_FOLLOW_UP = "referral-follow-up"
+    HANDOVER_REQUEST = "handover-request"
+    DELIVERY_FAILED = "delivery-failed"
+    CONFERENCE_INVITE = "conference-invite"
+    CONFERENCE_UPDATE = "conference-update"
+    CONFERENCE_CANCEL = "conference-cancel"
+    CONFERENCE_REMINDER_DAY = "conference-reminder-day"
+    CONFERENCE_REMINDER_HOUR = "conference-reminder-hour"
+    CONFERENCE_OUTCOME = "conference-outcome"
+    JOUR_FIXE_AGENDA = "jourfixe-agenda"
+    DIGEST = "digest"
+
+    @property
+    def about_goal(self) -> bool:
+        return self in (ReminderKind.GOAL_DUE, ReminderKind.GOAL_OVERDUE)
+
+    @property
+    def about_reassessment(self) -> bool:
+        return self in (ReminderKind.REASSESS_SOON, ReminderKind.REASSESS_OVERDUE)
+
+    @property
+    def about_case(self) -> bool:
+        """A reminder about a case's own dates (re-assessment, goal, silence)."""
+        return self.about_goal or self.about_reassessment or self is ReminderKind.SILENT_CASE
+
+
+CASE_REMINDERS = frozenset(k for k in ReminderKind if k.about_case)
+
+
+def reassessment_reminder(due: date, today: date) -> ReminderKind:
+    return ReminderKind.REASSESS_SOON if due >= today else ReminderKind.REASSESS_OVERDUE
+
+
+def goal_reminder(due: date, today: date) -> ReminderKind:
+    return ReminderKind.GOAL_DUE if due >= today else ReminderKind.GOAL_OVERDUE
+
+
+def remind_from(today: date, days_before: int) -> date:
+    """Dates due on or before this day are reminded of today (`days_before` ahead)."""
+    return today + timedelta(days=days_before)
+
+
+def silent_cutoff(today: date, silent_days: int) -> date:
+    """A case without a contact since this day is silent ("niemand soll durchs Netz fallen")."""
+    return today - timedelta(days=silent_days)
+
+
+def dedupe_key(kind: ReminderKind, ref: object, moment: object, user_id: int) -> str:
+    """The unique key of a planned message: one per thing, date and person, however often and on
+    however many instances the planner runs. The date in it lets a reminder see that its
+    subject moved on (a done assessment moves the due date)."""
+    return f"{kind}:{ref}:{moment}:{user_id}"

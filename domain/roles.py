@@ -1,0 +1,88 @@
+"""Who may do what. Every permission check of the bot is one of these, so a rule is changed in
+one place and read in one place (handlers and storage both ask here)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.messages import N_
+
+
+class Role(StrEnum):
+    CASE_MANAGER = "case-manager"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+    TRANSLATOR = "translator"  # manages languages, nothing else
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.CASE_MANAGER: N_("case manager"),
+    Role.COORDINATOR: N_("coordinator"),
+    Role.ADMIN: N_("admin"),
+    Role.TRANSLATOR: N_("translator"),
+}
+# the people who work on cases (and so receive reminders, and can be invited to a Fallkonferenz)
+CASE_WORKERS = frozenset({Role.CASE_MANAGER, Role.COORDINATOR})
+
+
+def records_cases(role: Role) -> bool:
+    """Starts intakes, finds people, works on cases."""
+    return role in CASE_WORKERS
+
+
+def sees_case_content(role: Role) -> bool:
+    """Admins manage users and catalogues, translators languages; neither reads case content."""
+    return role in CASE_WORKERS
+
+
+def sees_all_cases(role: Role) -> bool:
+    """Coordinators (Fachaufsicht) see every case of the organisation; case managers their own."""
+    return role is Role.COORDINATOR
+
+
+def may_change_any_case(role: Role) -> bool:
+    return role is Role.COORDINATOR
+
+
+def reassigns_cases(role: Role) -> bool:
+    return role is Role.COORDINATOR
+
+
+def receives_cases(role: Role) -> bool:
+    """Whom a case can be assigned, reassigned or handed over to."""
+    return role is Role.CASE_MANAGER
+
+
+def reads_digest(role: Role) -> bool:
+    return role is Role.COORDINATOR
+
+
+def runs_jour_fixe(role: Role) -> bool:
+    """Sets up the Jour fixe series (every 14 days)."""
+    return role is Role.COORDINATOR
+
+
+def takes_part_in_jour_fixe(role: Role) -> bool:
+    return role in CASE_WORKERS
+
+
+def manages_users(role: Role) -> bool:
+    """Invites colleagues."""
+    return role is Role.ADMIN
+
+
+def manages_catalogue(role: Role) -> bool:
+    return role is Role.ADMIN
+
+
+def manages_languages(role: Role) -> bool:
+    return role in (Role.ADMIN, Role.TRANSLATOR)
+
+
+def needs_district(role: Role) -> bool:
+    """A case manager serves one district; the others work across the organisation."""
+    return role is Role.CASE_MANAGER

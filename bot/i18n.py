@@ -22,13 +22,13 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from domain.messages import N_
+from locales import LOCALES_DIR
 
-__all__ = ["N_"]  # bot modules mark their messages with the domain's marker
+__all__ = ["LOCALES_DIR", "N_"]  # bot modules mark their messages with the domain's marker
 
 # The single list of languages the bot ships; the order is the order users are offered them.
 SUPPORTED_LANGUAGES = ("de", "en", "tr", "ar", "fa", "uk", "ru")
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
-LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "messages"
 
 # Unicode "first strong isolate" ... "pop directional isolate": keeps a Latin case code or a

@@ -12,7 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.i18n import SUPPORTED_LANGUAGES
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+def _data_dir() -> Path:
+    """Where the bot keeps its data by default: ./var under the directory it runs in (never the
+    installed code's directory, which is read-only or shared in a real installation)."""
+    return Path.cwd() / "var"
+
 
 # Telegram tokens look like "123456789:AA...": refuse anything else, including the
 # placeholders people copy from documentation, before the bot talks to anybody.
@@ -28,8 +33,8 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'casebot.sqlite3'}"
-    master_key_file: Path = PROJECT_ROOT / "var" / "master.key"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{_data_dir() / 'casebot.sqlite3'}")
+    master_key_file: Path = Field(default_factory=lambda: _data_dir() / "master.key")
     default_language: str = "de"
     timezone: str = "Europe/Berlin"
     webhook_url: str | None = None
@@ -56,7 +61,7 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
     log_level: str = "INFO"
     # the simulator's own database, key and people: never the real ones
-    simulator_home: Path = PROJECT_ROOT / "var" / "simulator"
+    simulator_home: Path = Field(default_factory=lambda: _data_dir() / "simulator")
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -28,7 +29,6 @@ __all__ = ["LOCALES_DIR", "N_"]  # bot modules mark their messages with the doma
 
 # The single list of languages the bot ships; the order is the order users are offered them.
 SUPPORTED_LANGUAGES = ("de", "en", "tr", "ar", "fa", "uk", "ru")
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 DOMAIN = "messages"
 
 # Unicode "first strong isolate" ... "pop directional isolate": keeps a Latin case code or a
@@ -36,17 +36,33 @@ DOMAIN = "messages"
 _FSI, _PDI = "\u2068", "\u2069"
 
 
+def _normalised(code: str) -> str:
+    return code.replace("_", "-").lower()
+
+
 def negotiate(language_code: str | None, supported: Iterable[str], default: str) -> str:
-    """Telegram's language_code to a supported locale: exact, normalised, base language, default."""
-    supported = list(supported)
+    """Telegram's language_code ("pt-br") to an offered locale, spelled as offered ("pt_BR"):
+    the same locale, else the base language, else another region of it, else the default."""
+    offered = {_normalised(code): code for code in supported}
     if language_code:
-        code = language_code.replace("_", "-").lower()
-        if code in supported:
-            return code
+        code = _normalised(language_code)
         base = code.split("-")[0]
-        if base in supported:
-            return base
+        for candidate in (code, base):
+            if candidate in offered:
+                return offered[candidate]
+        regional = sorted(spelling for key, spelling in offered.items() if key.split("-")[0] == base)
+        if regional:
+            return regional[0]
     return default
+
+
+@lru_cache(maxsize=64)
+def is_right_to_left(language: str) -> bool:
+    """From CLDR (Babel), so an uploaded language (Kurdish Sorani, Pashto ...) is right too."""
+    try:
+        return Locale.parse(language).character_order == "right-to-left"
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
 
 
 def shipped_po(language: str, locales_dir: Path = LOCALES_DIR) -> bytes | None:
@@ -83,12 +99,12 @@ class Translator:
 
     @property
     def rtl(self) -> bool:
-        return self.language in RTL_LANGUAGES
+        return is_right_to_left(self.language)
 
     def gettext(self, message: str, **params: object) -> str:
         """Translate, then fill placeholders with HTML-escaped values: every message is sent
         as Telegram HTML, so a name like "<b>Ali" must arrive as text, not markup."""
-        text = self.translations.gettext(message)
+        text = self.translations.gettext(message) if message else ""  # "" would be the catalog header
         return text.format(**{k: escape(str(v)) for k, v in params.items()}) if params else text
 
     def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
@@ -97,7 +113,7 @@ class Translator:
 
     def plain(self, message: str, **params: object) -> str:
         """Translate for places that are not HTML (button labels, toasts, command menus)."""
-        text = self.translations.gettext(message)
+        text = self.translations.gettext(message) if message else ""
         return text.format(**params) if params else text
 
     def isolate(self, text: object) -> str:

@@ -128,7 +128,7 @@ def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
     """The catalogue of services as a file: export it, edit it, import it (checked whole first)."""
     import json
 
-    from storage.catalogue import CatalogueProblem
+    from storage.types import CatalogueProblem
 
     store = _store(settings)
     org_id = _organisation(store)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.choices import label_of
 from bot.i18n import Translator
 from domain.vocabulary import LifeDomain, ReferralStatus
-from storage.digest import DigestFigures, collect
+from storage.types import DigestFigures
 
 SMALL = 5  # counts from 1 to 4 could point at a person: shown as "<5" in the anonymous parts
 MAX_CODES = 15
@@ -29,7 +29,7 @@ def suppressed(count: int) -> str:
 def build(services, org_id: int, t: Translator, *, days: int) -> Digest:  # noqa: ANN001
     settings, store = services.settings, services.store
     now = store.clock.now()
-    figures = collect(store, org_id=org_id, today=now.astimezone(settings.tz).date(), since=now - timedelta(days=days),
+    figures = store.digest.figures(org_id=org_id, today=now.astimezone(settings.tz).date(), since=now - timedelta(days=days),
                       silent_days=settings.silent_case_days)
     domains = {d.value: t.plain(d.label) for d in LifeDomain}
 

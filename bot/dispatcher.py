@@ -26,10 +26,8 @@ from domain.calendar import WorkingHours
 from domain.reminders import ReminderKind
 from domain.roles import Role
 from domain.vocabulary import OutboxState
-from storage.models import Outbox
-from storage.planner import Planned, Planner
 from storage.store import Store
-from storage.types import StaffUser
+from storage.types import Planned, ScheduledMessage, StaffUser
 
 log = logging.getLogger("casebot.dispatcher")
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=1)
@@ -51,7 +49,7 @@ class Notice:
     photo: bytes | None = None  # a chart
 
 
-Compose = Callable[[Outbox, StaffUser], Notice | None]
+Compose = Callable[[ScheduledMessage, StaffUser], Notice | None]
 
 
 class Dispatcher:
@@ -59,7 +57,7 @@ class Dispatcher:
 
     def __init__(self, store: Store, settings: Settings, compose: Compose) -> None:
         self.store, self.settings, self.compose = store, settings, compose
-        self.planner = Planner(store)
+        self.planner = store.planner
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._bot: Bot | None = None
@@ -113,7 +111,7 @@ class Dispatcher:
         # Compose everything first (database reads), then send: composing while others send
         # holds up their requests on the event loop and bunches them at Telegram's end, where a
         # bunch is counted against the one-second limit.
-        by_chat: dict[int, list[tuple[Outbox, StaffUser, Notice]]] = defaultdict(list)
+        by_chat: dict[int, list[tuple[ScheduledMessage, StaffUser, Notice]]] = defaultdict(list)
         for row in self.store.outbox.claim_due(limit=200):
             user = self.store.staff.user_by_id(row.user_id)
             notice = self.compose(row, user) if user is not None else None
@@ -144,7 +142,7 @@ class Dispatcher:
                 await asyncio.sleep(self._next_slot - now)
             self._next_slot = max(now, self._next_slot) + 1 / (rate * PACE_HEADROOM)
 
-    async def _deliver(self, bot: Bot, row: Outbox, user: StaffUser, notice: Notice) -> int:
+    async def _deliver(self, bot: Bot, row: ScheduledMessage, user: StaffUser, notice: Notice) -> int:
         store = self.store
         try:
             await self._pace()

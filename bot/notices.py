@@ -20,15 +20,14 @@ from domain import roles
 from domain.reminders import ReminderKind
 from domain.roles import Role
 from domain.vocabulary import FOLLOW_UP_ANSWERS, ConferenceStatus, LifeDomain
-from storage.models import Outbox
-from storage.types import StaffUser
+from storage.types import ScheduledMessage, StaffUser
 
 
 def _button(t: Translator, label: str, callback_data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(t.plain(label), callback_data=callback_data)
 
 
-def _reminder_keyboard(t: Translator, row: Outbox, code: str, action: tuple[str, str]) -> InlineKeyboardMarkup:
+def _reminder_keyboard(t: Translator, row: ScheduledMessage, code: str, action: tuple[str, str]) -> InlineKeyboardMarkup:
     """Every reminder can be acted on: open the case, do the thing, snooze, or mark it done."""
     return InlineKeyboardMarkup([
         [_button(t, N_("📂 Open case"), CASES.data("o", code)), _button(t, action[0], CASE_ACTION.data(action[1], code))],
@@ -36,7 +35,7 @@ def _reminder_keyboard(t: Translator, row: Outbox, code: str, action: tuple[str,
     ])
 
 
-def case_reminder(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
+def case_reminder(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     subject = services.store.casework.reminder_subject(row.kind, row.ref_id, user.id, row.dedupe_key)
     if subject is None:
         return None
@@ -55,7 +54,7 @@ def case_reminder(services: Services, row: Outbox, user: StaffUser, t: Translato
                   _reminder_keyboard(t, row, subject["code"], action))
 
 
-def referral_follow_up(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
+def referral_follow_up(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     subject = services.store.referrals.follow_up_subject(row.ref_id)
     if subject is None:
         return None
@@ -67,7 +66,7 @@ def referral_follow_up(services: Services, row: Outbox, user: StaffUser, t: Tran
                             code=t.isolate(code), service=referral.service_name), InlineKeyboardMarkup(rows))
 
 
-def handover_request(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
+def handover_request(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     subject = services.store.referrals.handover_subject(row.ref_id)
     if subject is None:
         return None
@@ -78,7 +77,7 @@ def handover_request(services: Services, row: Outbox, user: StaffUser, t: Transl
                                          _button(t, N_("✖ Decline"), HANDOVER.data(row.ref_id, "d"))]]))
 
 
-def delivery_failed(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
+def delivery_failed(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     """To the coordinators: a colleague blocked the bot and misses their reminders."""
     failed = services.store.staff.user_by_id(row.ref_id) if row.ref_id else None
     if failed is None:
@@ -88,7 +87,7 @@ def delivery_failed(services: Services, row: Outbox, user: StaffUser, t: Transla
                             name=failed.label, district=failed.district_code or "–"))
 
 
-def conference(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
+def conference(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     """Invitation, change, cancellation (with a calendar file), reminders, and the outcome question."""
     from bot.ics import conference_ics
 
@@ -124,7 +123,7 @@ def conference(services: Services, row: Outbox, user: StaffUser, t: Translator) 
     return Notice(f"<b>{text}</b>\n{details}")
 
 
-def jourfixe_agenda(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
+def jourfixe_agenda(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     series = services.store.jourfixe.series(user.org_id)
     if series is None:
         return None
@@ -136,7 +135,7 @@ def jourfixe_agenda(services: Services, row: Outbox, user: StaffUser, t: Transla
     return Notice("\n".join(lines))
 
 
-def scheduled_digest(services: Services, row: Outbox, user: StaffUser, t: Translator) -> Notice | None:
+def scheduled_digest(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     from bot import digest
 
     frequency, _ = services.store.staff.digest_preferences(user.id)
@@ -157,7 +156,7 @@ BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
 }
 
 
-def compose(services: Services, row: Outbox, user: StaffUser) -> Notice | None:
+def compose(services: Services, row: ScheduledMessage, user: StaffUser) -> Notice | None:
     """What the row says to `user`, in their language; None when it no longer holds."""
     builder = BUILDERS.get(row.kind)  # a kind this version does not know says nothing
     if builder is None:

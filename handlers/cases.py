@@ -13,8 +13,7 @@ from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
 from domain.vocabulary import CasePhase, CaseStatus, CloseReason, LifeDomain, NeedLevel, ReferralStatus, ResidenceStatus
-from storage.crypto import CryptoError
-from storage.types import CaseGlance, StaffUser
+from storage.types import CaseGlance, CryptoError, StaffUser
 
 PAGE_SIZE = 10
 CODE = CASE_CODE

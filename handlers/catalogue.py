@@ -15,7 +15,7 @@ from bot.routes import NEW_MESSAGES, StaleButton, command, press
 from bot.services import BotContext
 from domain import roles
 from handlers.dialogue import on_other_content
-from storage.catalogue import CatalogueProblem
+from storage.types import CatalogueProblem
 
 MAX_UPLOAD = 1_000_000
 MAX_PROBLEMS_SHOWN = 20

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain.roles import Role
+from domain import roles
 from storage import audit
 from storage.crypto import CryptoError, DataKey, WrappedKey, normalise_name
 from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Organisation
@@ -145,11 +145,11 @@ class CaseRepository:
             .join(District, ClientCase.district_id == District.id)
             .where(ClientCase.org_id == user.org_id)
         )
-        if user.role is Role.CASE_MANAGER:
-            return query.where(ClientCase.assigned_to == user.id)
-        if user.role is Role.COORDINATOR:
+        if not user.may(roles.sees_case_content):
+            return query.where(False)  # admins manage users and catalogues, not case content
+        if user.may(roles.sees_all_cases):
             return query
-        return query.where(False)  # admins manage users and catalogues, not case content
+        return query.where(ClientCase.assigned_to == user.id)
 
     def _filtered(self, user: StaffUser, status: str | None, due_by: date | None, district_id: int | None):  # noqa: ANN202
         query = self.visible(user)

@@ -11,6 +11,7 @@ from domain.services import DEFAULT_CATALOGUE, ServiceRule
 from domain.vocabulary import LifeDomain
 from storage import audit
 from storage.models import Service
+from storage.types import CatalogueProblem
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -18,12 +19,6 @@ if TYPE_CHECKING:
 FIELDS = ("key", "name", "legal_area", "programme", "domains", "min_age", "max_age", "statuses", "contact", "active")
 
 
-class CatalogueProblem(Exception):
-    """An import that cannot be taken; `problems` lists (row number, what is wrong)."""
-
-    def __init__(self, problems: list[tuple[int, str]]) -> None:
-        super().__init__("catalogue import refused")
-        self.problems = problems
 
 
 def _rule(service: Service) -> ServiceRule:

@@ -29,12 +29,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from storage.types import CryptoError  # raised here; storage.types is where callers catch it from
+
 _FORMAT = 1  # first byte of every ciphertext, so the format can change later
 _NONCE_BYTES = 12
 
 
-class CryptoError(Exception):
-    """Decryption or key handling failed. The message never contains data or keys."""
 
 
 def _derive(secret: bytes, purpose: bytes) -> bytes:

@@ -3,7 +3,6 @@ Nothing here decrypts anything; cases appear by code, people not at all."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from domain.reminders import silent_cutoff
 from domain.vocabulary import GAP_STATUSES, OPEN_REFERRAL_STATUSES, CaseStatus, ConferenceStatus, GoalStatus, NeedLevel
 from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Conference, District, Goal, NeedTally, Referral, Service
+from storage.types import DigestFigures
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -22,21 +22,13 @@ GAPS = sorted(GAP_STATUSES)
 OPEN_REFERRALS = sorted(OPEN_REFERRAL_STATUSES)
 
 
-@dataclass
-class DigestFigures:
-    since: datetime
-    new_cases: int = 0
-    new_by_district: dict[str, int] = field(default_factory=dict)
-    open_by_district: dict[str, int] = field(default_factory=dict)
-    caseload: list[tuple[str, int]] = field(default_factory=list)  # (case manager, open cases)
-    overdue_reassessments: list[str] = field(default_factory=list)
-    overdue_goals: list[str] = field(default_factory=list)
-    referral_ages: dict[str, int] = field(default_factory=dict)  # "<14", "14-30", ">30" days open
-    outcomes: dict[str, int] = field(default_factory=dict)  # referral results in the period
-    gaps: dict[tuple[str, str], int] = field(default_factory=dict)  # (life domain, service) -> count
-    silent: list[str] = field(default_factory=list)
-    conferences: list[tuple[str, datetime]] = field(default_factory=list)
-    needs: dict[str, int] = field(default_factory=dict)  # life domain -> open cases with medium or high need
+class DigestRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def figures(self, *, org_id: int, today: date, since: datetime, silent_days: int) -> DigestFigures:
+        """The digest's figures for the organisation, since `since`."""
+        return collect(self._store, org_id=org_id, today=today, since=since, silent_days=silent_days)
 
 
 def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_days: int) -> DigestFigures:

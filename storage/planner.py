@@ -8,7 +8,6 @@ often (and on however many instances) the planner runs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from domain.roles import Role
 from domain.vocabulary import CaseStatus, GoalStatus
 from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
+from storage.types import Planned
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -29,14 +29,6 @@ if TYPE_CHECKING:
 CHUNK = 500
 
 
-@dataclass(frozen=True)
-class Planned:
-    org_id: int
-    user_id: int
-    kind: str
-    ref_id: int | None
-    due_at: datetime
-    key: str
 
 
 class Planner:

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
+from domain import roles
 from domain.organisation import DistrictInfo
 from domain.roles import Role
 from domain.vocabulary import CaseStatus
@@ -113,7 +114,7 @@ class StaffRepository:
                           .correlate(AppUser).scalar_subquery())
             rows = s.exec(select(AppUser, District, open_cases.label("load"))
                           .join(District, AppUser.district_id == District.id, isouter=True)
-                          .where(AppUser.org_id == org_id, AppUser.role == Role.CASE_MANAGER.value,
+                          .where(AppUser.org_id == org_id, AppUser.role.in_([r.value for r in Role if roles.receives_cases(r)]),
                                  AppUser.active == True)  # noqa: E712
                           .order_by(AppUser.id)).all()
             return [(_staff(u, d), load) for u, d, load in rows]
@@ -134,7 +135,7 @@ class StaffRepository:
     def case_manager_for_district(self, *, org_id: int, district_id: int, preferred: StaffUser) -> int:
         """The district's case manager: the recording user if they serve it, else the one with
         the fewest open cases; the recording user when the district has nobody."""
-        if preferred.district_id == district_id or preferred.district_id is None and preferred.role is Role.CASE_MANAGER:
+        if preferred.district_id == district_id or preferred.district_id is None and preferred.may(roles.receives_cases):
             return preferred.id
         with self._store.transaction() as s:
             open_cases = (
@@ -147,7 +148,8 @@ class StaffRepository:
                 select(AppUser.id)
                 .where(
                     AppUser.org_id == org_id, AppUser.district_id == district_id,
-                    AppUser.role == Role.CASE_MANAGER.value, AppUser.active == True,  # noqa: E712
+                    AppUser.role.in_([r.value for r in Role if roles.receives_cases(r)]),
+                    AppUser.active == True,  # noqa: E712
                 )
                 .order_by(open_cases, AppUser.id)
             ).first()

@@ -28,9 +28,11 @@ class Store:
         from storage.catalogue import CatalogueRepository
         from storage.conferences import ConferenceRepository
         from storage.dialogues import DialogueRepository
+        from storage.digest import DigestRepository
         from storage.jourfixe import JourFixeRepository
         from storage.locales import LocaleRepository
         from storage.outbox import OutboxRepository
+        from storage.planner import Planner
         from storage.referrals import ReferralRepository
         from storage.staff import StaffRepository
 
@@ -48,6 +50,8 @@ class Store:
         self.conferences = ConferenceRepository(self)
         self.jourfixe = JourFixeRepository(self)
         self.locales = LocaleRepository(self)
+        self.digest = DigestRepository(self)
+        self.planner = Planner(self)
 
     def _active(self) -> Session | None:
         active = _ACTIVE.get()

@@ -154,3 +154,61 @@ class CaseGlance:
     closed: bool
     close_reason: str | None
     pending_handover: bool
+
+
+class CryptoError(Exception):
+    """Decryption or key handling failed (damaged, or the key destroyed: erased). The message
+    never contains data or keys."""
+
+
+class CatalogueProblem(Exception):
+    """An import that cannot be taken; `problems` lists (row number, what is wrong)."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        super().__init__("catalogue import refused")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ScheduledMessage:
+    """An outbox row as the dispatcher and the reminder buttons see it."""
+
+    id: int
+    org_id: int
+    user_id: int
+    kind: str
+    ref_id: int | None
+    dedupe_key: str | None
+    state: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A scheduled message the planner wants: added once per `key`, however often it runs."""
+
+    org_id: int
+    user_id: int
+    kind: str
+    ref_id: int | None
+    due_at: datetime
+    key: str
+
+
+@dataclass
+class DigestFigures:
+    """A digest's figures: counts and case codes, never personal data."""
+
+    since: datetime
+    new_cases: int = 0
+    new_by_district: dict[str, int] = field(default_factory=dict)
+    open_by_district: dict[str, int] = field(default_factory=dict)
+    caseload: list[tuple[str, int]] = field(default_factory=list)  # (case manager, open cases)
+    overdue_reassessments: list[str] = field(default_factory=list)
+    overdue_goals: list[str] = field(default_factory=list)
+    referral_ages: dict[str, int] = field(default_factory=dict)  # "<14", "14-30", ">30" days open
+    outcomes: dict[str, int] = field(default_factory=dict)  # referral results in the period
+    gaps: dict[tuple[str, str], int] = field(default_factory=dict)  # (life domain, service) -> count
+    silent: list[str] = field(default_factory=list)
+    conferences: list[tuple[str, datetime]] = field(default_factory=list)
+    needs: dict[str, int] = field(default_factory=dict)  # life domain -> open cases with medium or high need

@@ -14,5 +14,7 @@ def row_counts(bot) -> dict[str, int]:  # noqa: ANN001
 
 
 def rows(bot, sql: str, **params) -> list:  # noqa: ANN001, ANN003
-    with bot.services.store.engine.connect() as connection:
+    """The rows a query finds; `bot` is the test's bot, or its services."""
+    services = getattr(bot, "services", bot)
+    with services.store.engine.connect() as connection:
         return list(connection.execute(text(sql), params))

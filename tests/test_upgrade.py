@@ -1,0 +1,89 @@
+"""An installation that ran version 0.1 keeps working after the upgrade and `casebot migrate`:
+its open dialogue continues, the buttons standing in its chats still work, its scheduled
+messages go out. The data was written by version 0.1's own code (tests/compat/make_v0_1.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.clock import FixedClock
+from storage.db import migrate
+from tests.conftest import make_settings, start_bot
+from tests.helpers import rows
+from tests.telegram_fake import TgUser
+
+FIXTURE = Path(__file__).resolve().parent / "compat" / "v0_1"
+
+
+@pytest.fixture
+async def upgraded(tmp_path: Path):  # noqa: ANN201
+    for item in ("casebot.sqlite3", "keys"):
+        (shutil.copytree if (FIXTURE / item).is_dir() else shutil.copy)(FIXTURE / item, tmp_path / item)
+    settings = make_settings(f"sqlite:///{tmp_path / 'casebot.sqlite3'}", tmp_path)
+    migrate(settings.database_url)  # what `casebot migrate` does
+    clock = FixedClock(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    app, fake, services = await start_bot(settings, clock)
+    state = json.loads((FIXTURE / "state.json").read_text())
+    yield app, fake, services, state, clock
+    await app.shutdown()
+    services.store.engine.dispose()
+
+
+def shown(fake, user_id: int, text: str, buttons: list[tuple[str, str]]):  # noqa: ANN001, ANN201
+    """A message of version 0.1 standing in the chat, with its buttons."""
+    markup = {"inline_keyboard": [[{"text": label, "callback_data": data}] for label, data in buttons]}
+    return fake.api._new_message(user_id, text=text, reply_markup=markup)
+
+
+async def test_the_open_dialogue_continues_from_its_old_buttons(upgraded):
+    app, fake, services, state, _ = upgraded
+    manager = TgUser(app, fake, state["manager"])
+    question = shown(fake, manager.id, state["open_question_text"], state["open_question_buttons"])
+    await manager.press("hoch", question)  # "Bildung und Erziehung: hoch", pressed on 0.1's keyboard
+    assert manager.alerts() == []
+    assert "Bildung und Erziehung: eine kurze Notiz?" in manager.last().text
+    await manager.press("Überspringen »")
+    for _ in range(7):  # the other life domains
+        await manager.press("kein Bedarf")
+    await manager.press("Wohnen")
+    await manager.press("Fertig")
+    await manager.press("✔ Speichern")
+    assert manager.last().text.startswith(f"Bestandsaufnahme 1 von {state['code']} gespeichert.")
+    view = (await manager.send(f"/case {state['code']}"))[0].text
+    assert "Sprache: hoch" in view and "Bildung und Erziehung: hoch" in view
+
+
+async def test_the_buttons_in_old_chats_still_work(upgraded):
+    app, fake, services, state, _ = upgraded
+    manager = TgUser(app, fake, state["manager"])
+    await manager.send("/cancel")  # leave the open dialogue aside
+    old = {data.split("|")[1]: data for data in state["case_view_buttons"]}
+    view = shown(fake, manager.id, state["code"], [(action, data) for action, data in old.items()])
+    await manager.press_data(old["r"], view)  # 👁 show names and details
+    assert "Amina" in manager.last().text and "Haddad" in manager.last().text
+    view = shown(fake, manager.id, state["code"], [(action, data) for action, data in old.items()])
+    await manager.press_data(old["goals"], view)
+    assert "A1-Kurs beginnen" in manager.last().text
+    await manager.press_data(old["referrals"], view)
+    assert "gesendet" in manager.last().text
+    assert manager.alerts() == []
+
+
+async def test_the_scheduled_messages_go_out(upgraded):
+    app, fake, services, state, clock = upgraded
+    colleague, manager = TgUser(app, fake, state["colleague"]), TgUser(app, fake, state["manager"])
+    assert await services.dispatcher.dispatch_once(app.bot, plan=False) == 1  # the handover request, due
+    request = colleague.last()
+    assert f"Fall {state['code']} soll an Sie übergeben werden" in request.text and "Zieht nach Opladen" in request.text
+    clock.advance(timedelta(days=14))  # the referral's follow-up question, planned by 0.1
+    assert await services.dispatcher.dispatch_once(app.bot, plan=False) == 1
+    assert manager.last().text.startswith(f"Wie ist die Vermittlung von {state['code']} an")
+    await manager.press("abgeschlossen", manager.last())
+    assert rows(services, "SELECT status FROM referral") == [("completed",)]
+    await colleague.press("✔ Annehmen", request)
+    assert colleague.last().text == f"Fall {state['code']} ist jetzt Ihrer."

@@ -1,14 +1,14 @@
 # Translation workflow (the ordinary gettext one). The tests fail when messages.pot is stale
 # or a shipped language is incomplete, so run `make strings` after changing user-visible text.
 PYBABEL ?= .venv/bin/pybabel
-KEYWORDS = -k N_ -k plain -k Invalid -k Stopped
+KEYWORDS = -k N_ -k NC_:1c,2 -k plain -k Invalid -k Stopped
 
 extract-strings:
-	$(PYBABEL) extract -F locales/babel.cfg $(KEYWORDS) -c "Translators:" --no-location --sort-output \
+	$(PYBABEL) extract -F locales/babel.cfg $(KEYWORDS) -c "Translators:" --no-location --sort-output --width 100 \
 		--project "KIM Casebot" --msgid-bugs-address "" -o locales/messages.pot .
 
 update-catalogs: extract-strings
-	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete --width 100
 
 strings: update-catalogs
 

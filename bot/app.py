@@ -37,6 +37,7 @@ from storage.store import Store
 
 # The command menu, offered in each language (setMyCommands); descriptions from the catalog.
 COMMANDS = (
+    # Translators: Telegram's command menu; each at most about 30 characters
     ("new", N_("record a new client (intake)")),
     ("cases", N_("your cases")),
     ("case", N_("one case, by its code")),

@@ -23,6 +23,7 @@ MAX_BYTES = 64  # Telegram's limit
 CASE_CODE = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{4,6}$")
 
 # the one refusal of a press that is forged, stale, or no longer allowed
+# Translators: shown in a small pop-up when someone presses an old or forged button
 STALE = N_("This button is no longer valid.")
 
 Parser = Callable[[str], Any]  # a field's text -> its value, or None when it is not one

@@ -22,7 +22,7 @@ from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from domain.messages import N_
+from domain.messages import CONTEXT_SEPARATOR, N_
 from locales import LOCALES_DIR
 
 __all__ = ["LOCALES_DIR", "N_"]  # bot modules mark their messages with the domain's marker
@@ -101,10 +101,18 @@ class Translator:
     def rtl(self) -> bool:
         return is_right_to_left(self.language)
 
+    def _translate(self, message: str) -> str:
+        if not message:
+            return ""  # gettext("") would answer with the catalog's header
+        text = self.translations.gettext(message)
+        if text is message and CONTEXT_SEPARATOR in message:  # untranslated: the message without its context
+            return message.split(CONTEXT_SEPARATOR, 1)[1]
+        return text
+
     def gettext(self, message: str, **params: object) -> str:
         """Translate, then fill placeholders with HTML-escaped values: every message is sent
         as Telegram HTML, so a name like "<b>Ali" must arrive as text, not markup."""
-        text = self.translations.gettext(message) if message else ""  # "" would be the catalog header
+        text = self._translate(message)
         return text.format(**{k: escape(str(v)) for k, v in params.items()}) if params else text
 
     def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
@@ -113,7 +121,7 @@ class Translator:
 
     def plain(self, message: str, **params: object) -> str:
         """Translate for places that are not HTML (button labels, toasts, command menus)."""
-        text = self.translations.gettext(message) if message else ""
+        text = self._translate(message)
         return text.format(**params) if params else text
 
     def isolate(self, text: object) -> str:

@@ -84,16 +84,16 @@ def check(content: bytes, language: str, *, current: Catalog | None = None) -> C
     except (UnknownLocaleError, ValueError):
         plurals = 2
     result = CheckResult(catalog, total=len([m for m in template() if m.id]))
-    before = {m.id: m.string for m in current} if current is not None else {}
+    before = {(m.id, m.context): m.string for m in current} if current is not None else {}
     for source in template():
         if not source.id:
             continue
-        message = catalog.get(source.id)
+        message = catalog.get(source.id, context=source.context)  # "open" (goal) is not "open" (case)
         strings = () if message is None else (message.string if isinstance(message.string, tuple) else (message.string,))
         line = message.lineno if message is not None else 0
         sources = source.id if isinstance(source.id, tuple) else (source.id,)
         label = sources[0][:40]
-        had = before.get(source.id)
+        had = before.get((source.id, source.context))
         if not any(strings):
             if had and any(had if isinstance(had, tuple) else (had,)):
                 result.problems.append((line, f"“{label}”: was translated before and is now empty"))

@@ -20,6 +20,7 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
+    # Translators: the roles of staff; gender-neutral where the language has a convention for it
     Role.CASE_MANAGER: N_("case manager"),
     Role.COORDINATOR: N_("coordinator"),
     Role.ADMIN: N_("admin"),

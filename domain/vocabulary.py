@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.messages import N_
+from domain.messages import N_, NC_
 
 
 class Term(StrEnum):
@@ -34,6 +34,7 @@ class Term(StrEnum):
 class LifeDomain(Term):
     """Handlungsfelder (domain.md). Health and residence are special-category data (Art. 9 GDPR)."""
 
+    # Translators: the nine life domains (Handlungsfelder) of KIM; shown on buttons, two to a row
     LANGUAGE = "language", N_("Language")
     EDUCATION = "education", N_("Education and childcare")
     WORK = "work", N_("Qualification, training and work")
@@ -49,10 +50,11 @@ SPECIAL_CATEGORY_DOMAINS = frozenset({LifeDomain.HEALTH, LifeDomain.RESIDENCE})
 
 
 class NeedLevel(Term):
-    NONE = "none", N_("no need")
-    LOW = "low", N_("low")
-    MEDIUM = "medium", N_("medium")
-    HIGH = "high", N_("high")
+    # Translators: how big a client's need is in one life domain; short, shown on buttons
+    NONE = "none", NC_("need level", "no need")
+    LOW = "low", NC_("need level", "low")
+    MEDIUM = "medium", NC_("need level", "medium")
+    HIGH = "high", NC_("need level", "high")
 
     @property
     def rank(self) -> int:
@@ -66,10 +68,11 @@ class Responsible(Term):
 
 
 class GoalStatus(Term):
-    OPEN = "open", N_("open")
-    ACHIEVED = "achieved", N_("achieved")
-    CHANGED = "changed", N_("changed")
-    DROPPED = "dropped", N_("dropped")
+    # Translators: the state of a goal agreed with the client (not of a case)
+    OPEN = "open", NC_("goal status", "open")
+    ACHIEVED = "achieved", NC_("goal status", "achieved")
+    CHANGED = "changed", NC_("goal status", "changed")
+    DROPPED = "dropped", NC_("goal status", "dropped")
 
 
 # what a case manager may set an open goal to
@@ -77,14 +80,15 @@ GOAL_OUTCOMES = (GoalStatus.ACHIEVED, GoalStatus.CHANGED, GoalStatus.DROPPED)
 
 
 class ReferralStatus(Term):
-    SUGGESTED = "suggested", N_("suggested")
-    SENT = "sent", N_("sent")
-    ACCEPTED = "accepted", N_("accepted")
-    COMPLETED = "completed", N_("completed")
-    DECLINED = "declined", N_("declined")
-    NO_SHOW = "no-show", N_("no-show")
-    NO_OFFER = "no-offer", N_("no suitable offer")
-    WAITING_LIST = "waiting-list", N_("waiting list")
+    # Translators: the state of a referral to another agency; "declined" means the agency declined
+    SUGGESTED = "suggested", NC_("referral status", "suggested")
+    SENT = "sent", NC_("referral status", "sent")
+    ACCEPTED = "accepted", NC_("referral status", "accepted")
+    COMPLETED = "completed", NC_("referral status", "completed")
+    DECLINED = "declined", NC_("referral status", "declined")
+    NO_SHOW = "no-show", NC_("referral status", "no-show")
+    NO_OFFER = "no-offer", NC_("referral status", "no suitable offer")
+    WAITING_LIST = "waiting-list", NC_("referral status", "waiting list")
 
     @property
     def is_gap(self) -> bool:
@@ -121,13 +125,15 @@ class CloseReason(Term):
     MOVED_AWAY = "moved-away", N_("moved away")
     NOT_ELIGIBLE = "not-eligible", N_("no longer eligible")
     NO_CONTACT = "no-contact", N_("no contact")
+    # Translators: a reason for closing a case: the client did not want case management any more
     DECLINED = "declined", N_("client declined")
     OTHER = "other", N_("other reason")
 
 
 class CaseStatus(Term):
-    OPEN = "open", N_("open")
-    CLOSED = "closed", N_("closed")
+    # Translators: the state of a case as a whole (not of a goal)
+    OPEN = "open", NC_("case status", "open")
+    CLOSED = "closed", NC_("case status", "closed")
 
 
 class CasePhase(Term):
@@ -137,6 +143,7 @@ class CasePhase(Term):
 
 
 class ResidenceStatus(Term):
+    # Translators: German residence titles; keep the German term, explain it in brackets
     GESTATTUNG = "gestattung", N_("Aufenthaltsgestattung (asylum procedure)")
     DULDUNG = "duldung", N_("Duldung (tolerated stay)")
     AUFENTHALTSERLAUBNIS = "aufenthaltserlaubnis", N_("Aufenthaltserlaubnis (residence permit)")
@@ -151,6 +158,7 @@ TOLERATED_STATUSES = frozenset({ResidenceStatus.GESTATTUNG, ResidenceStatus.DULD
 class Source(Term):
     """How a client came to the case management (Zugang / Zusteuerung)."""
 
+    # Translators: who referred the client; FB 50 and FB 33 are departments of the city administration
     FB50 = "fb50", N_("FB 50 (social department)")
     FB33 = "fb33", N_("FB 33 / Ausländerbehörde")
     KI = "ki", N_("KI (Kommunales Integrationszentrum)")

@@ -11,6 +11,8 @@ from bot.i18n import N_, Translator
 from bot.services import BotContext
 
 log = logging.getLogger("casebot.errors")
+# Translators: after a technical failure; the answers typed so far are really kept
+SORRY = N_("Sorry, something went wrong. Your earlier answers are kept; please try again.")
 
 
 def _translator(update: Update, context: BotContext) -> Translator:
@@ -38,7 +40,6 @@ async def on_error(update: object, context: BotContext) -> None:
         t = _translator(update, context)
         if update.callback_query:  # stop the button's spinner; the message says what happened
             await update.callback_query.answer()
-        await update.effective_chat.send_message(
-            t.gettext(N_("Sorry, something went wrong. Your earlier answers are kept; please try again.")))
+        await update.effective_chat.send_message(t.gettext(SORRY))
     except Exception:  # noqa: BLE001 - the error path itself must not raise
         log.error("could not tell the user about the failure")

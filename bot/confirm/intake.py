@@ -13,6 +13,9 @@ from domain.consent import CONSENT_VERSION
 from domain.eligibility import assess
 from storage.types import DialogueSnapshot
 
+# Translators: {code} is a pseudonymous case code like LEV-2026-0042; /case is a command, keep it
+SAVED_FOR_YOU = N_("Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it.")
+
 
 def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answers, ctx: FormContext) -> Reply:
     """Create the case and say where it went (to the user, or to the district's case manager)."""
@@ -37,7 +40,7 @@ def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answer
         values=values,
     )
     if case.assigned_to == staff.id:
-        return Reply(t.gettext(N_("Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it."),
+        return Reply(t.gettext(SAVED_FOR_YOU,
                                code=t.isolate(case.code), date=t.date(case.next_due_on)))
     return Reply(t.gettext(N_("Saved as case {code} and handed to the case manager of district {district}."),
                            code=t.isolate(case.code), district=t.isolate(case.district_code)))

@@ -27,11 +27,12 @@ from domain.reminders import ReminderKind
 from domain.roles import Role
 from domain.vocabulary import OutboxState
 from storage.store import Store
-from storage.types import Planned, ScheduledMessage, StaffUser
+from storage.types import CryptoError, Planned, ScheduledMessage, StaffUser
 
 log = logging.getLogger("casebot.dispatcher")
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=1)
 PLAN_EVERY = timedelta(minutes=10)
+MAX_ATTEMPTS = 5  # a row that still cannot be composed after this many rounds is given up
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 # Telegram counts any one second: sends spaced exactly at the limit collide as soon as the
 # network delays one and not the next; 3 % headroom keeps clear of 429s at 97 % of the rate.
@@ -58,6 +59,7 @@ class Dispatcher:
     def __init__(self, store: Store, settings: Settings, compose: Compose) -> None:
         self.store, self.settings, self.compose = store, settings, compose
         self.planner = store.planner
+        self.failed_rows = 0  # rows set aside since start (unreadable, or failing to compose)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._bot: Bot | None = None
@@ -113,14 +115,28 @@ class Dispatcher:
         # bunch is counted against the one-second limit.
         by_chat: dict[int, list[tuple[ScheduledMessage, StaffUser, Notice]]] = defaultdict(list)
         for row in self.store.outbox.claim_due(limit=200):
-            user = self.store.staff.user_by_id(row.user_id)
-            notice = self.compose(row, user) if user is not None else None
+            try:
+                user = self.store.staff.user_by_id(row.user_id)
+                notice = self.compose(row, user) if user is not None else None
+            except Exception as failure:  # noqa: BLE001 - one bad row must not stop everyone's reminders
+                self._set_aside(row, failure)
+                continue
             if notice is None:  # nothing left to say (done meanwhile, closed, user gone)
                 self.store.outbox.finish(row.id, state=OutboxState.CANCELLED)
                 continue
             by_chat[row.user_id].append((row, user, notice))
         results = await asyncio.gather(*(self._deliver_in_turn(bot, items) for items in by_chat.values()))
         return sum(results)
+
+    def _set_aside(self, row: ScheduledMessage, failure: Exception) -> None:
+        """A row that cannot be composed: unreadable data stays unreadable, so it fails at once;
+        anything else (a database hiccup) is tried again later, a few times."""
+        self.failed_rows += 1
+        log.warning("scheduled message %s could not be composed: %s", row.id, type(failure).__name__)
+        if isinstance(failure, CryptoError) or row.attempts >= MAX_ATTEMPTS:
+            self.store.outbox.finish(row.id, state=OutboxState.FAILED)
+        else:
+            self.store.outbox.postpone(row.id, self.store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts)
 
     async def _deliver_in_turn(self, bot: Bot, items: list) -> int:
         sent = 0

@@ -31,6 +31,9 @@ __all__ = ["LOCALES_DIR", "N_"]  # bot modules mark their messages with the doma
 SUPPORTED_LANGUAGES = ("de", "en", "tr", "ar", "fa", "uk", "ru")
 DOMAIN = "messages"
 
+# Translators: in place of a note, place or goal whose stored text can no longer be decrypted
+UNREADABLE = N_("(cannot be read: damaged or erased)")
+
 # Unicode "first strong isolate" ... "pop directional isolate": keeps a Latin case code or a
 # date from being reordered inside right-to-left text.
 _FSI, _PDI = "\u2068", "\u2069"

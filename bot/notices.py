@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.buttons import CASE_ACTION, CASES, CONFERENCE, HANDOVER, REFERRAL, REMINDER
 from bot.choices import label_of
 from bot.dispatcher import Notice
-from bot.i18n import N_, Translator
+from bot.i18n import N_, UNREADABLE, Translator
 from bot.services import Services
 from domain import roles
 from domain.reminders import ReminderKind
@@ -99,9 +99,11 @@ def conference(services: Services, row: ScheduledMessage, user: StaffUser, t: Tr
     staff = {u.id: u.label for role in Role for u in services.store.staff.members(user.org_id, role)}
     details = t.gettext(N_("{when} · {minutes} min\nPlace: {place}\nParticipants: {people}\nAgencies: {agencies}\n"
                            "Agenda: {agenda}"),
-                        when=t.datetime(info.starts_at), minutes=info.minutes, place=info.place,
+                        when=t.datetime(info.starts_at), minutes=info.minutes,
+                        place=info.place if info.place is not None else t.plain(UNREADABLE),
                         people=", ".join(staff.get(i, f"#{i}") for i in info.participant_ids),
-                        agencies=", ".join(info.services) or "–", agenda=info.agenda)
+                        agencies=", ".join(info.services) or "–",
+                        agenda=info.agenda if info.agenda is not None else t.plain(UNREADABLE))
     headline = {
         ReminderKind.CONFERENCE_INVITE: N_("Invitation: Fallkonferenz on {code}"),
         ReminderKind.CONFERENCE_UPDATE: N_("Changed: Fallkonferenz on {code}"),
@@ -117,7 +119,7 @@ def conference(services: Services, row: ScheduledMessage, user: StaffUser, t: Tr
     if kind in (ReminderKind.CONFERENCE_INVITE, ReminderKind.CONFERENCE_UPDATE, ReminderKind.CONFERENCE_CANCEL):
         ics = conference_ics(uid=f"conference-{info.id}@kim-casebot", sequence=info.sequence, start=info.starts_at,
                              minutes=info.minutes, summary=t.plain(N_("Fallkonferenz {code}"), code=info.code),
-                             description=info.agenda, location=info.place, stamp=services.store.clock.now(),
+                             description=info.agenda or "", location=info.place or "", stamp=services.store.clock.now(),
                              cancelled=cancelled)
         return Notice(f"<b>{text}</b>\n{details}", document=(ics, f"fallkonferenz-{info.code}.ics"))
     return Notice(f"<b>{text}</b>\n{details}")

@@ -32,8 +32,12 @@ class _UpdateHandler(tornado.web.RequestHandler):
             log.warning("webhook request refused: missing or wrong secret token")
             raise tornado.web.HTTPError(403)
         try:
-            update = Update.de_json(json.loads(self.request.body), self.bot_application.bot)
-        except (ValueError, TypeError, KeyError):
+            body = json.loads(self.request.body)
+            if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(body, self.bot_application.bot)
+        except Exception:  # noqa: BLE001 - whatever the body is, it is not an update: the sender's fault
+            log.warning("webhook request refused: the body is not an update")
             raise tornado.web.HTTPError(400) from None
         await self.bot_application.update_queue.put(update)
         self.set_status(200)

@@ -3,6 +3,8 @@ stored about them; group chats are ignored (case talk belongs in private chats o
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
@@ -10,6 +12,9 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot.i18n import N_
 from bot.services import BotContext
 from handlers.dialogue import show_current
+from handlers.errors import SORRY
+
+log = logging.getLogger("casebot.access")
 
 # what a stranger may do: redeem an invitation
 _OPEN_COMMANDS = ("/start",)
@@ -31,18 +36,32 @@ async def identify(update: Update, context: BotContext) -> None:
     if update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
         raise ApplicationHandlerStop
     services = context.services
-    services.catalogs.refresh()  # a language uploaded on another instance is live here too
-    staff = services.store.staff.user_by_telegram_id(update.effective_user.id)
+    try:
+        services.catalogs.refresh()  # a language uploaded on another instance is live here too
+        staff = services.store.staff.user_by_telegram_id(update.effective_user.id)
+    except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
+        log.warning("identifying the sender failed: %s", type(failure).__name__)
+        context.t = services.catalogs.get(services.language_for(None, update.effective_user))
+        await _answer(update, context.t.plain(SORRY))
+        raise ApplicationHandlerStop from None
     context.staff = staff
     context.t = services.catalogs.get(services.language_for(staff, update.effective_user))
     if staff is not None or _command(update) in _OPEN_COMMANDS:
         return
-    refusal = context.t.plain(N_("This assistant is only for invited staff of the KIM case management."))
-    if update.callback_query:
-        await update.callback_query.answer(refusal, show_alert=True)
-    elif update.effective_message:
-        await update.effective_message.reply_text(refusal)
+    await _answer(update, context.t.plain(N_("This assistant is only for invited staff of the KIM case management.")))
     raise ApplicationHandlerStop
+
+
+async def _answer(update: Update, text: str) -> None:
+    """Say why nothing happens; if that fails too, the update still stops here (no handler
+    runs for someone who is not identified)."""
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.effective_message:
+            await update.effective_message.reply_text(text)
+    except Exception as failure:  # noqa: BLE001
+        log.warning("could not answer an unidentified update: %s", type(failure).__name__)
 
 
 async def guard_dialogue(update: Update, context: BotContext) -> None:

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.buttons import CASE_ACTION, CASE_CODE, GOAL, HANDOVER, REASSIGN, REFERRAL
 from bot.choices import label_of
-from bot.i18n import N_, Translator
+from bot.i18n import N_, UNREADABLE, Translator
 from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
@@ -30,6 +30,14 @@ def _refusal(t: Translator, problem: Exception, code: str) -> str:
     if isinstance(problem, NoConsent):
         return t.plain(N_("No consent to pass data to this service. Record the client's consent first."))
     return t.plain(N_("No case {code} among the cases you may change."), code=t.isolate(code))
+
+
+async def _refuse(update: Update, context: BotContext, problem: Exception, code: str) -> None:
+    """A refused press on a goal or referral: named by its case only to whom may see the case;
+    to anyone else (a forged id) it is just an invalid button, revealing nothing."""
+    if not code or not context.services.store.cases.may_see(context.staff, code):
+        raise StaleButton
+    await reply(update, _refusal(context.t, problem, code))
 
 
 async def act(update: Update, context: BotContext, action: str, code: str) -> None:
@@ -99,7 +107,8 @@ async def _goals(update: Update, context: BotContext, code: str) -> None:
     lines, rows = [t.gettext(N_("<b>Goals of {code}</b>"), code=t.isolate(code))], []
     for n, goal in enumerate(goals, start=1):
         lines.append(t.gettext(N_("{n}. {domain}: {wording} · {responsible} · due {date} · {status}"), n=n,
-                               domain=t.plain(label_of(LifeDomain, goal.domain)), wording=goal.wording,
+                               domain=t.plain(label_of(LifeDomain, goal.domain)),
+                               wording=goal.wording if goal.wording is not None else t.plain(UNREADABLE),
                                responsible=t.plain(label_of(Responsible, goal.responsible)), date=t.date(goal.due_on),
                                status=t.plain(label_of(GoalStatus, goal.status))))
         if goal.status == GoalStatus.OPEN:
@@ -114,7 +123,7 @@ async def on_goal(update: Update, context: BotContext, goal_id: int, status: str
     try:
         code = casework.set_goal_status(context.staff, goal_id, GoalStatus(status))
     except (NotAllowed, CaseClosed) as problem:
-        await reply(update, _refusal(t, problem, casework.goal_case_code(goal_id)))
+        await _refuse(update, context, problem, casework.goal_case_code(goal_id))
         return
     await update.callback_query.answer(t.plain(N_("Goal set to: {status}"), status=t.plain(GoalStatus(status).label)))
     await update.callback_query.edit_message_reply_markup(reply_markup=None)
@@ -175,7 +184,7 @@ async def on_referral(update: Update, context: BotContext, referral_id: int, act
             await query.answer(t.plain(N_("{service}: {status}."), service=info.service_name, status=t.plain(status.label))
                                + note, show_alert=True)
     except (NotAllowed, CaseClosed, NoConsent) as problem:
-        await reply(update, _refusal(t, problem, code))
+        await _refuse(update, context, problem, code)
         return
     await query.edit_message_reply_markup(reply_markup=None)
 

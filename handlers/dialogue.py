@@ -311,15 +311,15 @@ def _duplicate_of(form: Form, snapshot: DialogueSnapshot, ctx: FormContext) -> s
 
 async def cancel(update: Update, context: BotContext) -> None:
     """/cancel or the ✖ button: drop the draft (and its key) and say that nothing was kept."""
-    store, t = context.services.store, context.t
-    snapshot = store.dialogues.load(context.staff.id)
-    if update.callback_query:
-        await update.callback_query.answer()
-    if snapshot is None:
+    store, t, query = context.services.store, context.t, update.callback_query
+    existed, prompt_message_id = store.dialogues.close(context.staff.id)  # nothing decrypted: a damaged one goes too
+    if query:
+        await query.answer()
+    if not existed:
         await update.effective_chat.send_message(t.gettext(N_("Nothing to cancel.")))
         return
-    store.dialogues.discard(context.staff.id)
-    await _close_prompt(update, context, snapshot)
+    await _strip_keyboard(context, update.effective_chat.id,
+                          query.message.message_id if query and query.message else prompt_message_id)
     await update.effective_chat.send_message(t.gettext(N_("Cancelled. Nothing of this dialogue was stored.")))
 
 

@@ -122,6 +122,13 @@ class CaseRepository:
             blob = key.encrypt(json.dumps(value, ensure_ascii=False), aad=value_aad(case_id, record, field))
             s.add(CaseValue(case_id=case_id, record=record, field=field, ciphertext=blob))
 
+    def data_key_or_none(self, s: Session, case_id: int) -> DataKey | None:
+        """The case's key, or None when it is destroyed (erased) or does not unwrap (damaged)."""
+        try:
+            return self.data_key(s, case_id)
+        except CryptoError:
+            return None
+
     def data_key(self, s: Session, case_id: int) -> DataKey:
         row = s.get(CaseKey, case_id)
         if row is None:
@@ -177,6 +184,12 @@ class CaseRepository:
                 .offset(offset).limit(limit)
             ).all()
             return [_summary(c, d) for c, d in rows]
+
+    def may_see(self, user: StaffUser, code: str) -> bool:
+        """Whether the case is among those the user may see (not audited: nothing is shown)."""
+        with self._store.reading() as connection:
+            return connection.execute(self.visible(user).with_only_columns(ClientCase.id)
+                                      .where(ClientCase.code == code.upper())).first() is not None
 
     def get_for(self, user: StaffUser, code: str) -> CaseSummary | None:
         """One case by code, if the user may see it (None otherwise: no hint that it exists)."""

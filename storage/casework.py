@@ -16,7 +16,7 @@ from domain.reminders import ReminderKind
 from domain.vocabulary import CasePhase, CaseStatus, GoalStatus, HandoverStatus, OutboxState
 from storage import audit, outbox
 from storage.cases import _summary, value_aad
-from storage.crypto import DataKey
+from storage.crypto import DataKey, readable
 from storage.models import CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral, Service
 from storage.types import CaseClosed, CaseGlance, GoalInfo, NotAllowed, ReferralInfo, StaffUser
 
@@ -44,6 +44,12 @@ class CaseworkRepository:
         if case.status == CaseStatus.CLOSED and not allow_closed:
             raise CaseClosed()
         return case, self._store.cases.data_key(s, case.id)
+
+    def _visible_case(self, s: Session, user: StaffUser, code: str) -> ClientCase:
+        row = s.exec(self._store.cases.visible(user).where(ClientCase.code == code.upper())).first()
+        if row is None:
+            raise NotAllowed()
+        return row[0]
 
     def touch(self, s: Session, case: ClientCase, user: StaffUser, action: str, detail: str = "") -> None:
         """Mark the case changed and audit the change, in the caller's transaction."""
@@ -104,13 +110,14 @@ class CaseworkRepository:
 
     def goals(self, user: StaffUser, code: str, *, with_wording: bool = False) -> list[GoalInfo]:
         with self._store.transaction() as s:
-            case, key = self.case_for_change(s, user, code, allow_closed=True)
+            case = self._visible_case(s, user, code)
+            key = self._store.cases.data_key_or_none(s, case.id) if with_wording else None
             rows = s.exec(select(Goal).where(Goal.case_id == case.id).order_by(Goal.due_on, Goal.id)).all()
             if with_wording:
                 audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id,
                              action="case.reveal", case_id=case.id, detail="goals")
             return [GoalInfo(g.id, g.domain, g.responsible, g.due_on, g.status,
-                             key.decrypt(g.wording_enc, aad=row_aad(case.id, "goal", g.id, "wording")) if with_wording else None)
+                             readable(key, g.wording_enc, aad=row_aad(case.id, "goal", g.id, "wording")) if with_wording else None)
                     for g in rows]
 
     # contacts ---------------------------------------------------------------------------------

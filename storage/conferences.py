@@ -18,6 +18,7 @@ from domain.calendar import WorkingHours
 from domain.reminders import ReminderKind
 from domain.vocabulary import ConferenceStatus, OutboxState
 from storage.casework import row_aad
+from storage.crypto import readable
 from storage.models import ClientCase, Conference, ConferenceParticipant, Outbox, Service
 from storage.types import NotAllowed, StaffUser
 
@@ -32,8 +33,8 @@ class ConferenceInfo:
     organiser_id: int
     starts_at: datetime
     minutes: int
-    place: str
-    agenda: str
+    place: str | None  # None: cannot be read (damaged, or erased)
+    agenda: str | None
     participant_ids: tuple[int, ...]
     services: tuple[str, ...]
     status: str
@@ -152,7 +153,7 @@ class ConferenceRepository:
             if for_user is not None and for_user not in people:
                 return None
             case = s.get(ClientCase, conference.case_id)
-            key = self._store.cases.data_key(s, case.id)
+            key = self._store.cases.data_key_or_none(s, case.id)  # unreadable parts stay None, the rest shows
             ids = [int(i) for i in conference.external_services.split(",") if i]
             services = s.exec(select(Service.name).where(Service.id.in_(ids))).all() if ids else []
             attended = s.exec(select(ConferenceParticipant.user_id).where(
@@ -160,8 +161,8 @@ class ConferenceRepository:
             return ConferenceInfo(
                 id=conference.id, code=case.code, organiser_id=conference.organiser_id, starts_at=conference.starts_at,
                 minutes=conference.minutes,
-                place=key.decrypt(conference.place_enc, aad=row_aad(case.id, "conference", conference.id, "place")),
-                agenda=key.decrypt(conference.agenda_enc, aad=row_aad(case.id, "conference", conference.id, "agenda")),
+                place=readable(key, conference.place_enc, aad=row_aad(case.id, "conference", conference.id, "place")),
+                agenda=readable(key, conference.agenda_enc, aad=row_aad(case.id, "conference", conference.id, "agenda")),
                 participant_ids=tuple(people), services=tuple(services), status=conference.status,
                 sequence=conference.sequence, attended=tuple(attended),
             )

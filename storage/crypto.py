@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import unicodedata
@@ -30,6 +31,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from storage.types import CryptoError  # raised here; storage.types is where callers catch it from
+
+log = logging.getLogger("casebot.crypto")
 
 _FORMAT = 1  # first byte of every ciphertext, so the format can change later
 _NONCE_BYTES = 12
@@ -81,6 +84,25 @@ class DataKey:
 
     def __repr__(self) -> str:  # never show key bytes, not even in a debugger or a traceback
         return "DataKey(<hidden>)"
+
+
+# How many values could not be decrypted since start (damaged, or their key destroyed by an
+# erasure); each is skipped and shown as unreadable, and counted here for the operator.
+unreadable_values = 0
+
+
+def readable(key: DataKey | None, blob: bytes, *, aad: str) -> str | None:
+    """The plaintext, or None when it cannot be read: one bad value harms only itself. Logged
+    without content (the associated data names record and field, never data)."""
+    global unreadable_values
+    try:
+        if key is None:
+            raise CryptoError("no key")
+        return key.decrypt(blob, aad=aad)
+    except CryptoError:
+        unreadable_values += 1
+        log.warning("a value could not be decrypted (damaged or erased)")
+        return None
 
 
 class Keyring:

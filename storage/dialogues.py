@@ -127,3 +127,11 @@ class DialogueRepository:
     def discard(self, user_id: int) -> bool:
         with self._store.transaction() as s:
             return s.exec(delete(Dialogue).where(Dialogue.user_id == user_id)).rowcount > 0
+
+    def close(self, user_id: int) -> tuple[bool, int | None]:
+        """Delete the user's dialogue without reading it (so a damaged one can be left too):
+        (whether there was one, the message holding its question)."""
+        with self._store.transaction() as s:
+            row = s.exec(delete(Dialogue).where(Dialogue.user_id == user_id)
+                         .returning(Dialogue.prompt_message_id)).first()
+            return row is not None, row[0] if row is not None else None

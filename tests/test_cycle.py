@@ -257,9 +257,12 @@ async def test_forged_buttons_on_another_users_case_are_refused(bot, cm):
     goal_id = rows(bot, "SELECT id FROM goal")[0][0]
     await other.send("/help")
     anywhere = other.last()
-    for data in (f"k|assess|{CODE}", f"k|goals|{CODE}", f"g|{goal_id}|achieved", f"k|close|{CODE}"):
+    for data in (f"k|assess|{CODE}", f"k|goals|{CODE}", f"k|close|{CODE}"):
         await other.press_data(data, anywhere)
         assert other.alerts()[-1] == "Kein Fall LEV-2026-0001 unter den Fällen, die Sie bearbeiten dürfen.", data
+    # a goal's id must not tell them which case it belongs to
+    await other.press_data(f"g|{goal_id}|achieved", anywhere)
+    assert other.alerts()[-1] == "Diese Taste ist nicht mehr gültig."
     assert (await admin.send(f"/assess {CODE}"))[0].text == "Kein Fall LEV-2026-0001 unter den Fällen, die Sie bearbeiten dürfen."
     assert (await admin.send("/find"))[0].text == "Admins sehen keine Fallinhalte."
     assert rows(bot, "SELECT status FROM goal") == [("open",)]

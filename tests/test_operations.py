@@ -114,6 +114,9 @@ async def test_webhook_checks_the_secret_token_and_feeds_the_bot(bot):
             assert (await client.post("/telegram", json=update, headers={SECRET_HEADER: "wrong"})).status_code == 403
             assert bot.fake.chat(admin.id) == []
             assert (await client.post("/telegram", content=b"{not json", headers={SECRET_HEADER: secret})).status_code == 400
+            for malformed in ([], {"update_id": "x"}, {"update_id": 2, "message": 5}, {"update_id": 3, "message": {}}):
+                refused = await client.post("/telegram", json=malformed, headers={SECRET_HEADER: secret})
+                assert refused.status_code == 400, malformed
             assert (await client.post("/telegram", json=update, headers={SECRET_HEADER: secret})).status_code == 200
         for _ in range(100):
             if bot.fake.chat(admin.id):

@@ -155,8 +155,10 @@ _DATE_PATTERNS = (
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
 )
 _PHONE = re.compile(r"^\+?[0-9 ()/\-]{6,25}$")
-# control characters (but not newline/tab) never belong in a stored answer
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# control characters (but not newline/tab) never belong in a stored answer, nor do the bidi
+# embeddings, overrides and isolates that would turn the text around it (U+202E in a name
+# reverses whatever follows it on the line); marks (LRM, RLM) are harmless and stay
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def parse_text(fld: Field, raw: str) -> Any:

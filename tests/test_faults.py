@@ -1,0 +1,138 @@
+"""Faults are normal: a database that fails, a send that fails, a record that does not decrypt.
+Through the real Application, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from bot.i18n import N_
+from domain.roles import Role
+from handlers.errors import SORRY
+from simulator.botapi import ApiError
+from tests.flows import run_intake
+from tests.helpers import rows
+from tests.test_cycle import CODE, steps
+
+STRANGERS = N_("This assistant is only for invited staff of the KIM case management.")
+
+
+def broken(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("the database went away")
+
+
+@pytest.mark.parametrize("language", ["de", "ar"])
+async def test_when_the_sender_cannot_be_identified_nothing_runs(bot, monkeypatch, language):
+    """Fail closed: no handler runs for an unidentified sender (0.1 showed a stranger /language)."""
+    user = await bot.register(language_code=language)
+    before = len(bot.fake.api.calls)
+    monkeypatch.setattr(bot.services.store.staff, "user_by_telegram_id", broken)
+    replies = await user.send("/language")
+    assert [m.text for m in replies] == [bot.services.catalogs.get(language).plain(SORRY)]
+    assert not replies[0].reply_markup  # no language menu
+    assert [method for method, _ in bot.fake.api.calls[before:]] == ["sendMessage"]
+
+
+async def test_a_refusal_that_cannot_be_sent_still_stops_the_stranger(bot, monkeypatch):
+    stranger = bot.user()
+    real_call = bot.fake.api.call
+
+    def failing(method, params, files=None):  # noqa: ANN001, ANN202
+        if method == "sendMessage":
+            raise ApiError(400, "Bad Request: chat not found")
+        return real_call(method, params, files)
+
+    monkeypatch.setattr(bot.fake.api, "call", failing)
+    for command in ("/language", "/help", "/cases", "Hallo"):
+        assert await stranger.send(command) == []
+    assert not [c for c in bot.fake.api.calls if c[0] != "sendMessage" and c[1].get("chat_id") == stranger.id]
+    assert rows(bot, "SELECT COUNT(*) FROM app_user WHERE telegram_id = :t", t=stranger.id) == [(0,)]
+
+
+async def test_cancel_gets_out_of_a_damaged_dialogue(bot):
+    user = await bot.register()
+    await user.send("/new")
+    with bot.services.store.engine.begin() as connection:
+        connection.execute(text("UPDATE dialogue SET state_enc = :junk"), {"junk": b"\x00" * 64})
+    replies = await user.send("/cancel")
+    assert replies[-1].text == "Abgebrochen. Von diesem Dialog wurde nichts gespeichert."
+    assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]
+    assert (await user.send("/new"))[-1].text.startswith("Erstberatung · Frage 1")
+
+
+async def test_a_translator_learns_nothing_from_find(bot):
+    manager = await bot.register()
+    await run_intake(manager)
+    translator = await bot.register(Role.TRANSLATOR, None)
+    replies = await translator.send("/find")
+    assert replies[-1].text == "Admins sehen keine Fallinhalte." or "Fall" not in replies[-1].text
+    assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]
+
+
+async def test_goal_buttons_of_another_case_manager_do_not_name_the_case(bot):
+    manager = await bot.register()
+    await run_intake(manager)
+    await steps(manager, f"/goal {CODE}", ">Sprache", "A1-Kurs", ">die Klient:in", "30.06.2027", ">✔ Speichern")
+    goal_id = rows(bot, "SELECT id FROM goal")[0][0]
+    referral = bot.services.store.referrals
+    other = await bot.register(Role.CASE_MANAGER, "II")
+    message = (await other.send("/cases"))[-1]
+    await other.press_data(f"g|{goal_id}|achieved", message)
+    await other.press_data(f"r|{goal_id}|sent", message)
+    assert all(CODE not in alert for alert in other.alerts())
+    assert rows(bot, "SELECT status FROM goal") == [("open",)]
+    assert referral is not None
+
+
+async def test_one_damaged_record_among_the_due_messages_harms_only_itself(bot, clock):
+    """A damaged conference place shows as unreadable; a case whose key is gone (erased) sets
+    its own message aside; every other message of the round goes out."""
+    from tests.test_meetings import deliver
+
+    manager = await bot.register(Role.CASE_MANAGER, "I")
+    colleague = await bot.register(Role.CASE_MANAGER, "II")
+    await run_intake(manager)
+    await run_intake(manager, given_name=("send", "Omid"), family_name=("send", "Karimi"))
+    await steps(manager, f"/conference {CODE}", "01.12.2026", "14", ">60 min", "Rathaus Opladen", ">Fertig", ">Fertig",
+                "Wohnung", ">✔ Speichern")
+    await steps(manager, f"/handover {CODE}", ">II", "Zieht um", ">✔ Speichern")
+    await steps(manager, "/handover LEV-2026-0002", ">II", "Zieht auch um", ">✔ Speichern")
+    with bot.services.store.engine.begin() as connection:
+        connection.execute(text("UPDATE conference SET place_enc = :junk"), {"junk": b"\x01" * 40})
+    second = rows(bot, "SELECT id FROM client_case WHERE code = 'LEV-2026-0002'")[0][0]
+    with bot.services.store.engine.begin() as connection:  # as an erasure leaves it: the key destroyed
+        connection.execute(text("DELETE FROM case_key WHERE case_id = :c"), {"c": second})
+    assert await deliver(bot) == 2  # the invitation (place unreadable) and the first handover request
+    invitation = next(m for m in manager.messages() if m.text.startswith("Einladung: Fallkonferenz"))
+    assert "Ort: (nicht lesbar: beschädigt oder gelöscht)" in invitation.text
+    assert "Tagesordnung: Wohnung" in invitation.text
+    assert any("Zieht um" in m.text for m in colleague.messages())
+    assert not any("Zieht auch um" in m.text for m in colleague.messages())
+    assert rows(bot, "SELECT state FROM outbox WHERE kind = 'handover-request' ORDER BY id") == [("sent",), ("failed",)]
+    assert bot.services.dispatcher.failed_rows == 1
+    assert await deliver(bot) == 0  # given up, not retried for ever
+
+
+async def test_a_damaged_goal_shows_as_unreadable_and_the_others_stay_readable(bot):
+    manager = await bot.register()
+    await run_intake(manager)
+    for wording in ("A1-Kurs", "Wohnung finden"):
+        await steps(manager, f"/goal {CODE}", ">Sprache", wording, ">die Klient:in", "30.06.2027", ">✔ Speichern")
+    with bot.services.store.engine.begin() as connection:
+        connection.execute(text("UPDATE goal SET wording_enc = :junk WHERE id = (SELECT MIN(id) FROM goal)"),
+                           {"junk": b"\x02" * 40})
+    view = (await manager.send(f"/case {CODE}"))[0]
+    await manager.press("🎯 Ziele", view)
+    goals = manager.last().text
+    assert "(nicht lesbar: beschädigt oder gelöscht)" in goals and "Wohnung finden" in goals
+
+
+async def test_direction_overrides_in_a_name_are_not_stored(bot):
+    """U+202E would turn around everything after it on the line, in every view of the case."""
+    user = await bot.register()
+    await run_intake(user, given_name=("send", "Amina\u202e"), family_name=("send", "\u2067Haddad\u2069"))
+    view = (await user.send(f"/case {CODE}"))[0]
+    await user.press("👁 Namen und Details zeigen", view)
+    revealed = user.last().text
+    assert "Amina" in revealed and "Haddad" in revealed
+    assert not any(ch in revealed for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2069")

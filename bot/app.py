@@ -118,7 +118,7 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         # one user's updates in order, different users concurrently (see bot/concurrency.py)
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(PerUserUpdateProcessor(gate=services.gate))
     )
     if settings.telegram_rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, max_retries=5))

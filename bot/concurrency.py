@@ -9,6 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.gate import Gate
+
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """A dialogue step must see the step before it, so one user's updates are processed in
@@ -16,10 +18,18 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     (tens of milliseconds per call over the internet) the others go on; processing all
     updates one by one would cap the whole installation at a few updates per second."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, *, gate: Gate | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._queued: dict[int, int] = {}
+        self.gate = gate or Gate()
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """The gate decides before the update takes a slot (bot/gate.py)."""
+        if not self.gate.admit(update):
+            coroutine.close()  # never awaited: dropped here
+            return
+        await super().process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user if isinstance(update, Update) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from telegram import User
@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.dispatcher import Dispatcher
 from bot.forms.engine import Form, FormContext
+from bot.gate import Gate
 from bot.i18n import Catalogs, Translator, negotiate
 from bot.render import Renderer
 from bot.settings import Settings
@@ -29,6 +30,8 @@ class Services:
     catalogs: Catalogs
     renderer: Renderer
     dispatcher: Dispatcher
+    # who may take a processing slot (told by the access layer who is staff)
+    gate: Gate = field(default_factory=Gate)
 
     @property
     def working_hours(self) -> WorkingHours:

@@ -46,6 +46,10 @@ async def identify(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop from None
     context.staff = staff
     context.t = services.catalogs.get(services.language_for(staff, update.effective_user))
+    if staff is not None:
+        services.gate.is_staff(update.effective_user.id)
+    else:
+        services.gate.is_not_staff(update.effective_user.id)
     if staff is not None or _command(update) in _OPEN_COMMANDS:
         return
     await _answer(update, context.t.plain(N_("This assistant is only for invited staff of the KIM case management.")))

@@ -29,12 +29,20 @@ async def start(update: Update, context: BotContext) -> None:
             t.gettext(N_("This assistant is only for invited staff of the KIM case management.")))
         return
     language = services.language_for(None, update.effective_user)
+    sender = update.effective_user.id
     try:
-        staff = services.store.staff.redeem_invitation(code=code, telegram_id=update.effective_user.id, language=language,
+        if not services.gate.may_try_invitation(sender):
+            raise InvitationProblem("locked")  # too many wrong codes: answered like a wrong one
+        staff = services.store.staff.redeem_invitation(code=code, telegram_id=sender, language=language,
                                                        display_name=update.effective_user.full_name)
     except InvitationProblem as problem:
-        await update.effective_message.reply_text(t.gettext(_INVITATION_PROBLEMS[problem.reason]))
+        if problem.reason in ("unknown", "locked"):
+            services.gate.wrong_invitation(sender)
+        services.store.staff.refuse_invitation(telegram_id=sender, reason=problem.reason)
+        await update.effective_message.reply_text(t.gettext(_INVITATION_PROBLEMS.get(problem.reason,
+                                                                                     _INVITATION_PROBLEMS["unknown"])))
         return
+    services.gate.is_staff(sender)
     context.staff = staff
     await update.effective_message.reply_text(t.gettext(
         N_("Welcome! You are registered as {role}."), role=t.plain(staff.role.label)))

@@ -170,6 +170,16 @@ class StaffRepository:
             audit.record(s, at=now, org_id=org_id, user_id=created_by, action="invitation.create", detail=f"role={role.value}")
         return code
 
+    def refuse_invitation(self, *, telegram_id: int, reason: str) -> None:
+        """Audit a refused invitation code: the reason and a keyed hash of the sender (who they
+        are is nobody's business; that the same sender keeps trying is)."""
+        sender = self._store.keyring.blind_index("telegram-sender", str(telegram_id))[:16]
+        with self._store.transaction() as s:
+            org_id = s.exec(select(Organisation.id).order_by(Organisation.id)).first()
+            if org_id is not None:
+                audit.record(s, at=self._store.clock.now(), org_id=org_id, user_id=None, action="invitation.refused",
+                             detail=f"reason={reason};sender={sender}")
+
     def redeem_invitation(self, *, code: str, telegram_id: int, language: str | None, display_name: str = "") -> StaffUser:
         """Register the person holding `code`. The code is spent in the same transaction, and
         only if it was still unused, so two presses of one link make one user."""

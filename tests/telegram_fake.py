@@ -94,6 +94,13 @@ class TgUser:
         await self.app.process_update(Update.de_json({"update_id": next(self._update_ids), **payload}, self.app.bot))
         return [m for key, m in sorted(self.fake.messages.items()) if key not in before and key[0] == self.id]
 
+    def text_update(self, text: str) -> Update:
+        """The update a message from this person would be, not yet processed."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return Update.de_json({"update_id": next(self._update_ids), "message": self._message(**content)}, self.app.bot)
+
     async def send(self, text: str) -> list[SimMessage]:
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):

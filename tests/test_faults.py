@@ -136,3 +136,48 @@ async def test_direction_overrides_in_a_name_are_not_stored(bot):
     revealed = user.last().text
     assert "Amina" in revealed and "Haddad" in revealed
     assert not any(ch in revealed for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2069")
+
+
+async def test_a_strangers_flood_takes_no_slot_from_staff(bot):
+    """1,000 messages from an uninvited account while a case manager works, through the same
+    update processor PTB uses: the stranger gets one refusal, the rest never takes a slot; the
+    case manager's step is answered. (0.1: an admin's /help waited 60 s behind 120 of them.)"""
+    import asyncio
+
+    manager = await bot.register()
+    stranger = bot.user(first_name="Eve")
+    processor = bot.app.update_processor
+    entered = []
+    original = processor.do_process_update
+
+    async def counting(update, coroutine):  # noqa: ANN001, ANN202
+        entered.append(update.effective_user.id)
+        await original(update, coroutine)
+
+    processor.do_process_update = counting
+    flood = [stranger.text_update(f"spam {n}") for n in range(1000)]
+    step = manager.text_update("/new")
+    await asyncio.gather(*(processor.process_update(u, bot.app.process_update(u)) for u in flood[:500]),
+                         processor.process_update(step, bot.app.process_update(step)),
+                         *(processor.process_update(u, bot.app.process_update(u)) for u in flood[500:]))
+    assert entered.count(stranger.id) == 1 and entered.count(manager.id) == 1
+    assert bot.services.gate.dropped == 999
+    assert len(bot.fake.chat(stranger.id)) == 1  # one refusal, no more
+    assert manager.last().text.startswith("Erstberatung · Frage 1")
+
+
+async def test_wrong_invitation_codes_are_limited_and_audited(bot):
+    guesser = bot.user()
+    for n in range(6):  # (sent past the gate, which alone lets a stranger through only every 30 s)
+        await guesser.send(f"/start WRONG{n:020d}")
+    await guesser.send(f"/start {bot.admin_code}")  # the right code, after too many wrong ones
+    wrong = bot.services.catalogs.get("de").gettext(
+        N_("This invitation code is not valid. Please ask your admin for a new one."))
+    assert [m.text for m in guesser.messages()] == [wrong] * 7
+    assert rows(bot, "SELECT COUNT(*) FROM app_user WHERE telegram_id = :t", t=guesser.id) == [(0,)]
+    refused = rows(bot, "SELECT detail FROM audit_event WHERE action = 'invitation.refused' ORDER BY id")
+    assert [d.split(";")[0] for (d,) in refused] == ["reason=unknown"] * 5 + ["reason=locked"] * 2
+    assert len({d.split(";")[1] for (d,) in refused}) == 1 and str(guesser.id) not in refused[0][0]
+    newcomer = bot.user()
+    await newcomer.send(f"/start {bot.admin_code}")  # everyone else is unaffected
+    assert newcomer.messages()[0].text.startswith("Willkommen!")

@@ -61,7 +61,11 @@ ROUTES = (
 
 def build_store(settings: Settings, *, clock: Clock | None = None) -> Store:
     """The storage: engine, master key, clock. The CLI uses this too, so both see the same thing."""
-    return Store(make_engine(settings.database_url), Keyring.load(settings.master_key_file), clock, settings.tz)
+    # SQLite has one writer (the store lets its transactions take turns), so a few threads do;
+    # PostgreSQL gets DATABASE_THREADS, and as many connections.
+    threads = min(4, settings.database_threads) if settings.database_url.startswith("sqlite") else settings.database_threads
+    return Store(make_engine(settings.database_url, pool_size=threads), Keyring.load(settings.master_key_file),
+                 clock, settings.tz, threads=threads)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -88,7 +92,9 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    await application.bot_data["services"].dispatcher.stop()
+    services = application.bot_data["services"]
+    await services.dispatcher.stop()
+    services.store.close()  # the worker threads and the connections
 
 
 async def _publish_commands(application: Application) -> None:

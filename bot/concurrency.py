@@ -22,11 +22,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._queued: dict[int, int] = {}
-        self.gate = gate or Gate()
+        self.gate = gate
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """The gate decides before the update takes a slot (bot/gate.py)."""
-        if not self.gate.admit(update):
+        if self.gate is not None and not self.gate.admit(update):
             coroutine.close()  # never awaited: dropped here
             return
         await super().process_update(update, coroutine)

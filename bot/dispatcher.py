@@ -66,17 +66,30 @@ class Dispatcher:
         self._planned_at = None
         self._gate = asyncio.Lock()
         self._next_slot = 0.0
+        self._loop_of_wake: asyncio.AbstractEventLoop | None = None
 
     @property
     def hours(self) -> WorkingHours:
         return self.settings.working_hours
 
     def kick(self) -> None:
-        """Something became due now: look at once instead of at the next tick."""
-        self._wake.set()
+        """Something became due now: look at once instead of at the next tick. Safe to call from
+        a worker thread (a use case that scheduled a message runs in one)."""
+        loop = self._loop_of_wake
+        if loop is None or loop.is_closed():
+            return  # not started (tests, the CLI): the next round finds it
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def start(self, bot: Bot) -> None:
         self._bot = bot
+        self._loop_of_wake = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._loop(), name="dispatcher")
 
     async def stop(self) -> None:
@@ -109,10 +122,15 @@ class Dispatcher:
     async def dispatch_once(self, bot: Bot, *, plan: bool = True) -> int:
         """Plan, claim what is due, send it (paced), mark it. Returns how many were sent."""
         if plan:
-            self.plan()
-        # Compose everything first (database reads), then send: composing while others send
-        # holds up their requests on the event loop and bunches them at Telegram's end, where a
-        # bunch is counted against the one-second limit.
+            await self.store.run(self.plan)
+        # Compose everything first (database reads, in a worker thread), then send: composing
+        # while others send bunches their requests at Telegram's end, where a bunch is counted
+        # against the one-second limit.
+        by_chat = await self.store.run(self._compose_due)
+        results = await asyncio.gather(*(self._deliver_in_turn(bot, items) for items in by_chat.values()))
+        return sum(results)
+
+    def _compose_due(self) -> dict[int, list[tuple[ScheduledMessage, StaffUser, Notice]]]:
         by_chat: dict[int, list[tuple[ScheduledMessage, StaffUser, Notice]]] = defaultdict(list)
         for row in self.store.outbox.claim_due(limit=200):
             try:
@@ -125,8 +143,7 @@ class Dispatcher:
                 self.store.outbox.finish(row.id, state=OutboxState.CANCELLED)
                 continue
             by_chat[row.user_id].append((row, user, notice))
-        results = await asyncio.gather(*(self._deliver_in_turn(bot, items) for items in by_chat.values()))
-        return sum(results)
+        return by_chat
 
     def _set_aside(self, row: ScheduledMessage, failure: Exception) -> None:
         """A row that cannot be composed: unreadable data stays unreadable, so it fails at once;
@@ -176,18 +193,18 @@ class Dispatcher:
                 await self._pace()
                 await bot.send_photo(user.telegram_id, notice.photo)
         except Forbidden:  # the user blocked the bot: retrying will not help, the coordinators should know
-            store.outbox.finish(row.id, state=OutboxState.FAILED)
+            await store.aio.outbox.finish(row.id, state=OutboxState.FAILED)
             log.warning("scheduled message %s failed: the recipient blocked the bot", row.id)
-            self._report_blocked(user)
+            await store.run(self._report_blocked, user)
             return 0
         except BadRequest:
-            store.outbox.finish(row.id, state=OutboxState.FAILED)
+            await store.aio.outbox.finish(row.id, state=OutboxState.FAILED)
             log.warning("scheduled message %s refused by the Bot API", row.id)
             return 0
         except NetworkError:  # includes timeouts; a 429 is waited out by the rate limiter first
-            store.outbox.postpone(row.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts)
+            await store.aio.outbox.postpone(row.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts)
             return 0
-        store.outbox.finish(row.id, state=OutboxState.SENT)
+        await store.aio.outbox.finish(row.id, state=OutboxState.SENT)
         return 1
 
     def _report_blocked(self, user: StaffUser) -> None:

@@ -180,6 +180,10 @@ class Catalogs:
         if self._on_reload is not None:
             self._on_reload()
 
+    def refresh_due(self) -> bool:
+        """Whether `refresh` would look at the source now (or answer from memory)."""
+        return self._source is not None and time.monotonic() - self._checked_at >= self._check_every
+
     def refresh(self) -> bool:
         """Reload if an upload, rollback or setting changed anywhere since; True if it did."""
         if self._source is None:

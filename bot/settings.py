@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     locale_refresh_seconds: float = Field(default=5.0, ge=0, le=3600)
     # how often the dispatcher looks for due scheduled messages
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    # worker threads for database work on PostgreSQL (none of it runs on the event loop), and as
+    # many connections; SQLite, which has one writer, always uses one
+    database_threads: int = Field(default=16, ge=1, le=256)
     log_level: str = "INFO"
     # the simulator's own database, key and people: never the real ones
     simulator_home: Path = Field(default_factory=lambda: _data_dir() / "simulator")

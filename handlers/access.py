@@ -13,6 +13,7 @@ from bot.i18n import N_
 from bot.services import BotContext
 from handlers.dialogue import show_current
 from handlers.errors import SORRY
+from storage.types import NOT_REMEMBERED
 
 log = logging.getLogger("casebot.access")
 
@@ -37,8 +38,9 @@ async def identify(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     services = context.services
     try:
-        services.catalogs.refresh()  # a language uploaded on another instance is live here too
-        staff = services.store.staff.user_by_telegram_id(update.effective_user.id)
+        staff = services.store.staff.remembered(update.effective_user.id)
+        if staff is NOT_REMEMBERED or services.catalogs.refresh_due():
+            staff = await services.store.run(_who, services, update.effective_user.id)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
         log.warning("identifying the sender failed: %s", type(failure).__name__)
         context.t = services.catalogs.get(services.language_for(None, update.effective_user))
@@ -54,6 +56,12 @@ async def identify(update: Update, context: BotContext) -> None:
         return
     await _answer(update, context.t.plain(N_("This assistant is only for invited staff of the KIM case management.")))
     raise ApplicationHandlerStop
+
+
+def _who(services, telegram_id: int):  # noqa: ANN001, ANN202
+    """Who is writing, and whether a language changed on another instance: one worker thread visit."""
+    services.catalogs.refresh()  # a language uploaded on another instance is live here too
+    return services.store.staff.user_by_telegram_id(telegram_id)
 
 
 async def _answer(update: Update, text: str) -> None:
@@ -73,7 +81,7 @@ async def guard_dialogue(update: Update, context: BotContext) -> None:
     command = _command(update)
     if context.staff is None or command is None or command in DIALOGUE_COMMANDS:
         return
-    if not context.services.store.dialogues.is_open(context.staff.id):
+    if not await context.services.store.aio.dialogues.is_open(context.staff.id):
         return
     await update.effective_message.reply_text(
         context.t.gettext(N_("A dialogue is open. Answer the question below, or /cancel to stop it."))

@@ -25,10 +25,7 @@ async def list_cases(update: Update, context: BotContext, offset: int = 0, filte
     """The user's cases (a coordinator's: the organisation's), soonest due first, with filters."""
     services, t, staff = context.services, context.t, context.staff
     today = services.local_now().date()
-    status, due_by, district = _filter(filter_key, today, services, staff)
-    cases = services.store.cases
-    total = cases.count_for(staff, status=status, due_by=due_by, district_id=district)
-    page = cases.list_for(staff, offset=offset, limit=PAGE_SIZE, status=status, due_by=due_by, district_id=district)
+    total, page, districts = await services.store.run(_listing, services.store, staff, filter_key, today, offset)
     text = services.renderer.render("cases.j2", t, cases=page, total=total, today=today,
                                     statuses={s.value: t.plain(s.label) for s in CaseStatus})
     rows = [[InlineKeyboardButton(c.code, callback_data=CASES.data("o", c.code)) for c in page[i : i + 2]]
@@ -42,7 +39,7 @@ async def list_cases(update: Update, context: BotContext, offset: int = 0, filte
         rows.append(paging)
     choices = [(key, t.plain(label)) for key, label in FILTERS]
     if staff.may(roles.sees_all_cases):
-        choices += [(f"d{d.id}", d.name) for d in services.store.staff.districts(staff.org_id)]
+        choices += [(f"d{d.id}", d.name) for d in districts]
     rows.append([InlineKeyboardButton(("• " if key == filter_key else "") + label, callback_data=CASES.data(f"p{key}", 0))
                  for key, label in choices][:8])
     markup = InlineKeyboardMarkup(rows)
@@ -52,7 +49,16 @@ async def list_cases(update: Update, context: BotContext, offset: int = 0, filte
         await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-def _filter(key: str, today, services, staff: StaffUser):  # noqa: ANN001, ANN202
+def _listing(store, staff: StaffUser, filter_key: str, today, offset: int):  # noqa: ANN001, ANN202
+    """(total, this page, the districts to filter by), read in one go (in a worker thread)."""
+    districts = store.staff.districts(staff.org_id) if staff.may(roles.sees_all_cases) else []
+    status, due_by, district = _filter(filter_key, today, staff, districts)
+    total = store.cases.count_for(staff, status=status, due_by=due_by, district_id=district)
+    page = store.cases.list_for(staff, offset=offset, limit=PAGE_SIZE, status=status, due_by=due_by, district_id=district)
+    return total, page, districts
+
+
+def _filter(key: str, today, staff: StaffUser, districts):  # noqa: ANN001, ANN202
     """(status, due by, district id) of a filter key; unknown keys (forged) mean "open"."""
     if key == "all":
         return None, None, None
@@ -61,7 +67,7 @@ def _filter(key: str, today, services, staff: StaffUser):  # noqa: ANN001, ANN20
     if key == "due":
         return CaseStatus.OPEN, today, None
     if key.startswith("d") and key[1:].isdigit() and staff.may(roles.sees_all_cases):
-        if any(d.id == int(key[1:]) for d in services.store.staff.districts(staff.org_id)):
+        if any(d.id == int(key[1:]) for d in districts):
             return CaseStatus.OPEN, None, int(key[1:])
     return CaseStatus.OPEN, None, None
 
@@ -83,8 +89,8 @@ async def show_case(update: Update, context: BotContext) -> None:
 async def send_case(update: Update, context: BotContext, code: str, *, reveal: bool, edit: bool = False) -> None:
     services, t, staff = context.services, context.t, context.staff
     try:
-        detail = services.store.cases.reveal(staff, code) if reveal else None
-        glance = services.store.casework.glance(staff, code, audited=detail is None)
+        detail = await services.store.aio.cases.reveal(staff, code) if reveal else None
+        glance = await services.store.aio.casework.glance(staff, code, audited=detail is None)
     except CryptoError:
         # erased (key destroyed) or tampered with: say so, never show half-decrypted data
         await reply(update, t.plain(N_("The details of this case cannot be read: they were erased or damaged.")))
@@ -94,7 +100,7 @@ async def send_case(update: Update, context: BotContext, code: str, *, reveal: b
         return
     rows = []
     if detail is not None:
-        form, ctx = FORMS["intake"], services.form_context(staff)
+        form, ctx = FORMS["intake"], await services.store.run(services.form_context, staff)
         intake = detail.records.get("intake", {})
         rows = [(t.plain(f.label), display_value(t, f, intake[f.name], ctx)) for f in form.fields if f.name in intake]
     text = services.renderer.render("case.j2", t, **_glance_view(t, glance, services.local_now().date()), rows=rows)

@@ -35,7 +35,7 @@ def _refusal(t: Translator, problem: Exception, code: str) -> str:
 async def _refuse(update: Update, context: BotContext, problem: Exception, code: str) -> None:
     """A refused press on a goal or referral: named by its case only to whom may see the case;
     to anyone else (a forged id) it is just an invalid button, revealing nothing."""
-    if not code or not context.services.store.cases.may_see(context.staff, code):
+    if not code or not await context.services.store.aio.cases.may_see(context.staff, code):
         raise StaleButton
     await reply(update, _refusal(context.t, problem, code))
 
@@ -46,14 +46,14 @@ async def act(update: Update, context: BotContext, action: str, code: str) -> No
     code = code.upper()
     try:
         if action in FORM_ACTIONS:
-            store.casework.subject_of(staff, code)  # may they change it at all? (raises)
-            if action != "close" and store.casework.glance(staff, code).closed:
+            await store.aio.casework.subject_of(staff, code)  # may they change it at all? (raises)
+            if action != "close" and (await store.aio.casework.glance(staff, code)).closed:
                 raise CaseClosed()
             if update.callback_query:
                 await update.callback_query.answer()
             await begin(update, context, FORM_ACTIONS[action], case=code)
         elif action == "reopen":
-            store.casework.reopen(staff, code)
+            await store.aio.casework.reopen(staff, code)
             await send_case(update, context, code, reveal=False)
         elif action == "goals":
             await _goals(update, context, code)
@@ -98,7 +98,7 @@ async def find(update: Update, context: BotContext) -> None:
 # goals ---------------------------------------------------------------------------------------
 async def _goals(update: Update, context: BotContext, code: str) -> None:
     t = context.t
-    goals = context.services.store.casework.goals(context.staff, code, with_wording=True)
+    goals = await context.services.store.aio.casework.goals(context.staff, code, with_wording=True)
     if update.callback_query:
         await update.callback_query.answer()
     if not goals:
@@ -119,11 +119,11 @@ async def _goals(update: Update, context: BotContext, code: str) -> None:
 
 async def on_goal(update: Update, context: BotContext, goal_id: int, status: str) -> None:
     """Achieved, changed or dropped: a goal's outcome."""
-    t, casework = context.t, context.services.store.casework
+    t, casework = context.t, context.services.store.aio.casework
     try:
-        code = casework.set_goal_status(context.staff, goal_id, GoalStatus(status))
+        code = await casework.set_goal_status(context.staff, goal_id, GoalStatus(status))
     except (NotAllowed, CaseClosed) as problem:
-        await _refuse(update, context, problem, casework.goal_case_code(goal_id))
+        await _refuse(update, context, problem, await casework.goal_case_code(goal_id))
         return
     await update.callback_query.answer(t.plain(N_("Goal set to: {status}"), status=t.plain(GoalStatus(status).label)))
     await update.callback_query.edit_message_reply_markup(reply_markup=None)
@@ -133,7 +133,7 @@ async def on_goal(update: Update, context: BotContext, goal_id: int, status: str
 # referrals -----------------------------------------------------------------------------------
 async def _referrals(update: Update, context: BotContext, code: str) -> None:
     t = context.t
-    referrals = context.services.store.referrals.for_case(context.staff, code)
+    referrals = await context.services.store.aio.referrals.for_case(context.staff, code)
     if update.callback_query:
         await update.callback_query.answer()
     if not referrals:
@@ -157,28 +157,28 @@ async def on_referral(update: Update, context: BotContext, referral_id: int, act
     """Status buttons, the follow-up question's answers, consent given or withdrawn."""
     query, t, services = update.callback_query, context.t, context.services
     store, hours = services.store, services.working_hours
-    code = store.referrals.case_code(referral_id)  # whatever the referral's status
+    code = await store.aio.referrals.case_code(referral_id)  # whatever the referral's status
     try:
         if action == "consent":
-            store.casework.subject_of(context.staff, code)
+            await store.aio.casework.subject_of(context.staff, code)
             await query.answer()
             await begin(update, context, "consent", case=code, referral=referral_id)
             return
         if action == "withdraw":
-            store.referrals.set_consent(context.staff, referral_id, given=False)
+            await store.aio.referrals.set_consent(context.staff, referral_id, given=False)
             await query.answer(t.plain(N_("Consent withdrawn: nothing more is shared with this service.")), show_alert=True)
         elif action == "later":
-            subject = store.referrals.follow_up_subject(referral_id)
+            subject = await store.aio.referrals.follow_up_subject(referral_id)
             if subject is None:  # answered or closed meanwhile: nothing to ask again
                 raise NotAllowed()
             due, at = referral_follow_up(store.clock.now(), FOLLOW_UP_AGAIN_DAYS, hours)
-            store.referrals.set_status(context.staff, referral_id, subject[1].status, follow_up_on=due, follow_up_at=at)
+            await store.aio.referrals.set_status(context.staff, referral_id, subject[1].status, follow_up_on=due, follow_up_at=at)
             await query.answer(t.plain(N_("I will ask again on {date}."), date=t.date(due)))
         else:
             status = ReferralStatus(action)
             due, at = referral_follow_up(store.clock.now(), services.settings.referral_follow_up_days, hours)
             follow_up = {"follow_up_on": due, "follow_up_at": at} if status is ReferralStatus.SENT else {}
-            info = store.referrals.set_status(context.staff, referral_id, status, **follow_up)
+            info = await store.aio.referrals.set_status(context.staff, referral_id, status, **follow_up)
             note = (t.plain(N_(" I will ask how it went on {date}."), date=t.date(due)) if follow_up else
                     t.plain(N_(" Recorded as a gap in the system.")) if status.is_gap else "")
             await query.answer(t.plain(N_("{service}: {status}."), service=info.service_name, status=t.plain(status.label))
@@ -195,7 +195,7 @@ async def on_handover(update: Update, context: BotContext, handover_id: int, dec
     query, t, services = update.callback_query, context.t, context.services
     store, accepted = services.store, decision == "a"
     try:
-        code, handed_by = store.referrals.decide_handover(context.staff, handover_id, accept=accepted)
+        code, handed_by = await store.aio.referrals.decide_handover(context.staff, handover_id, accept=accepted)
     except NotAllowed:
         await reply(update, t.plain(N_("This handover is no longer open.")))
         return
@@ -204,7 +204,7 @@ async def on_handover(update: Update, context: BotContext, handover_id: int, dec
     await update.effective_chat.send_message(t.gettext(
         N_("Case {code} is now yours.") if accepted else N_("Handover of {code} declined; the case stays where it was."),
         code=t.isolate(code)))
-    sender = store.staff.user_by_id(handed_by)
+    sender = await store.aio.staff.user_by_id(handed_by)
     if sender is not None:
         ts = services.catalogs.get(sender.language or services.settings.default_language)
         await context.bot.send_message(sender.telegram_id, ts.gettext(
@@ -216,8 +216,8 @@ async def _reassign_menu(update: Update, context: BotContext, code: str) -> None
     t, store = context.t, context.services.store
     if not context.staff.may(roles.reassigns_cases):
         raise NotAllowed()
-    store.casework.subject_of(context.staff, code)
-    managers = store.staff.case_managers(context.staff.org_id)
+    await store.aio.casework.subject_of(context.staff, code)
+    managers = await store.aio.staff.case_managers(context.staff.org_id)
     rows = [[InlineKeyboardButton(t.plain(N_("{name} · district {district} · {count} open"), name=user.label,
                                           district=user.district_code or "–", count=load),
                                   callback_data=REASSIGN.data(code, user.id))] for user, load in managers]
@@ -231,7 +231,7 @@ async def on_reassign(update: Update, context: BotContext, code: str, to_user: i
     """A coordinator gives the case to this case manager."""
     query, t = update.callback_query, context.t
     try:
-        context.services.store.referrals.reassign(context.staff, code, to_user=to_user)
+        await context.services.store.aio.referrals.reassign(context.staff, code, to_user=to_user)
     except (NotAllowed, CaseClosed) as problem:
         await reply(update, _refusal(t, problem, code))
         return

@@ -32,7 +32,7 @@ async def show(update: Update, context: BotContext) -> None:
     if not context.staff.may(roles.manages_catalogue):
         await update.effective_message.reply_text(t.gettext(N_("Only admins keep the catalogue of services.")))
         return
-    rows = context.services.store.catalogue.export(context.staff.org_id)
+    rows = await context.services.store.aio.catalogue.export(context.staff.org_id)
     active = [r for r in rows if r["active"]]
     lines = [t.gettext(N_("<b>Catalogue of services</b> · {count} active"), count=len(active))]
     lines += ["· " + escape(r["name"] + (f" ({r['programme'] or r['legal_area']})" if r["programme"] or r["legal_area"] else ""))
@@ -48,7 +48,7 @@ async def on_button(update: Update, context: BotContext, _action: str) -> None:
     if not context.staff.may(roles.manages_catalogue):
         raise StaleButton
     await query.answer()
-    rows = context.services.store.catalogue.export(context.staff.org_id)
+    rows = await context.services.store.aio.catalogue.export(context.staff.org_id)
     content, name = catalogue_file(rows, "services.json")
     await update.effective_chat.send_document(content, filename=name, caption=t.gettext(N_("The catalogue of services.")))
 
@@ -72,10 +72,10 @@ async def on_document(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(t.gettext(
             N_("That is not a catalogue file. Export one with /services, edit it, and send it back.")))
         return
-    catalogue = context.services.store.catalogue
-    previous = catalogue.export(context.staff.org_id)
+    catalogue = context.services.store.aio.catalogue
+    previous = await catalogue.export(context.staff.org_id)
     try:
-        count = catalogue.import_rows(context.staff.org_id, rows, user_id=context.staff.id)
+        count = await catalogue.import_rows(context.staff.org_id, rows, user_id=context.staff.id)
     except CatalogueProblem as refused:
         lines = [t.gettext(N_("Nothing was changed. Please correct:"))]
         lines += [t.gettext(N_("Service {row}: {problem}"), row=row, problem=problem)

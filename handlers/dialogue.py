@@ -35,23 +35,33 @@ STEP_VERSION = "step_version"
 async def begin(update: Update, context: BotContext, form_name: str, **about: object) -> None:
     """Open a new dialogue with the form and ask its first question. `about` says what it is
     about (case=code, referral=id) and stays in the dialogue's state."""
-    services, staff = context.services, context.staff
-    form = FORMS[form_name]
-    state = {"context": about, "answers": {}}
-    ctx = services.form_context(staff, form, state)
-    state = {**engine.new_state(form, ctx, about), STEP_VERSION: 0}
-    snapshot = services.store.dialogues.start(user_id=staff.id, form=form_name, state=state, update_id=update.update_id)
+    services, staff, form = context.services, context.staff, FORMS[form_name]
+
+    def start() -> tuple[DialogueSnapshot, FormContext]:  # in a worker thread: reads and a write
+        ctx = services.form_context(staff, form, {"context": about, "answers": {}})
+        state = {**engine.new_state(form, ctx, about), STEP_VERSION: 0}
+        return services.store.dialogues.start(user_id=staff.id, form=form_name, state=state,
+                                              update_id=update.update_id), ctx
+
+    snapshot, ctx = await services.store.run(start)
     await _send_step(update, context, form, snapshot, ctx)
+
+
+def _open(services, staff) -> tuple[DialogueSnapshot | None, Form | None, FormContext | None]:  # noqa: ANN001
+    """The user's open dialogue, its form and what its checks may look at (in a worker thread)."""
+    snapshot = services.store.dialogues.load(staff.id)
+    if snapshot is None:
+        return None, None, None
+    form = FORMS[snapshot.form]
+    return snapshot, form, services.form_context(staff, form, snapshot.state)
 
 
 async def show_current(update: Update, context: BotContext, *, error: str | None = None) -> bool:
     """Ask the current question again (after an interruption); False when no dialogue is open."""
-    snapshot = context.services.store.dialogues.load(context.staff.id)
+    snapshot, form, ctx = await context.services.store.run(_open, context.services, context.staff)
     if snapshot is None:
         return False
-    form = FORMS[snapshot.form]
     await _strip_keyboard(context, update.effective_chat.id, snapshot.prompt_message_id)
-    ctx = context.services.form_context(context.staff, form, snapshot.state)
     await _send_step(update, context, form, snapshot, ctx, error=error)
     return True
 
@@ -76,7 +86,7 @@ async def _send_step(
         except BadRequest:
             pass  # too old to edit: send it as a new message
     message = await update.effective_chat.send_message(text, reply_markup=keyboard)
-    context.services.store.dialogues.set_prompt_message(snapshot, message.message_id)
+    await context.services.store.aio.dialogues.set_prompt_message(snapshot, message.message_id)
 
 
 async def _strip_keyboard(context: BotContext, chat_id: int, message_id: int | None) -> None:
@@ -101,14 +111,12 @@ def _choice_from_text(fld: engine.Field, text: str, context: BotContext, ctx: Fo
 async def on_text(update: Update, context: BotContext) -> None:
     """A typed answer to the current question."""
     services, t = context.services, context.t
-    snapshot = services.store.dialogues.load(context.staff.id)
+    snapshot, form, ctx = await services.store.run(_open, services, context.staff)
     if snapshot is None:
         await update.effective_message.reply_text(t.gettext(N_("No dialogue is open. /new records a new client, /help shows what I can do.")))
         return
     if snapshot.already_applied(update.update_id):
         return  # a repeated delivery (webhook retry, second instance): the first one answered
-    form = FORMS[snapshot.form]
-    ctx = services.form_context(context.staff, form, snapshot.state)
     fld = engine.current_field(form, snapshot.state)
     text = update.effective_message.text or ""
     try:
@@ -132,8 +140,16 @@ async def _commit(
 ) -> None:
     """Apply one step, store it, then show what comes next."""
     t, store, query = context.t, context.services.store, update.callback_query
-    try:
+
+    def apply() -> tuple[DialogueSnapshot, list]:  # in a worker thread: checks may read, the step writes
         state = step(snapshot.state)
+        if state["step"] != snapshot.state["step"] or state.get("editing") != snapshot.state.get("editing"):
+            state = {**state, STEP_VERSION: snapshot.version + 1}
+        saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
+        return saved, form.notices(answered, state["answers"], ctx) if answered and form.notices else []
+
+    try:
+        saved, said = await store.run(apply)
     except Invalid as problem:
         message = t.plain(problem.message, **problem.params)
         if query:
@@ -142,19 +158,15 @@ async def _commit(
             await show_current(update, context, error=message)
         return
     except Stopped as stop:
-        store.dialogues.discard(context.staff.id)
+        await store.aio.dialogues.discard(context.staff.id)
         await _close_prompt(update, context, snapshot)
         await update.effective_chat.send_message(t.gettext(stop.message))
         return
-    if state["step"] != snapshot.state["step"] or state.get("editing") != snapshot.state.get("editing"):
-        state = {**state, STEP_VERSION: snapshot.version + 1}
-    try:
-        saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
     except StaleDialogue:
         await _stale(update, context)
         return
-    notices = [t.plain(msg, **params) for msg, params in form.notices(answered, state["answers"], ctx)] \
-        if answered and form.notices else []
+    state = saved.state
+    notices = [t.plain(msg, **params) for msg, params in said]
     in_place = bool(query and query.message and query.message.message_id == snapshot.prompt_message_id)
     confirmation = None
     if query and answered:
@@ -200,14 +212,12 @@ def _current(snapshot: DialogueSnapshot, nonce: str, version: int, action: str) 
 async def on_button(update: Update, context: BotContext, nonce: str, version: int, action: str, arg: str) -> None:
     """A button of a form: a choice, a tick, back, skip, edit, save or cancel."""
     query, services = update.callback_query, context.services
-    snapshot = services.store.dialogues.load(context.staff.id)
+    snapshot, form, ctx = await services.store.run(_open, services, context.staff)
     if snapshot is not None and snapshot.already_applied(update.update_id):
         await query.answer()
         return
     if snapshot is None or not _current(snapshot, nonce, version, action):
         raise StaleButton
-    form = FORMS[snapshot.form]
-    ctx = services.form_context(context.staff, form, snapshot.state)
     fld = engine.current_field(form, snapshot.state)
     if action == "x":
         await cancel(update, context)
@@ -253,10 +263,14 @@ async def _toggle(update: Update, context: BotContext, form: Form, snapshot: Dia
                   ctx: FormContext, arg: str) -> None:
     """Multi-choice: tick or untick one option in place; nothing moves on until Done."""
     query, store = update.callback_query, context.services.store
-    try:
+
+    def tick() -> DialogueSnapshot:  # in a worker thread
         state = engine.toggle(form, snapshot.state,
                               _option(engine.current_field(form, snapshot.state), arg, ctx, snapshot.state["answers"]), ctx)
-        saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
+        return store.dialogues.save(snapshot, state, update_id=update.update_id)
+
+    try:
+        saved = await store.run(tick)
     except Invalid as problem:
         await query.answer(context.t.plain(problem.message, **problem.params), show_alert=True)
         return
@@ -274,9 +288,9 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
         await _stale(update, context)
         return
     try:
-        reply = save(context, form, snapshot, ctx)
+        reply = await store.run(save, context, form, snapshot, ctx)  # one unit of work, in a worker thread
     except (NotAllowed, CaseClosed) as refused:
-        store.dialogues.discard(context.staff.id)
+        await store.aio.dialogues.discard(context.staff.id)
         await query.answer()
         await _close_prompt(update, context, snapshot)
         await update.effective_chat.send_message(t.gettext(
@@ -286,7 +300,7 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
     except DuplicatePerson as duplicate:
         # a save that lost the race to a concurrent one carries no code: it was rolled back,
         # so the form's own duplicate check can now see the winner
-        code = duplicate.code or _duplicate_of(form, snapshot, ctx)
+        code = duplicate.code or await store.run(_duplicate_of, form, snapshot, ctx)
         if not code:
             raise
         await query.answer()
@@ -312,7 +326,7 @@ def _duplicate_of(form: Form, snapshot: DialogueSnapshot, ctx: FormContext) -> s
 async def cancel(update: Update, context: BotContext) -> None:
     """/cancel or the ✖ button: drop the draft (and its key) and say that nothing was kept."""
     store, t, query = context.services.store, context.t, update.callback_query
-    existed, prompt_message_id = store.dialogues.close(context.staff.id)  # nothing decrypted: a damaged one goes too
+    existed, prompt_message_id = await store.aio.dialogues.close(context.staff.id)  # nothing decrypted: a damaged one goes too
     if query:
         await query.answer()
     if not existed:

@@ -30,10 +30,10 @@ async def show(update: Update, context: BotContext) -> None:
     if not staff.may(roles.reads_digest):
         await update.effective_message.reply_text(t.gettext(N_("The digest is for coordinators.")))
         return
-    result = digest.build(services, staff.org_id, t, days=7)
+    result = await services.store.run(digest.build, services, staff.org_id, t, days=7)  # queries and a chart
     await update.effective_message.reply_text(result.text)
     await update.effective_chat.send_photo(result.chart)
-    frequency, hour = services.store.staff.digest_preferences(staff.id)
+    frequency, hour = await services.store.aio.staff.digest_preferences(staff.id)
     await update.effective_chat.send_message(t.gettext(N_("The digest comes by itself:")),
                                              reply_markup=_settings_keyboard(t, frequency, hour))
 
@@ -45,9 +45,9 @@ async def on_button(update: Update, context: BotContext, setting: str, value: st
         (setting == "f" and value in {k for k, _ in FREQUENCIES}) or (setting == "h" and value in map(str, HOURS)))
     if not valid:
         raise StaleButton
-    frequency, hour = store.staff.digest_preferences(context.staff.id)
+    frequency, hour = await store.aio.staff.digest_preferences(context.staff.id)
     frequency, hour = (value, hour) if setting == "f" else (frequency, int(value))
-    store.staff.set_digest_preferences(context.staff.id, frequency=frequency, hour=hour)
+    await store.aio.staff.set_digest_preferences(context.staff.id, frequency=frequency, hour=hour)
     await query.answer(t.plain(N_("Saved.")))
     await query.edit_message_reply_markup(_settings_keyboard(t, frequency, hour))
 

@@ -15,7 +15,7 @@ log = logging.getLogger("casebot.errors")
 SORRY = N_("Sorry, something went wrong. Your earlier answers are kept; please try again.")
 
 
-def _translator(update: Update, context: BotContext) -> Translator:
+async def _translator(update: Update, context: BotContext) -> Translator:
     """The user's language. PTB hands error handlers a fresh context, without what the access
     layer set, so it is found again here: the staff member's choice if the database answers,
     else their Telegram language."""
@@ -23,7 +23,7 @@ def _translator(update: Update, context: BotContext) -> Translator:
         return context.t
     services, user = context.services, update.effective_user
     try:
-        staff = services.store.staff.user_by_telegram_id(user.id) if user else None
+        staff = await services.store.aio.staff.user_by_telegram_id(user.id) if user else None
     except Exception:  # noqa: BLE001 - the database may be what failed
         staff = None
     return services.catalogs.get(services.language_for(staff, user))
@@ -37,7 +37,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
-        t = _translator(update, context)
+        t = await _translator(update, context)
         if update.callback_query:  # stop the button's spinner; the message says what happened
             await update.callback_query.answer()
         await update.effective_chat.send_message(t.gettext(SORRY))

@@ -36,7 +36,7 @@ async def on_button(update: Update, context: BotContext, role_value: str, distri
     role = next((r for r in Role if r.value == role_value), None)
     if not staff.may(roles.manages_users) or role is None:
         raise StaleButton
-    districts = {str(d.id): d for d in services.store.staff.districts(staff.org_id)}
+    districts = {str(d.id): d for d in await services.store.aio.staff.districts(staff.org_id)}
     if district == _ASK_DISTRICT and roles.needs_district(role):
         await query.answer()
         buttons = [[InlineKeyboardButton(d.name, callback_data=INVITE.data(role.value, d.id))] for d in districts.values()]
@@ -44,7 +44,7 @@ async def on_button(update: Update, context: BotContext, role_value: str, distri
         return
     if district not in districts and district not in (_ASK_DISTRICT, _NO_DISTRICT):
         raise StaleButton
-    code = services.store.staff.create_invitation(
+    code = await services.store.aio.staff.create_invitation(
         org_id=staff.org_id, role=role, district_id=int(district) if district in districts else None,
         expires_in=timedelta(days=INVITATION_DAYS), created_by=staff.id,
     )

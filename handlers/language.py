@@ -29,7 +29,7 @@ async def on_button(update: Update, context: BotContext, language: str) -> None:
     query, services = update.callback_query, context.services
     if language not in services.catalogs.languages:
         raise StaleButton
-    services.store.staff.set_language(context.staff.id, language)
+    await services.store.aio.staff.set_language(context.staff.id, language)
     context.t = services.catalogs.get(language)
     await query.answer()
     await query.edit_message_text(context.t.gettext(N_("From now on I write in {language}."),

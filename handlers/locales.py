@@ -24,9 +24,12 @@ MAX_PROBLEMS_SHOWN = 25
 PREVIEW = ("Welcome! You are registered as {role}.", "Please use the buttons below.", "Cancelled. Nothing of this dialogue was stored.")
 
 
-def _completeness(services, language: str) -> int:  # noqa: ANN001
-    po = current_po(services.store.locales, language)
-    return locale_check.check(po, language).completeness if po else 0
+def _overview(locales, languages: tuple[str, ...]) -> dict[str, tuple[int, bool]]:  # noqa: ANN001
+    """language -> (per cent translated, has a previous version): parsing and reading, in a thread."""
+    def completeness(language: str) -> int:
+        po = current_po(locales, language)
+        return locale_check.check(po, language).completeness if po else 0
+    return {code: (completeness(code), locales.has_previous(code)) for code in languages}
 
 
 async def table(update: Update, context: BotContext) -> None:
@@ -37,16 +40,17 @@ async def table(update: Update, context: BotContext) -> None:
     catalogs = services.catalogs
     lines = [t.gettext(N_("<b>Languages</b> · send me a .po file to change one or add a new one"))]
     rows = []
+    overview = await services.store.run(_overview, services.store.locales, catalogs.known())
     for code in catalogs.known():
         on = code in catalogs.languages
         mark = "★" if code == catalogs.default else ("✓" if on else "✗")
         lines.append(f"{mark} {escape(catalogs.get(code).language_name(code) if on else code)} ({code}) · "
-                     f"{_completeness(services, code)} %")
+                     f"{overview[code][0]} %")
         buttons = [InlineKeyboardButton(f"⬇ {code}", callback_data=LOCALES.data(code, "get"))]
         if code != catalogs.default:
             buttons.append(InlineKeyboardButton(t.plain("switch off") if on else t.plain("switch on"),
                                                 callback_data=LOCALES.data(code, "off" if on else "on")))
-        if services.store.locales.has_previous(code):
+        if overview[code][1]:
             buttons.append(InlineKeyboardButton(t.plain("↩ previous version"), callback_data=LOCALES.data(code, "back")))
         rows.append(buttons)
     lines.append(t.gettext(N_("★ default · ✓ on · ✗ off")))
@@ -58,13 +62,13 @@ async def on_button(update: Update, context: BotContext, subject: str, action: s
     query, t, services = update.callback_query, context.t, context.services
     if not context.staff.manages_languages:
         raise StaleButton
-    locales = services.store.locales
+    locales = services.store.aio.locales
     if action == "live" and subject.isdigit():
         try:
-            language = locales.make_live(int(subject), user_id=context.staff.id)
+            language = await locales.make_live(int(subject), user_id=context.staff.id)
         except LookupError:
             raise StaleButton from None
-        services.catalogs.reload()
+        await services.store.run(services.catalogs.reload)
         await query.answer()
         await query.edit_message_reply_markup(reply_markup=None)
         await update.effective_chat.send_message(t.gettext(N_("{language} is live now, on every instance."), language=language))
@@ -73,16 +77,16 @@ async def on_button(update: Update, context: BotContext, subject: str, action: s
         raise StaleButton
     if action == "get":
         await query.answer()
-        await update.effective_chat.send_document(io.BytesIO(current_po(services.store.locales, subject) or b""),
+        await update.effective_chat.send_document(io.BytesIO(await services.store.run(current_po, services.store.locales, subject) or b""),
                                                   filename=f"{subject}.po")
         return
     if action in ("on", "off") and subject != services.catalogs.default:
-        locales.set_enabled(subject, action == "on", user_id=context.staff.id)
+        await locales.set_enabled(subject, action == "on", user_id=context.staff.id)
     elif action == "back":
-        locales.rollback(subject, user_id=context.staff.id)
+        await locales.rollback(subject, user_id=context.staff.id)
     else:
         raise StaleButton
-    services.catalogs.reload()
+    await services.store.run(services.catalogs.reload)
     await query.answer(t.plain(N_("Done.")))
     await query.edit_message_reply_markup(reply_markup=None)
     await table(update, context)
@@ -100,7 +104,7 @@ async def on_upload(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(t.gettext(N_("That file is too large for a catalog.")))
         return
     content = bytes(await (await document.get_file()).download_as_bytearray())
-    current = current_po(services.store.locales, language)
+    current = await services.store.run(current_po, services.store.locales, language)
     result = locale_check.check(content, language, current=locale_check.parse(current, language) if current else None)
     if not result.ok:
         lines = [t.gettext(N_("Nothing was changed. Please correct {file}:"), file=document.file_name)]
@@ -110,7 +114,7 @@ async def on_upload(update: Update, context: BotContext) -> None:
             lines.append(t.gettext(N_("… and {count} more."), count=len(result.problems) - MAX_PROBLEMS_SHOWN))
         await update.effective_message.reply_text("\n".join(lines))
         return
-    catalog_id = services.store.locales.add_pending(language=language, po=content.decode("utf-8"), user_id=context.staff.id)
+    catalog_id = await services.store.aio.locales.add_pending(language=language, po=content.decode("utf-8"), user_id=context.staff.id)
     translations = load_translations(language, po=content)
     preview = [f"· {escape(translations.gettext(message))}" for message in PREVIEW]
     await update.effective_message.reply_text(

@@ -20,7 +20,7 @@ from storage.types import NotAllowed
 async def conferences(update: Update, context: BotContext) -> None:
     """/conferences: the user's coming Fallkonferenzen, each with its buttons."""
     t, store = context.t, context.services.store
-    upcoming = store.conferences.upcoming(context.staff)
+    upcoming = await store.aio.conferences.upcoming(context.staff)
     if not upcoming:
         await update.effective_message.reply_text(t.gettext(N_("No Fallkonferenz coming up.")))
         return
@@ -36,11 +36,11 @@ async def conferences(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext, conference_id: int, action: str) -> None:
     """Move, cancel (asked twice), or record the outcome; only for participants with the right."""
     query, t, services = update.callback_query, context.t, context.services
-    info = services.store.conferences.info(conference_id, for_user=context.staff.id)
+    info = await services.store.aio.conferences.info(conference_id, for_user=context.staff.id)
     if info is None or info.status != ConferenceStatus.SCHEDULED:
         raise StaleButton
     try:
-        services.store.casework.subject_of(context.staff, info.code)  # may they change the case?
+        await services.store.aio.casework.subject_of(context.staff, info.code)  # may they change the case?
     except NotAllowed:
         if context.staff.id != info.organiser_id:
             await reply(update, t.plain(N_("Only the organiser, the case manager or a coordinator can change this.")))
@@ -51,7 +51,7 @@ async def on_button(update: Update, context: BotContext, conference_id: int, act
             t.plain("✖ Yes, cancel the Fallkonferenz"), callback_data=CONFERENCE.data(info.id, "X"))]]))
         return
     if action == "X":
-        services.store.conferences.cancel(context.staff, info.id, hours=services.working_hours)
+        await services.store.aio.conferences.cancel(context.staff, info.id, hours=services.working_hours)
         services.dispatcher.kick()
         await query.answer(t.plain(N_("Cancelled. Everyone is told, with a calendar cancellation.")), show_alert=True)
         await query.edit_message_reply_markup(reply_markup=None)
@@ -64,7 +64,7 @@ async def on_button(update: Update, context: BotContext, conference_id: int, act
 async def jour_fixe(update: Update, context: BotContext) -> None:
     """/jourfixe: the next meeting and its agenda; add an item until the day before."""
     t, services, staff = context.t, context.services, context.staff
-    series = services.store.jourfixe.series(staff.org_id)
+    series = await services.store.aio.jourfixe.series(staff.org_id)
     if series is None:
         if staff.may(roles.runs_jour_fixe):
             await begin(update, context, "jour-fixe")
@@ -73,7 +73,7 @@ async def jour_fixe(update: Update, context: BotContext) -> None:
         return
     today = services.local_now().date()
     meeting = next_meeting(series.first_on, series.interval_days, today)
-    items = services.store.jourfixe.items(staff.org_id, meeting)
+    items = await services.store.aio.jourfixe.items(staff.org_id, meeting)
     lines = [t.gettext(N_("<b>Next Jour fixe: {date}, {time}</b> · {place}"), date=t.date(meeting),
                        time=t.isolate(series.at), place=series.place)]
     lines += [f"{n}. {escape(item.text)}" for n, item in enumerate(items, start=1)]
@@ -89,7 +89,7 @@ async def jour_fixe(update: Update, context: BotContext) -> None:
 async def on_jour_fixe(update: Update, context: BotContext, meeting_on: str) -> None:
     """Add an item to the agenda of the next Jour fixe."""
     query, t, services = update.callback_query, context.t, context.services
-    series = services.store.jourfixe.series(context.staff.org_id)
+    series = await services.store.aio.jourfixe.series(context.staff.org_id)
     today = services.local_now().date()
     if series is None or not context.staff.may(roles.takes_part_in_jour_fixe):
         raise StaleButton

@@ -16,15 +16,15 @@ async def on_button(update: Update, context: BotContext, row_id: int, action: st
     """Snooze ("z") or done ("d"), only on the user's own reminder."""
     query, t, services = update.callback_query, context.t, context.services
     store = services.store
-    row = store.outbox.get(row_id)
+    row = await store.aio.outbox.get(row_id)
     if row is None or row.user_id != context.staff.id or row.state not in (OutboxState.SENT, OutboxState.DUE):
         raise StaleButton
     if action == "z":
         until = snooze_until(store.clock.now(), services.working_hours)
-        store.outbox.postpone(row.id, until)
+        await store.aio.outbox.postpone(row.id, until)
         await query.answer(t.plain(N_("I will remind you again on {date}."), date=t.datetime(until)))
     else:
-        store.outbox.finish(row.id, state=OutboxState.DONE)
+        await store.aio.outbox.finish(row.id, state=OutboxState.DONE)
         await query.answer(t.plain(N_("Marked as done.")))
     await query.edit_message_reply_markup(reply_markup=None)
 

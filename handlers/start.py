@@ -33,12 +33,12 @@ async def start(update: Update, context: BotContext) -> None:
     try:
         if not services.gate.may_try_invitation(sender):
             raise InvitationProblem("locked")  # too many wrong codes: answered like a wrong one
-        staff = services.store.staff.redeem_invitation(code=code, telegram_id=sender, language=language,
+        staff = await services.store.aio.staff.redeem_invitation(code=code, telegram_id=sender, language=language,
                                                        display_name=update.effective_user.full_name)
     except InvitationProblem as problem:
         if problem.reason in ("unknown", "locked"):
             services.gate.wrong_invitation(sender)
-        services.store.staff.refuse_invitation(telegram_id=sender, reason=problem.reason)
+        await services.store.aio.staff.refuse_invitation(telegram_id=sender, reason=problem.reason)
         await update.effective_message.reply_text(t.gettext(_INVITATION_PROBLEMS.get(problem.reason,
                                                                                      _INVITATION_PROBLEMS["unknown"])))
         return

@@ -19,10 +19,10 @@ def _ensure_sqlite_directory(url: str) -> None:
         Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     _ensure_sqlite_directory(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=4)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
@@ -35,7 +35,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # as many connections as worker threads use them (bot/app.py), and a few for the CLI and the rest
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=4)
 
 
 def alembic_config(url: str) -> Config:

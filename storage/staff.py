@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from domain.roles import Role
 from domain.vocabulary import CaseStatus
 from storage import audit
 from storage.models import AppUser, ClientCase, District, Invitation, Organisation
-from storage.types import InvitationProblem, StaffUser
+from storage.types import NOT_REMEMBERED, InvitationProblem, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -43,9 +44,14 @@ _USER_BY_TELEGRAM_ID = (
 )
 
 
+STAFF_CACHE_SECONDS = 10.0
+STAFF_CACHE_SIZE = 10_000
+
+
 class StaffRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._cache: dict[int, tuple[float, StaffUser | None]] = {}  # telegram id -> (until, user)
         self._districts: dict[int, tuple[DistrictInfo, ...]] = {}
 
     # organisation -----------------------------------------------------------------------
@@ -83,14 +89,33 @@ class StaffRepository:
 
     # users ------------------------------------------------------------------------------
     def user_by_telegram_id(self, telegram_id: int) -> StaffUser | None:
-        """Runs for every update, so it is one Core statement rather than an ORM query."""
+        """Runs for every update, so it is one Core statement rather than an ORM query; the
+        answer is remembered for STAFF_CACHE_SECONDS (see `remembered`)."""
         with self._store.reading() as connection:
             row = connection.execute(_USER_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).first()
-        if row is None:
-            return None
-        return StaffUser(id=row.id, org_id=row.org_id, telegram_id=row.telegram_id, role=Role(row.role),
-                         district_id=row.district_id, district_code=row.district_code, language=row.language,
-                         display_name=row.display_name)
+        user = None if row is None else StaffUser(
+            id=row.id, org_id=row.org_id, telegram_id=row.telegram_id, role=Role(row.role),
+            district_id=row.district_id, district_code=row.district_code, language=row.language,
+            display_name=row.display_name)
+        self._cache[telegram_id] = (time.monotonic() + STAFF_CACHE_SECONDS, user)
+        if len(self._cache) > STAFF_CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))
+        return user
+
+    def remembered(self, telegram_id: int) -> StaffUser | None | object:
+        """The sender as looked up less than STAFF_CACHE_SECONDS ago, or NOT_REMEMBERED. Saves
+        the database round trip on most updates; a change made here forgets at once, one made
+        on another instance is seen within the lifetime."""
+        entry = self._cache.get(telegram_id)
+        if entry is None or entry[0] < time.monotonic():
+            return NOT_REMEMBERED
+        return entry[1]
+
+    def _forget(self, telegram_id: int | None = None) -> None:
+        if telegram_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(telegram_id, None)
 
     def user_by_id(self, user_id: int) -> StaffUser | None:
         with self._store.transaction() as s:
@@ -131,6 +156,7 @@ class StaffRepository:
     def set_language(self, user_id: int, language: str) -> None:
         with self._store.transaction() as s:
             s.exec(update(AppUser).where(AppUser.id == user_id).values(language=language))
+        self._forget()  # by user id: simplest to forget everyone (it is a rare change)
 
     def case_manager_for_district(self, *, org_id: int, district_id: int, preferred: StaffUser) -> int:
         """The district's case manager: the recording user if they serve it, else the one with
@@ -206,6 +232,7 @@ class StaffRepository:
             )
             if spent.rowcount != 1:
                 raise InvitationProblem("used")
+            self._forget(telegram_id)
             audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="user.register", detail=f"role={user.role}")
             district = s.get(District, user.district_id) if user.district_id else None
             return _staff(user, district)

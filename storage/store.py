@@ -3,9 +3,15 @@ and the unit of work that makes one use case one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import contextvars
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -17,11 +23,16 @@ from storage.crypto import Keyring
 # The session of the unit of work running in this task (asyncio copies the context per task, so
 # two users' updates never share one). Keyed by store: tests run two instances in one process.
 _ACTIVE: ContextVar[tuple[Store, Session] | None] = ContextVar("casebot_unit_of_work", default=None)
+T = TypeVar("T")
+# Repositories the bot reaches through `store.aio` (each call in a worker thread)
+REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
+                "jourfixe", "locales", "digest", "planner")
 
 
 class Store:
     def __init__(
-        self, engine: Engine, keyring: Keyring, clock: Clock | None = None, tz: ZoneInfo | None = None
+        self, engine: Engine, keyring: Keyring, clock: Clock | None = None, tz: ZoneInfo | None = None,
+        *, threads: int = 16,
     ) -> None:
         from storage.cases import CaseRepository
         from storage.casework import CaseworkRepository
@@ -52,6 +63,31 @@ class Store:
         self.locales = LocaleRepository(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
+        # Database work never runs on the event loop: a statement that waits (a lock, a slow
+        # network to PostgreSQL) holds up one worker thread and the one user whose step it is,
+        # never everybody. The engine's pool is sized to the threads (bot/app.py).
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+        # SQLite has one writer, and its busy handler sleeps when two collide: transactions of
+        # this process take turns here instead (reads on their own connection still overlap)
+        self._one_writer = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self.aio = _OffLoop(self)
+
+    async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`work(*args, **kwargs)` in a worker thread, with the caller's context (so a unit of
+        work opened inside stays one transaction, and the caller's task sees its result)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="casebot-db")
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, work, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        """Stop the worker threads and close the database connections."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        self.engine.dispose()
 
     def _active(self) -> Session | None:
         active = _ACTIVE.get()
@@ -65,7 +101,7 @@ class Store:
         its audit entry and its scheduled messages: a failure anywhere keeps the draft."""
         if self._active() is not None:
             raise RuntimeError("a unit of work is already open in this task")
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._turn(), Session(self.engine, expire_on_commit=False) as session:
             token = _ACTIVE.set((self, session))
             try:
                 yield session
@@ -105,5 +141,39 @@ class Store:
         if session is not None:
             yield session.connection()
             return
-        with self.engine.begin() as connection:
+        with self._turn(), self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._one_writer is None:
+            yield
+            return
+        with self._one_writer:
+            yield
+
+
+class _OffLoop:
+    """`await store.aio.cases.list_for(...)`: every repository method, as a coroutine that runs
+    it in a worker thread. The one way the bot's handlers reach the database."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> _OffLoopRepository:
+        if name not in REPOSITORIES:
+            raise AttributeError(name)
+        return _OffLoopRepository(self._store, getattr(self._store, name))
+
+
+class _OffLoopRepository:
+    def __init__(self, store: Store, repository: object) -> None:
+        self._store, self._repository = store, repository
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._repository, name)
+
+        async def in_thread(*args: Any, **kwargs: Any) -> Any:
+            return await self._store.run(method, *args, **kwargs)
+
+        return in_thread

@@ -10,6 +10,9 @@ from typing import Any
 from domain import roles
 from domain.roles import Role
 
+# what the staff lookup's memory answers when it does not remember a sender
+NOT_REMEMBERED = object()
+
 
 @dataclass(frozen=True)
 class StaffUser:

@@ -116,4 +116,4 @@ async def bot(database_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIter
     app, fake, services = await start_bot(settings, clock)
     yield BotUnderTest(app, fake, services, settings, admin_code)
     await app.shutdown()
-    services.store.engine.dispose()
+    services.store.close()

@@ -87,5 +87,5 @@ async def live(request: pytest.FixtureRequest, tmp_path: Path, clock) -> AsyncIt
     await app.updater.stop()
     await app.stop()
     await app.shutdown()
-    services.store.engine.dispose()
+    services.store.close()
     server.stop()

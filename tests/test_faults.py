@@ -181,3 +181,30 @@ async def test_wrong_invitation_codes_are_limited_and_audited(bot):
     newcomer = bot.user()
     await newcomer.send(f"/start {bot.admin_code}")  # everyone else is unaffected
     assert newcomer.messages()[0].text.startswith("Willkommen!")
+
+
+async def test_a_stalled_database_call_holds_up_only_its_own_user(bot, monkeypatch):
+    """Database work runs in worker threads: while one user's statement waits (on a lock, on a
+    slow network), everybody else goes on. (0.1 ran it on the event loop: everyone waited.)"""
+    import asyncio
+    import threading
+
+    manager, other = await bot.register(), await bot.register()
+    hold, entered = threading.Event(), threading.Event()
+    original = bot.services.store.cases.list_for
+
+    def stalled(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        entered.set()
+        hold.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bot.services.store.cases, "list_for", stalled)
+    waiting = asyncio.ensure_future(manager.send("/cases"))
+    while not entered.is_set():
+        await asyncio.sleep(0.005)
+    replies = await other.send("/new")  # another user, while the first one's statement waits
+    assert replies[-1].text.startswith("Erstberatung · Frage 1")
+    assert not waiting.done()
+    hold.set()
+    listing = await waiting
+    assert listing and listing[-1].reply_markup  # the case list came, once its statement was done

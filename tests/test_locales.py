@@ -82,7 +82,7 @@ async def test_a_good_upload_is_previewed_then_live_on_another_instance_without_
             "locale.live", "locale.rollback"]
     finally:
         await other_app.shutdown()
-        other_services.store.engine.dispose()
+        other_services.store.close()
 
 
 @pytest.mark.parametrize(("change", "complaint"), [

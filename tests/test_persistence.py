@@ -22,7 +22,7 @@ async def test_the_dialogue_survives_a_restart(bot, clock):
     question_before = cm.last()
     # the process dies: nothing of the first Application or its engine is reused
     await bot.app.shutdown()
-    bot.services.store.engine.dispose()
+    bot.services.store.close()
     app, fake, services = await start_bot(bot.settings, clock, fake=bot.fake)
     bot.app, bot.services = app, services
     cm = TgUser(app, fake, cm.id)
@@ -79,7 +79,7 @@ async def test_two_instances_on_one_postgres_database_commit_a_step_once(bot, cl
         assert snapshot.state["step"] == "birth_date"
     finally:
         await second_app.shutdown()
-        second_services.store.engine.dispose()
+        second_services.store.close()
 
 
 async def test_racing_writers_commit_exactly_one_step(bot):

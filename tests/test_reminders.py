@@ -122,7 +122,7 @@ async def test_after_downtime_what_fell_due_is_sent_once(bot, cm, clock):
     set_clock(clock, berlin(2026, 12, 1, 10, 0))
     bot.services.dispatcher.plan(force=True)
     await bot.app.shutdown()  # the bot is down for two days
-    bot.services.store.engine.dispose()
+    bot.services.store.close()
     set_clock(clock, berlin(2026, 12, 3, 10, 0))
     app, fake, services = await start_bot(bot.settings, clock, fake=bot.fake)
     bot.app, bot.services = app, services

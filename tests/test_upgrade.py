@@ -31,7 +31,7 @@ async def upgraded(tmp_path: Path):  # noqa: ANN201
     state = json.loads((FIXTURE / "state.json").read_text())
     yield app, fake, services, state, clock
     await app.shutdown()
-    services.store.engine.dispose()
+    services.store.close()
 
 
 def shown(fake, user_id: int, text: str, buttons: list[tuple[str, str]]):  # noqa: ANN001, ANN201

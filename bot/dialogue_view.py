@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from html import unescape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -12,6 +15,9 @@ from bot.forms.engine import Choice, Field, Form, FormContext, Kind, LabelKind
 from bot.i18n import Translator
 from bot.render import Renderer
 from storage.types import DialogueSnapshot
+
+MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; the rest is room for the notices' escaping
+_TAGS = re.compile(r"<[^>]+>")
 
 
 def choice_label(t: Translator, choice: Choice) -> str:
@@ -39,6 +45,23 @@ def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> st
         return ", ".join(labels.get(v, v) for v in values)
     # names, phone numbers and numbers keep their own direction inside right-to-left text
     return t.isolate(value)
+
+
+def visible_length(html: str) -> int:
+    """What Telegram counts against its limit: the text without tags, entities decoded."""
+    return len(unescape(_TAGS.sub("", html)))
+
+
+def fit(render: Callable[[list[tuple[str, str]]], str], rows: list[tuple[str, str]]) -> str:
+    """The rendered rows, each long value shortened (with "…") as far as needed to stay under
+    Telegram's limit, so the message and its Save button always arrive. Nothing stored changes:
+    "✎" on a row shows that answer whole."""
+    text = render(rows)
+    for limit in (400, 200, 100, 50, 20):
+        if visible_length(text) <= MESSAGE_LIMIT:
+            break
+        text = render([(label, value if len(value) <= limit else value[: limit - 1] + "…") for label, value in rows])
+    return text
 
 
 def button(t: Translator, label: str, snapshot: DialogueSnapshot, action: str, arg: object = "") -> InlineKeyboardButton:
@@ -96,7 +119,11 @@ def summary(
     answers = snapshot.state["answers"]
     fields = engine.applicable_fields(form, answers, ctx)
     rows = [(field_label(t, f), display_value(t, f, answers.get(f.name), ctx)) for f in fields]
-    text = renderer.render("summary.j2", t, title=t.plain(form.title), rows=rows, notices=notices, error=error)
+
+    def render(shown: list[tuple[str, str]]) -> str:
+        return renderer.render("summary.j2", t, title=t.plain(form.title), rows=shown, notices=notices, error=error)
+
+    text = fit(render, rows)
     edit_buttons = [button(t, f"✎ {i + 1}", snapshot, "e", form.index(f.name)) for i, f in enumerate(fields)]
     keyboard = [edit_buttons[i : i + 6] for i in range(0, len(edit_buttons), 6)]
     keyboard.append([button(t, t.plain("« Back"), snapshot, "b"), button(t, t.plain("✖ Cancel"), snapshot, "x")])

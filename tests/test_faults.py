@@ -208,3 +208,24 @@ async def test_a_stalled_database_call_holds_up_only_its_own_user(bot, monkeypat
     hold.set()
     listing = await waiting
     assert listing and listing[-1].reply_markup  # the case list came, once its statement was done
+
+
+async def test_a_long_assessment_summary_still_arrives_with_its_save_button(bot):
+    """Nine notes of 500 characters: 0.1's summary was too long to send, with no Save button."""
+    from bot.choices import LIFE_DOMAINS
+
+    manager = await bot.register()
+    await run_intake(manager)
+    await manager.send(f"/assess {CODE}")
+    for n, _domain in enumerate(LIFE_DOMAINS):
+        await manager.press("hoch")
+        await manager.send(f"Notiz {n}: " + "Wohnungssuche mit Familie, " * 18)
+    await manager.press("Wohnen")
+    await manager.press("Fertig")
+    summary = manager.last()
+    assert summary.text.startswith("Bestandsaufnahme · bitte prüfen") and "…" in summary.text
+    assert "✔ Speichern" in summary.button_texts()
+    await manager.press("✔ Speichern", summary)
+    assert manager.last().text.startswith(f"Bestandsaufnahme 1 von {CODE} gespeichert.")
+    note = bot.services.store.cases.reveal(bot.services.store.staff.user_by_telegram_id(manager.id), CODE)
+    assert len(note.records["assessment/1"]["note_housing"]) > 400  # stored whole

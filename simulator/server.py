@@ -27,6 +27,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 # A token of the real shape, so the bot's own validation accepts it; it opens nothing anywhere.
 SIMULATOR_TOKEN = "1000000001:SIMULATOR-local-only-not-a-real-token"
 MAX_POLL_SECONDS = 50
+# the names this machine's loopback goes by: any other Host is a page elsewhere that got a DNS
+# name pointed at 127.0.0.1 (DNS rebinding), and is refused
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 
 class Simulator:
@@ -90,6 +93,24 @@ def _message_json(message) -> dict:  # noqa: ANN001
 class _Base(tornado.web.RequestHandler):
     def initialize(self, simulator: Simulator) -> None:
         self.sim = simulator
+
+    def prepare(self) -> None:
+        """Only this machine's own pages and the bot: a web page the developer happens to visit
+        must neither read the chats nor drive the simulator."""
+        host = self.request.host.lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name not in LOCAL_HOSTS:
+            raise tornado.web.HTTPError(403)
+        if self.request.method != "POST" or not self.request.path.startswith("/api/"):
+            return
+        origin = self.request.headers.get("Origin")
+        if origin is not None and origin.lower() not in {f"http://{host}", f"https://{host}"}:
+            raise tornado.web.HTTPError(403)  # a cross-site request
+        if self.request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+            raise tornado.web.HTTPError(403)
+        # a cross-site form cannot send JSON without a preflight, which is never answered here
+        if not self.request.headers.get("Content-Type", "").startswith("application/json"):
+            raise tornado.web.HTTPError(415)
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)

@@ -151,3 +151,22 @@ async def test_the_dispatcher_waits_out_429s_and_sends_each_message_once(live):
     for user in people:
         messages = await live.bot_messages(user.telegram_id)
         assert len(messages) == 1 and "konnte nicht zugestellt werden" in messages[0]["text"]
+
+
+async def test_only_this_machines_pages_may_read_or_drive_the_simulator(live):
+    """A page elsewhere (cross-site POST, or a DNS name rebound to 127.0.0.1) gets nothing."""
+    person = await live.person()
+    url = live.base_url
+    assert (await live.http.get("/api/state", headers={"Host": "attacker.example:80"})).status_code == 403
+    assert (await live.http.get("/", headers={"Host": "rebound.example"})).status_code == 403
+    as_form = await live.http.post("/api/send", data={"user_id": str(person), "text": "/start x"})
+    assert as_form.status_code == 415  # what a cross-site HTML form can send
+    cross = await live.http.post("/api/send", json={"user_id": person, "text": "/help"},
+                                 headers={"Origin": "https://attacker.example"})
+    assert cross.status_code == 403
+    fetched = await live.http.post("/api/send", json={"user_id": person, "text": "/help"},
+                                   headers={"Sec-Fetch-Site": "cross-site"})
+    assert fetched.status_code == 403
+    assert await live.bot_messages(person) == []  # nothing of it reached the bot
+    own = await live.http.post("/api/send", json={"user_id": person, "text": "/help"}, headers={"Origin": url})
+    assert own.status_code == 200

@@ -22,8 +22,12 @@ class StaleButton(Exception):
     """The pressed button no longer applies (done meanwhile, not the user's, not their role)."""
 
 
-async def refuse_press(update: Update, context: BotContext, refusal: str = STALE) -> None:
+async def refuse_press(update: Update, context: BotContext, refusal: str = STALE, *, family: str = "?",
+                       why: str = "unknown") -> None:
+    """Refuse a press, and audit it: a forged button is worth knowing about."""
     await update.callback_query.answer(context.t.plain(refusal), show_alert=True)
+    if context.staff is not None:
+        await context.services.store.aio.staff.refused_press(context.staff, family=family, why=why)
 
 
 def press(buttons: Buttons, handler: Callable[..., Awaitable[None]]) -> BaseHandler:
@@ -31,13 +35,13 @@ def press(buttons: Buttons, handler: Callable[..., Awaitable[None]]) -> BaseHand
 
     async def on_press(update: Update, context: BotContext) -> None:
         values = buttons.parse(update.callback_query.data)
-        if values is None:
-            await refuse_press(update, context, buttons.refusal)
+        if values is None:  # forged, or from a version with other buttons
+            await refuse_press(update, context, buttons.refusal, family=buttons.prefix, why="unreadable")
             return
         try:
             await handler(update, context, *values)
-        except StaleButton:
-            await refuse_press(update, context, buttons.refusal)
+        except StaleButton:  # done meanwhile, or not the user's to press
+            await refuse_press(update, context, buttons.refusal, family=buttons.prefix, why="refused")
 
     on_press.__doc__ = handler.__doc__
     return CallbackQueryHandler(on_press, pattern=buttons.pattern)

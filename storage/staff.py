@@ -196,6 +196,12 @@ class StaffRepository:
             audit.record(s, at=now, org_id=org_id, user_id=created_by, action="invitation.create", detail=f"role={role.value}")
         return code
 
+    def refused_press(self, user: StaffUser, *, family: str, why: str) -> None:
+        """Audit a button press that was refused: its family and why (never its data)."""
+        with self._store.transaction() as s:
+            audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="button.refused",
+                         detail=f"family={family};why={why}")
+
     def refuse_invitation(self, *, telegram_id: int, reason: str) -> None:
         """Audit a refused invitation code: the reason and a keyed hash of the sender (who they
         are is nobody's business; that the same sender keeps trying is)."""

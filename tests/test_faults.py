@@ -229,3 +229,13 @@ async def test_a_long_assessment_summary_still_arrives_with_its_save_button(bot)
     assert manager.last().text.startswith(f"Bestandsaufnahme 1 von {CODE} gespeichert.")
     note = bot.services.store.cases.reveal(bot.services.store.staff.user_by_telegram_id(manager.id), CODE)
     assert len(note.records["assessment/1"]["note_housing"]) > 400  # stored whole
+
+
+async def test_refused_presses_are_audited_without_their_data(bot):
+    manager = await bot.register()
+    message = (await manager.send("/help"))[-1]
+    await manager.press_data("g|12345|achieved", message)  # somebody else's goal, or none
+    await manager.press_data("k|explode|LEV-2026-0001", message)  # not a button of ours
+    await manager.press_data("zz|whatever", message)
+    audited = rows(bot, "SELECT detail FROM audit_event WHERE action = 'button.refused' ORDER BY id")
+    assert audited == [("family=g;why=refused",), ("family=k;why=unreadable",), ("family=?;why=unknown",)]

@@ -80,8 +80,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     def compose(row, user):  # noqa: ANN001, ANN202
         return notices.compose(services, row, user)
 
+    def gather(user, many):  # noqa: ANN001, ANN202
+        return notices.gather(services, user, many)
+
     services = Services(settings=settings, store=store, catalogs=catalogs, renderer=renderer,
-                        dispatcher=Dispatcher(store, settings, compose))
+                        dispatcher=Dispatcher(store, settings, compose, gather))
     return services
 
 

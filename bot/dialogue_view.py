@@ -47,9 +47,14 @@ def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> st
     return t.isolate(value)
 
 
+def plain_text(html: str) -> str:
+    """The text a reader sees of Telegram HTML: without tags, entities decoded."""
+    return unescape(_TAGS.sub("", html))
+
+
 def visible_length(html: str) -> int:
-    """What Telegram counts against its limit: the text without tags, entities decoded."""
-    return len(unescape(_TAGS.sub("", html)))
+    """What Telegram counts against its limit."""
+    return len(plain_text(html))
 
 
 def fit(render: Callable[[list[tuple[str, str]]], str], rows: list[tuple[str, str]]) -> str:

@@ -51,13 +51,16 @@ class Notice:
 
 
 Compose = Callable[[ScheduledMessage, StaffUser], Notice | None]
+Gather = Callable[[StaffUser, list[Notice]], Notice]
+# a person gets at most this many messages in one round; the rest come gathered in one more
+MESSAGES_PER_ROUND = 5
 
 
 class Dispatcher:
     """`compose(row, user)` says what a row says to its recipient (None: nothing any more)."""
 
-    def __init__(self, store: Store, settings: Settings, compose: Compose) -> None:
-        self.store, self.settings, self.compose = store, settings, compose
+    def __init__(self, store: Store, settings: Settings, compose: Compose, gather: Gather) -> None:
+        self.store, self.settings, self.compose, self.gather = store, settings, compose, gather
         self.planner = store.planner
         self.failed_rows = 0  # rows set aside since start (unreadable, or failing to compose)
         self._wake = asyncio.Event()
@@ -130,8 +133,8 @@ class Dispatcher:
         results = await asyncio.gather(*(self._deliver_in_turn(bot, items) for items in by_chat.values()))
         return sum(results)
 
-    def _compose_due(self) -> dict[int, list[tuple[ScheduledMessage, StaffUser, Notice]]]:
-        by_chat: dict[int, list[tuple[ScheduledMessage, StaffUser, Notice]]] = defaultdict(list)
+    def _compose_due(self) -> dict[int, list[tuple[list[ScheduledMessage], StaffUser, Notice]]]:
+        by_chat: dict[int, list[tuple[list[ScheduledMessage], StaffUser, Notice]]] = defaultdict(list)
         for row in self.store.outbox.claim_due(limit=200):
             try:
                 user = self.store.staff.user_by_id(row.user_id)
@@ -142,8 +145,21 @@ class Dispatcher:
             if notice is None:  # nothing left to say (done meanwhile, closed, user gone)
                 self.store.outbox.finish(row.id, state=OutboxState.CANCELLED)
                 continue
-            by_chat[row.user_id].append((row, user, notice))
-        return by_chat
+            by_chat[row.user_id].append(([row], user, notice))
+        return {chat: self._bounded(items) for chat, items in by_chat.items()}
+
+    def _bounded(self, items: list) -> list:
+        """At most MESSAGES_PER_ROUND messages to one person: beyond that, the plain ones are
+        gathered into one (calendar files and charts still come on their own)."""
+        if len(items) <= MESSAGES_PER_ROUND:
+            return items
+        plain = [item for item in items[MESSAGES_PER_ROUND - 1:] if not item[2].document and not item[2].photo]
+        kept = [item for item in items if item not in plain]
+        if not plain:
+            return items
+        user = plain[0][1]
+        rows = [row for item in plain for row in item[0]]
+        return [*kept, (rows, user, self.gather(user, [item[2] for item in plain]))]
 
     def _set_aside(self, row: ScheduledMessage, failure: Exception) -> None:
         """A row that cannot be composed: unreadable data stays unreadable, so it fails at once;
@@ -157,10 +173,10 @@ class Dispatcher:
 
     async def _deliver_in_turn(self, bot: Bot, items: list) -> int:
         sent = 0
-        for n, (row, user, notice) in enumerate(items):
+        for n, (rows, user, notice) in enumerate(items):
             if n and self.settings.telegram_rate_limit:
                 await asyncio.sleep(PER_CHAT_INTERVAL / PACE_HEADROOM)
-            sent += await self._deliver(bot, row, user, notice)
+            sent += await self._deliver(bot, rows, user, notice)
         return sent
 
     async def _pace(self) -> None:
@@ -175,8 +191,9 @@ class Dispatcher:
                 await asyncio.sleep(self._next_slot - now)
             self._next_slot = max(now, self._next_slot) + 1 / (rate * PACE_HEADROOM)
 
-    async def _deliver(self, bot: Bot, row: ScheduledMessage, user: StaffUser, notice: Notice) -> int:
-        store = self.store
+    async def _deliver(self, bot: Bot, rows: list[ScheduledMessage], user: StaffUser, notice: Notice) -> int:
+        """Send one message (for one row, or several gathered); returns how many rows it sent."""
+        store, row = self.store, rows[0]
         try:
             await self._pace()
             if notice.document:
@@ -193,19 +210,24 @@ class Dispatcher:
                 await self._pace()
                 await bot.send_photo(user.telegram_id, notice.photo)
         except Forbidden:  # the user blocked the bot: retrying will not help, the coordinators should know
-            await store.aio.outbox.finish(row.id, state=OutboxState.FAILED)
+            await self._finish(rows, OutboxState.FAILED)
             log.warning("scheduled message %s failed: the recipient blocked the bot", row.id)
             await store.run(self._report_blocked, user)
             return 0
         except BadRequest:
-            await store.aio.outbox.finish(row.id, state=OutboxState.FAILED)
+            await self._finish(rows, OutboxState.FAILED)
             log.warning("scheduled message %s refused by the Bot API", row.id)
             return 0
         except NetworkError:  # includes timeouts; a 429 is waited out by the rate limiter first
-            await store.aio.outbox.postpone(row.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts)
+            for each in rows:
+                await store.aio.outbox.postpone(each.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR * each.attempts)
             return 0
-        await store.aio.outbox.finish(row.id, state=OutboxState.SENT)
-        return 1
+        await self._finish(rows, OutboxState.SENT)
+        return len(rows)
+
+    async def _finish(self, rows: list[ScheduledMessage], state: OutboxState) -> None:
+        for row in rows:
+            await self.store.aio.outbox.finish(row.id, state=state)
 
     def _report_blocked(self, user: StaffUser) -> None:
         store = self.store

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.buttons import CASE_ACTION, CASES, CONFERENCE, HANDOVER, REFERRAL, REMINDER
 from bot.choices import label_of
+from bot.dialogue_view import MESSAGE_LIMIT, plain_text, visible_length
 from bot.dispatcher import Notice
 from bot.i18n import N_, UNREADABLE, Translator
 from bot.services import Services
@@ -165,3 +166,18 @@ def compose(services: Services, row: ScheduledMessage, user: StaffUser) -> Notic
         return None
     t = services.catalogs.get(user.language or services.settings.default_language)
     return builder(services, row, user, t)
+
+
+def gather(services: Services, user: StaffUser, many: list[Notice]) -> Notice:
+    """Several messages for one person in one: the first line of each (their buttons stay with
+    the case view and /cases)."""
+    t = services.catalogs.get(user.language or services.settings.default_language)
+    lines = [t.gettext(N_("<b>More reminders ({count}):</b>"), count=len(many))]
+    for notice in many:
+        first = plain_text(notice.text).split("\n", 1)[0]
+        lines.append("· " + escape(first if len(first) <= 200 else first[:199] + "…"))
+    text = "\n".join(lines)
+    while visible_length(text) > MESSAGE_LIMIT and len(lines) > 2:  # never longer than Telegram allows
+        lines.pop()
+        text = "\n".join([*lines, "· …"])
+    return Notice(text)

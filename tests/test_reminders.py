@@ -189,3 +189,30 @@ def test_two_dispatchers_never_claim_the_same_row(bot, clock):
     assert len(everything) == len(set(everything)) == 300
     if store.engine.dialect.name == "postgresql":
         assert claimed[0] and claimed[1]  # SKIP LOCKED: both work side by side
+
+
+async def test_many_reminders_for_one_person_come_as_a_handful(bot, cm, clock):
+    """30 goals due at once are 5 messages, not 30 (0.1: 1,000 reminders were 1,000 messages,
+    paced at one a second, while everyone else's waited)."""
+    from datetime import date
+
+    other = await bot.register(Role.CASE_MANAGER, "II")
+    await run_intake(other, given_name=("send", "Omid"), family_name=("send", "Karimi"), district=("press", "II"))
+    store = bot.services.store
+    manager = store.staff.user_by_telegram_id(cm.id)
+    for n in range(30):
+        store.casework.add_goal(manager, "LEV-2026-0001", domain="language", wording=f"Ziel {n}", responsible="client",
+                                due_on=date(2026, 12, 4))
+    colleague = store.staff.user_by_telegram_id(other.id)
+    store.casework.add_goal(colleague, "LEV-2026-0002", domain="work", wording="Bewerbung", responsible="client",
+                            due_on=date(2026, 12, 4))
+    set_clock(clock, berlin(2026, 11, 30, 9, 0))
+    before = len(cm.messages())
+    assert await dispatch(bot) == 31  # every row goes out ...
+    received = cm.messages()[before:]
+    assert len(received) == 5  # ... to the case manager as five messages
+    assert received[-1].text.startswith("Weitere Erinnerungen (26):")
+    assert received[-1].text.count("\n· ") == 26
+    assert other.last().text.startswith("Ein Ziel von LEV-2026-0002")
+    assert rows(bot, "SELECT COUNT(*) FROM outbox WHERE kind = 'goal-due' AND state = 'sent'") == [(31,)]
+    assert await dispatch(bot) == 0

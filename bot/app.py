@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot import logs, notices
 from bot.concurrency import PerUserUpdateProcessor
 from bot.dispatcher import Dispatcher
 from bot.i18n import N_, Catalogs
+from bot.ratelimit import PerChatRateLimiter
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
@@ -130,7 +131,7 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor(gate=services.gate))
     )
     if settings.telegram_rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, max_retries=5))
+        builder = builder.rate_limiter(PerChatRateLimiter(settings.telegram_rate_limit, max_retries=5))
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application = builder.build()

@@ -170,3 +170,21 @@ async def test_only_this_machines_pages_may_read_or_drive_the_simulator(live):
     assert await live.bot_messages(person) == []  # nothing of it reached the bot
     own = await live.http.post("/api/send", json={"user_id": person, "text": "/help"}, headers={"Origin": url})
     assert own.status_code == 200
+
+
+@pytest.mark.parametrize("live", [RateLimit(per_chat=1, overall=30, window=1.0)], indirect=True)
+async def test_a_429_for_one_chat_delays_that_chat_only(live):
+    """Ana's second message in a second gets a 429 and waits it out; Ben, writing at the same
+    time, waits for nothing. (0.1: PTB's limiter paused every chat on any 429.)"""
+    limiter = live.bot.rate_limiter
+    ana, ben = await live.person("Ana", "de"), await live.person("Ben", "de")
+    await live.http.post("/api/send", json={"user_id": ana, "text": f"/start {live.admin_code}"})
+    await live.wait_for(ana, lambda ms: len(ms) >= 1, timeout=15)
+    await live.http.post("/api/send", json={"user_id": ben, "text": "/start"})  # a stranger: one refusal
+    ana_messages = await live.wait_for(ana, lambda ms: len(ms) >= 2, timeout=15)
+    assert live.api.rejected_429 >= 1 and len(ana_messages) == 2
+    ben_messages = await live.wait_for(ben, lambda ms: len(ms) >= 1, timeout=15)
+    assert len(ben_messages) == 1
+    assert ben_messages[0]["id"] < ana_messages[1]["id"]  # Ben's answer did not wait for Ana's pause
+    assert limiter.waited.get(ana, 0) > 0
+    assert limiter.waited.get(ben, 0) == 0 and limiter.waited.get(None, 0) == 0

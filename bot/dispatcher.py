@@ -32,6 +32,7 @@ from storage.types import CryptoError, Planned, ScheduledMessage, StaffUser
 log = logging.getLogger("casebot.dispatcher")
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=1)
 PLAN_EVERY = timedelta(minutes=10)
+SEEN_UPDATES_KEPT = timedelta(days=3)  # Telegram stops redelivering an update within a day
 MAX_ATTEMPTS = 5  # a row that still cannot be composed after this many rounds is given up
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 # Telegram counts any one second: sends spaced exactly at the limit collide as soon as the
@@ -118,6 +119,7 @@ class Dispatcher:
         if not force and self._planned_at is not None and now - self._planned_at < PLAN_EVERY:
             return 0
         self._planned_at = now
+        self.store.updates.forget_before(now - SEEN_UPDATES_KEPT)
         settings = self.settings
         return self.planner.plan(hours=self.hours, days_before=settings.reminder_days_before,
                                  silent_days=settings.silent_case_days)

@@ -38,30 +38,36 @@ async def identify(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     services = context.services
     try:
-        staff = services.store.staff.remembered(update.effective_user.id)
-        if staff is NOT_REMEMBERED or services.catalogs.refresh_due():
-            staff = await services.store.run(_who, services, update.effective_user.id)
+        first_time, staff = await services.store.run(_who, services, update)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
         log.warning("identifying the sender failed: %s", type(failure).__name__)
         context.t = services.catalogs.get(services.language_for(None, update.effective_user))
         await _answer(update, context.t.plain(SORRY))
         raise ApplicationHandlerStop from None
+    if not first_time:
+        raise ApplicationHandlerStop  # delivered again (a webhook retry, a second instance): done once
     context.staff = staff
     context.t = services.catalogs.get(services.language_for(staff, update.effective_user))
     if staff is not None:
         services.gate.is_staff(update.effective_user.id)
     else:
         services.gate.is_not_staff(update.effective_user.id)
-    if staff is not None or _command(update) in _OPEN_COMMANDS:
+    if staff is not None or (update.message is not None and _command(update) in _OPEN_COMMANDS):
         return
     await _answer(update, context.t.plain(N_("This assistant is only for invited staff of the KIM case management.")))
     raise ApplicationHandlerStop
 
 
-def _who(services, telegram_id: int):  # noqa: ANN001, ANN202
-    """Who is writing, and whether a language changed on another instance: one worker thread visit."""
+def _who(services, update: Update):  # noqa: ANN001, ANN202
+    """(whether the update is new, who is writing), and whether a language changed on another
+    instance: one visit to a worker thread. The staff record comes from memory when it can."""
+    if update.update_id and not services.store.updates.first_time(update.update_id):
+        return False, None
     services.catalogs.refresh()  # a language uploaded on another instance is live here too
-    return services.store.staff.user_by_telegram_id(telegram_id)
+    staff = services.store.staff.remembered(update.effective_user.id)
+    if staff is NOT_REMEMBERED:
+        staff = services.store.staff.user_by_telegram_id(update.effective_user.id)
+    return True, staff
 
 
 async def _answer(update: Update, text: str) -> None:

@@ -134,6 +134,15 @@ class Dialogue(SQLModel, table=True):
     updated_at: datetime
 
 
+class SeenUpdate(SQLModel, table=True):
+    """A Telegram update this installation took on, kept a few days: Telegram delivers at least
+    once (a webhook retried, a second instance), and a repeat must have no second effect."""
+
+    __tablename__ = "seen_update"
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    seen_at: datetime = Field(index=True)
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what to which case, when. `detail` holds field names or codes, never values."""
 

@@ -26,7 +26,7 @@ _ACTIVE: ContextVar[tuple[Store, Session] | None] = ContextVar("casebot_unit_of_
 T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
-                "jourfixe", "locales", "digest", "planner")
+                "jourfixe", "locales", "digest", "planner", "updates")
 
 
 class Store:
@@ -46,6 +46,7 @@ class Store:
         from storage.planner import Planner
         from storage.referrals import ReferralRepository
         from storage.staff import StaffRepository
+        from storage.updates import UpdateRepository
 
         self.engine = engine
         self.keyring = keyring
@@ -63,6 +64,7 @@ class Store:
         self.locales = LocaleRepository(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
+        self.updates = UpdateRepository(self)
         # Database work never runs on the event loop: a statement that waits (a lock, a slow
         # network to PostgreSQL) holds up one worker thread and the one user whose step it is,
         # never everybody. The engine's pool is sized to the threads (bot/app.py).

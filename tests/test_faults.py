@@ -239,3 +239,21 @@ async def test_refused_presses_are_audited_without_their_data(bot):
     await manager.press_data("zz|whatever", message)
     audited = rows(bot, "SELECT detail FROM audit_event WHERE action = 'button.refused' ORDER BY id")
     assert audited == [("family=g;why=refused",), ("family=k;why=unreadable",), ("family=?;why=unknown",)]
+
+
+async def test_a_redelivered_update_has_no_second_effect(bot):
+    """Telegram delivers at least once: a webhook retry or a second instance brings the same
+    update_id again. (0.1 re-ran /new and /case: messages again, a second audit row.)"""
+    manager = await bot.register()
+    await run_intake(manager)
+    await manager.send("/cancel")
+    update = manager.text_update(f"/case {CODE}")
+    before = len(manager.messages())
+    await bot.app.process_update(update)
+    await bot.app.process_update(update)  # the same update, delivered again
+    assert len(manager.messages()) == before + 1
+    assert rows(bot, "SELECT COUNT(*) FROM audit_event WHERE action = 'case.view'") == [(1,)]
+    again, before = manager.text_update("/new"), len(manager.messages())
+    await bot.app.process_update(again)
+    await bot.app.process_update(again)
+    assert [m.text.split("\n")[0] for m in manager.messages()[before:]] == ["Erstberatung · Frage 1 von 16"]

@@ -87,10 +87,18 @@ def fuzz_bot(tmp_path: Path):  # noqa: ANN201
     app, fake, services = loop.run_until_complete(start_bot(settings_, FixedClock(datetime(2026, 11, 24, 9, tzinfo=UTC))))
     bot = BotUnderTest(app, fake, services, settings_, code)
     manager = loop.run_until_complete(bot.register(Role.CASE_MANAGER, "I"))
+    for stranger in (777_001, 777_002):  # people who write to the bot have a chat with it
+        fake.api.add_user("Stranger", "de", user_id=stranger)
     failures: list[str] = []
 
     async def record(update: object, context) -> None:  # noqa: ANN001
-        failures.append(type(context.error).__name__)
+        import traceback
+
+        # where in our code it broke (the error's text may quote the fuzz's input, which is fine here)
+        frames = [(Path(f.filename).name, f.name, f.lineno) for f in traceback.extract_tb(context.error.__traceback__)
+                  if "site-packages" not in f.filename]
+        chat = getattr(getattr(update, "effective_chat", None), "id", None)
+        failures.append(f"{type(context.error).__name__}: {context.error} chat={chat} {frames}")
 
     app.error_handlers.clear()
     app.add_error_handler(record)

@@ -11,14 +11,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from domain import roles
 from domain.calendar import WorkingHours, is_meeting_day
 from domain.reminders import ReminderKind, dedupe_key, goal_reminder, reassessment_reminder, remind_from, silent_cutoff
 from domain.roles import Role
-from domain.vocabulary import CaseStatus, GoalStatus
+from domain.vocabulary import CaseStatus, GoalStatus, OutboxState
 from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
 from storage.types import Planned
@@ -29,6 +28,15 @@ if TYPE_CHECKING:
 CHUNK = 500
 
 
+
+
+def _insert_new(s):  # noqa: ANN001, ANN202
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING, in the engine's dialect."""
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 class Planner:
@@ -58,15 +66,13 @@ class Planner:
             chunk = wanted[start : start + CHUNK]
             with self._store.transaction() as s:
                 known = set(s.exec(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_([p.key for p in chunk]))).all())
-                fresh = [p for p in chunk if p.key not in known]
-            for planned in fresh:
-                try:
-                    with self._store.transaction() as s:
-                        s.add(Outbox(org_id=planned.org_id, user_id=planned.user_id, kind=planned.kind,
-                                     ref_id=planned.ref_id, due_at=planned.due_at, dedupe_key=planned.key))
-                    added += 1
-                except IntegrityError:
-                    continue  # planned by another instance in the meantime
+                fresh = [{"org_id": p.org_id, "user_id": p.user_id, "kind": p.kind, "ref_id": p.ref_id,
+                          "due_at": p.due_at, "dedupe_key": p.key, "state": OutboxState.DUE, "attempts": 0}
+                         for p in chunk if p.key not in known]
+                if fresh:
+                    # one batched INSERT per chunk (0.1: one transaction per row, 31 s for 92,208
+                    # rows); a key another instance planned meanwhile is skipped by the database
+                    added += len(s.connection().execute(_insert_new(s).returning(Outbox.id), fresh).all())
         return added
 
     def _reassessments(self, today: date, deliver_at: datetime, days_before: int) -> list[Planned]:

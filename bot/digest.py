@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.choices import label_of
 from bot.i18n import Translator
 from domain.vocabulary import LifeDomain, ReferralStatus
-from storage.types import DigestFigures
+from storage.types import CodeList, DigestFigures
 
 SMALL = 5  # counts from 1 to 4 could point at a person: shown as "<5" in the anonymous parts
 MAX_CODES = 15
@@ -30,12 +30,12 @@ def build(services, org_id: int, t: Translator, *, days: int) -> Digest:  # noqa
     settings, store = services.settings, services.store
     now = store.clock.now()
     figures = store.digest.figures(org_id=org_id, today=now.astimezone(settings.tz).date(), since=now - timedelta(days=days),
-                      silent_days=settings.silent_case_days)
+                      silent_days=settings.silent_case_days, shown=MAX_CODES)
     domains = {d.value: t.plain(d.label) for d in LifeDomain}
 
-    def codes(items: list[str]) -> dict:
-        return {"shown": [t.isolate(c) for c in items[:MAX_CODES]], "more": max(0, len(items) - MAX_CODES),
-                "count": len(items)}
+    def codes(items: CodeList) -> dict:
+        return {"shown": [t.isolate(c) for c in items.codes], "more": max(0, items.count - len(items.codes)),
+                "count": items.count}
 
     text = services.renderer.render(
         "digest.j2", t, days=days, figures=figures, n=suppressed,

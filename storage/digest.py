@@ -13,7 +13,7 @@ from domain.reminders import silent_cutoff
 from domain.vocabulary import GAP_STATUSES, OPEN_REFERRAL_STATUSES, CaseStatus, ConferenceStatus, GoalStatus, NeedLevel
 from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Conference, District, Goal, NeedTally, Referral, Service
-from storage.types import DigestFigures
+from storage.types import CodeList, DigestFigures
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -26,12 +26,20 @@ class DigestRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def figures(self, *, org_id: int, today: date, since: datetime, silent_days: int) -> DigestFigures:
-        """The digest's figures for the organisation, since `since`."""
-        return collect(self._store, org_id=org_id, today=today, since=since, silent_days=silent_days)
+    def figures(self, *, org_id: int, today: date, since: datetime, silent_days: int, shown: int = 15) -> DigestFigures:
+        """The digest's figures for the organisation, since `since`; at most `shown` codes a list."""
+        return collect(self._store, org_id=org_id, today=today, since=since, silent_days=silent_days, shown=shown)
 
 
-def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_days: int) -> DigestFigures:
+def _codes(s, query, shown: int) -> CodeList:  # noqa: ANN001
+    """The first `shown` codes of a query, and how many it has: a count and a short list, so a
+    digest over a million cases holds fifteen codes in memory, not a million."""
+    count = s.exec(select(func.count()).select_from(query.subquery())).one()
+    return CodeList(list(s.exec(query.limit(shown)).all()), count)
+
+
+def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_days: int,
+            shown: int = 15) -> DigestFigures:
     now = store.clock.now()
     figures = DigestFigures(since=since)
     with store.transaction() as s:
@@ -47,14 +55,13 @@ def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_d
             select(AppUser.id, AppUser.display_name, func.count(ClientCase.id))
             .join(ClientCase, (ClientCase.assigned_to == AppUser.id) & open_case)
             .group_by(AppUser.id, AppUser.display_name).order_by(func.count(ClientCase.id).desc())).all()]
-        figures.overdue_reassessments = list(s.exec(
-            select(ClientCase.code).where(open_case, ClientCase.next_due_on < today).order_by(ClientCase.next_due_on)).all())
-        figures.overdue_goals = list(s.exec(
-            select(ClientCase.code).join(Goal, Goal.case_id == ClientCase.id)
-            .where(open_case, Goal.status == GoalStatus.OPEN, Goal.due_on < today).distinct()).all())
+        figures.overdue_reassessments = _codes(s, select(ClientCase.code).where(
+            open_case, ClientCase.next_due_on < today).order_by(ClientCase.next_due_on, ClientCase.code), shown)
+        figures.overdue_goals = _codes(s, select(ClientCase.code).join(Goal, Goal.case_id == ClientCase.id).where(
+            open_case, Goal.status == GoalStatus.OPEN, Goal.due_on < today).distinct().order_by(ClientCase.code), shown)
         cutoff = silent_cutoff(today, silent_days)
-        figures.silent = list(s.exec(select(ClientCase.code).where(open_case, silent_since(cutoff, store.tz))
-                                     .order_by(ClientCase.code)).all())
+        figures.silent = _codes(s, select(ClientCase.code).where(open_case, silent_since(cutoff, store.tz))
+                                .order_by(ClientCase.code), shown)
         for created, _status in s.exec(select(Referral.created_at, Referral.status)
                                       .join(ClientCase, Referral.case_id == ClientCase.id)
                                       .where(ClientCase.org_id == org_id, Referral.status.in_(OPEN_REFERRALS))).all():

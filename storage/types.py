@@ -198,6 +198,14 @@ class Planned:
     key: str
 
 
+@dataclass(frozen=True)
+class CodeList:
+    """The first few case codes of a set, and how many there are: a digest never loads them all."""
+
+    codes: list[str] = field(default_factory=list)
+    count: int = 0
+
+
 @dataclass
 class DigestFigures:
     """A digest's figures: counts and case codes, never personal data."""
@@ -207,11 +215,11 @@ class DigestFigures:
     new_by_district: dict[str, int] = field(default_factory=dict)
     open_by_district: dict[str, int] = field(default_factory=dict)
     caseload: list[tuple[str, int]] = field(default_factory=list)  # (case manager, open cases)
-    overdue_reassessments: list[str] = field(default_factory=list)
-    overdue_goals: list[str] = field(default_factory=list)
+    overdue_reassessments: CodeList = field(default_factory=lambda: CodeList())
+    overdue_goals: CodeList = field(default_factory=lambda: CodeList())
     referral_ages: dict[str, int] = field(default_factory=dict)  # "<14", "14-30", ">30" days open
     outcomes: dict[str, int] = field(default_factory=dict)  # referral results in the period
     gaps: dict[tuple[str, str], int] = field(default_factory=dict)  # (life domain, service) -> count
-    silent: list[str] = field(default_factory=list)
+    silent: CodeList = field(default_factory=lambda: CodeList())
     conferences: list[tuple[str, datetime]] = field(default_factory=list)
     needs: dict[str, int] = field(default_factory=dict)  # life domain -> open cases with medium or high need

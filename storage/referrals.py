@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from domain import roles
 from domain.reminders import ReminderKind
 from domain.roles import Role
-from domain.vocabulary import FINAL_STATUSES, CaseStatus, HandoverStatus, ReferralStatus
+from domain.vocabulary import FINAL_STATUSES, CaseStatus, HandoverStatus, OutboxState, ReferralStatus
 from storage import audit, outbox
 from storage.casework import referral_info, row_aad
-from storage.models import AppUser, ClientCase, Handover, Referral, Service
+from storage.models import AppUser, ClientCase, Handover, Outbox, Referral, Service
 from storage.types import NoConsent, NotAllowed, ReferralInfo, StaffUser
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ class ReferralRepository:
             handover.decided_at = now
             if accept:
                 case.assigned_to, case.district_id = user.id, handover.to_district_id
+                _follow_ups_to(s, case.id, user.id)
             s.add(handover)
             audit.record(s, at=now, org_id=case.org_id, user_id=user.id, case_id=case.id,
                          action="handover.accept" if accept else "handover.decline", detail=f"handover={handover.id}")
@@ -179,4 +181,12 @@ class ReferralRepository:
             # the client still lives where they live: the district stays the client's (only a
             # handover after a move changes it), or every figure by district would be skewed
             case.assigned_to = target.id
+            _follow_ups_to(s, case.id, target.id)
             self._store.casework.touch(s, case, user, "case.reassign", f"from={previous};to={target.id}")
+
+
+def _follow_ups_to(s, case_id: int, user_id: int) -> None:  # noqa: ANN001
+    """The case's pending referral follow-ups go to its new case manager, with the case."""
+    referrals = select(Referral.id).where(Referral.case_id == case_id)
+    s.exec(update(Outbox).where(Outbox.kind == ReminderKind.REFERRAL_FOLLOW_UP, Outbox.ref_id.in_(referrals),
+                                Outbox.state == OutboxState.DUE).values(user_id=user_id))

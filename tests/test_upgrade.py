@@ -80,10 +80,12 @@ async def test_the_scheduled_messages_go_out(upgraded):
     assert await services.dispatcher.dispatch_once(app.bot, plan=False) == 1  # the handover request, due
     request = colleague.last()
     assert f"Fall {state['code']} soll an Sie übergeben werden" in request.text and "Zieht nach Opladen" in request.text
-    clock.advance(timedelta(days=14))  # the referral's follow-up question, planned by 0.1
-    assert await services.dispatcher.dispatch_once(app.bot, plan=False) == 1
-    assert manager.last().text.startswith(f"Wie ist die Vermittlung von {state['code']} an")
-    await manager.press("abgeschlossen", manager.last())
-    assert rows(services, "SELECT status FROM referral") == [("completed",)]
     await colleague.press("✔ Annehmen", request)
     assert colleague.last().text == f"Fall {state['code']} ist jetzt Ihrer."
+    clock.advance(timedelta(days=14))  # the referral's follow-up question, planned by 0.1 ...
+    assert await services.dispatcher.dispatch_once(app.bot, plan=False) == 1
+    question = colleague.last()  # ... goes to the case's new case manager, with the case
+    assert question.text.startswith(f"Wie ist die Vermittlung von {state['code']} an")
+    assert not any(m.text.startswith("Wie ist die Vermittlung") for m in manager.messages())
+    await colleague.press("abgeschlossen", question)
+    assert rows(services, "SELECT status FROM referral") == [("completed",)]

@@ -6,10 +6,8 @@ from bot.forms.engine import Choice
 from domain.vocabulary import (
     CloseReason,
     ContactKind,
-    GoalStatus,
     LifeDomain,
     NeedLevel,
-    ReferralStatus,
     ResidenceStatus,
     Responsible,
     Source,
@@ -31,8 +29,6 @@ def label_of(terms: type[Term], value: str | None) -> str:
 LIFE_DOMAINS = choices_of(LifeDomain)
 NEED_LEVELS = choices_of(NeedLevel)
 RESPONSIBLE = choices_of(Responsible)
-GOAL_STATUSES = choices_of(GoalStatus)
-REFERRAL_STATUSES = choices_of(ReferralStatus)
 CONTACT_KINDS = choices_of(ContactKind)
 CLOSE_REASONS = choices_of(CloseReason)
 RESIDENCE_STATUSES = choices_of(ResidenceStatus)

@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError
@@ -24,7 +24,6 @@ from bot.settings import Settings
 from domain import roles
 from domain.calendar import WorkingHours
 from domain.reminders import ReminderKind
-from domain.roles import Role
 from domain.vocabulary import OutboxState
 from storage.store import Store
 from storage.types import CryptoError, Planned, ScheduledMessage, StaffUser
@@ -171,7 +170,7 @@ class Dispatcher:
         if isinstance(failure, CryptoError) or row.attempts >= MAX_ATTEMPTS:
             self.store.outbox.finish(row.id, state=OutboxState.FAILED)
         else:
-            self.store.outbox.postpone(row.id, self.store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts)
+            self.store.outbox.postpone(row.id, self._retry_at(row))
 
     async def _deliver_in_turn(self, bot: Bot, items: list) -> int:
         sent = 0
@@ -222,10 +221,14 @@ class Dispatcher:
             return 0
         except NetworkError:  # includes timeouts; a 429 is waited out by the rate limiter first
             for each in rows:
-                await store.aio.outbox.postpone(each.id, store.clock.now() + RETRY_AFTER_NETWORK_ERROR * each.attempts)
+                await store.aio.outbox.postpone(each.id, self._retry_at(each))
             return 0
         await self._finish(rows, OutboxState.SENT)
         return len(rows)
+
+    def _retry_at(self, row: ScheduledMessage) -> datetime:
+        """When to try a row again: a little later each attempt."""
+        return self.store.clock.now() + RETRY_AFTER_NETWORK_ERROR * row.attempts
 
     async def _finish(self, rows: list[ScheduledMessage], state: OutboxState) -> None:
         for row in rows:
@@ -234,7 +237,7 @@ class Dispatcher:
     def _report_blocked(self, user: StaffUser) -> None:
         store = self.store
         today = store.clock.now().astimezone(self.hours.tz).date()
-        coordinators = [u for role in Role if roles.reads_digest(role) for u in store.staff.members(user.org_id, role)]
+        coordinators = [u for role in roles.holding(roles.reads_digest) for u in store.staff.members(user.org_id, role)]
         kind = ReminderKind.DELIVERY_FAILED
         self.planner.add(Planned(user.org_id, c.id, kind, user.id, store.clock.now(), f"{kind}:{user.id}:{today}:{c.id}")
                          for c in coordinators if c.id != user.id)

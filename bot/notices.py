@@ -164,14 +164,14 @@ def compose(services: Services, row: ScheduledMessage, user: StaffUser) -> Notic
     builder = BUILDERS.get(row.kind)  # a kind this version does not know says nothing
     if builder is None:
         return None
-    t = services.catalogs.get(user.language or services.settings.default_language)
+    t = services.translator(user)
     return builder(services, row, user, t)
 
 
 def gather(services: Services, user: StaffUser, many: list[Notice]) -> Notice:
     """Several messages for one person in one: the first line of each (their buttons stay with
     the case view and /cases)."""
-    t = services.catalogs.get(user.language or services.settings.default_language)
+    t = services.translator(user)
     lines = [t.gettext(N_("<b>More reminders ({count}):</b>"), count=len(many))]
     for notice in many:
         first = plain_text(notice.text).split("\n", 1)[0]

@@ -43,6 +43,10 @@ class Services:
         code = telegram_user.language_code if telegram_user else None
         return negotiate(code, self.catalogs.languages, self.settings.default_language)
 
+    def translator(self, staff: StaffUser | None, telegram_user: User | None = None) -> Translator:
+        """The language a person reads: their choice, else their Telegram language, else the default."""
+        return self.catalogs.get(self.language_for(staff, telegram_user))
+
     def local_now(self) -> datetime:
         return self.store.clock.now().astimezone(self.settings.tz)
 
@@ -57,7 +61,7 @@ class Services:
             subject = {"case": self.store.casework.subject_of(staff, about["case"]),
                        "services": self.store.catalogue.rules(staff.org_id)}
         if "staff" in loads:
-            colleagues = [u for role in Role if roles.records_cases(role)
+            colleagues = [u for role in roles.holding(roles.records_cases)
                           for u in self.store.staff.members(staff.org_id, role) if u.id != staff.id]
             subject["staff"] = [(u.id, u.label) for u in colleagues]
         if "conference" in loads and about.get("conference"):

@@ -3,6 +3,7 @@ one place and read in one place (handlers and storage both ask here)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from domain.messages import N_
@@ -28,6 +29,11 @@ ROLE_LABELS = {
 }
 # the people who work on cases (and so receive reminders, and can be invited to a Fallkonferenz)
 CASE_WORKERS = frozenset({Role.CASE_MANAGER, Role.COORDINATOR})
+
+
+def holding(permission: Callable[[Role], bool]) -> tuple[Role, ...]:
+    """The roles a permission is granted to: `holding(receives_cases)`."""
+    return tuple(role for role in Role if permission(role))
 
 
 def records_cases(role: Role) -> bool:

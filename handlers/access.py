@@ -41,13 +41,13 @@ async def identify(update: Update, context: BotContext) -> None:
         first_time, staff = await services.store.run(_who, services, update)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
         log.warning("identifying the sender failed: %s", type(failure).__name__)
-        context.t = services.catalogs.get(services.language_for(None, update.effective_user))
+        context.t = services.translator(None, update.effective_user)
         await _answer(update, context.t.plain(SORRY))
         raise ApplicationHandlerStop from None
     if not first_time:
         raise ApplicationHandlerStop  # delivered again (a webhook retry, a second instance): done once
     context.staff = staff
-    context.t = services.catalogs.get(services.language_for(staff, update.effective_user))
+    context.t = services.translator(staff, update.effective_user)
     if staff is not None:
         services.gate.is_staff(update.effective_user.id)
     else:

@@ -206,7 +206,7 @@ async def on_handover(update: Update, context: BotContext, handover_id: int, dec
         code=t.isolate(code)))
     sender = await store.aio.staff.user_by_id(handed_by)
     if sender is not None:
-        ts = services.catalogs.get(sender.language or services.settings.default_language)
+        ts = services.translator(sender)
         await context.bot.send_message(sender.telegram_id, ts.gettext(
             N_("The handover of {code} was accepted.") if accepted else
             N_("The handover of {code} was declined; the case stays with you."), code=ts.isolate(code)))

@@ -26,7 +26,7 @@ async def _translator(update: Update, context: BotContext) -> Translator:
         staff = await services.store.aio.staff.user_by_telegram_id(user.id) if user else None
     except Exception:  # noqa: BLE001 - the database may be what failed
         staff = None
-    return services.catalogs.get(services.language_for(staff, user))
+    return services.translator(staff, user)
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -17,6 +17,7 @@ from bot.buttons import LOCALES
 from bot.i18n import N_, current_po, load_translations
 from bot.routes import NEW_MESSAGES, StaleButton, command, press
 from bot.services import BotContext
+from domain import roles
 from handlers.dialogue import on_other_content
 
 MAX_PO = 2_000_000
@@ -34,7 +35,7 @@ def _overview(locales, languages: tuple[str, ...]) -> dict[str, tuple[int, bool]
 
 async def table(update: Update, context: BotContext) -> None:
     t, services, staff = context.t, context.services, context.staff
-    if not staff.manages_languages:
+    if not staff.may(roles.manages_languages):
         await update.effective_message.reply_text(t.gettext(N_("Only admins and translators manage languages.")))
         return
     catalogs = services.catalogs
@@ -60,7 +61,7 @@ async def table(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext, subject: str, action: str) -> None:
     """Download, switch on or off, roll back, or make an upload live."""
     query, t, services = update.callback_query, context.t, context.services
-    if not context.staff.manages_languages:
+    if not context.staff.may(roles.manages_languages):
         raise StaleButton
     locales = services.store.aio.locales
     if action == "live" and subject.isdigit():
@@ -95,7 +96,7 @@ async def on_button(update: Update, context: BotContext, subject: str, action: s
 async def on_upload(update: Update, context: BotContext) -> None:
     """A .po file: checked whole; problems by line, or a preview with the button to make it live."""
     t, services = context.t, context.services
-    if not context.staff.manages_languages:
+    if not context.staff.may(roles.manages_languages):
         await on_other_content(update, context)
         return
     document = update.effective_message.document

@@ -37,10 +37,7 @@ class CaseworkRepository:
                         ) -> tuple[ClientCase, DataKey]:
         """The case, if the user may change it (a case manager: their own; a coordinator: any of
         the organisation's; an admin: none), with its data key. Raises NotAllowed, CaseClosed."""
-        row = s.exec(self._store.cases.visible(user).where(ClientCase.code == code.upper())).first()
-        if row is None:
-            raise NotAllowed()
-        case = row[0]
+        case = self._visible_case(s, user, code)
         if case.status == CaseStatus.CLOSED and not allow_closed:
             raise CaseClosed()
         return case, self._store.cases.data_key(s, case.id)

@@ -16,7 +16,6 @@ from sqlmodel import select
 from domain import roles
 from domain.calendar import WorkingHours, is_meeting_day
 from domain.reminders import ReminderKind, dedupe_key, goal_reminder, reassessment_reminder, remind_from, silent_cutoff
-from domain.roles import Role
 from domain.vocabulary import CaseStatus, GoalStatus, OutboxState
 from storage.cases import silent_since
 from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
@@ -116,7 +115,7 @@ class Planner:
             return []
         with self._store.transaction() as s:
             rows = s.exec(select(AppUser.id, AppUser.org_id, AppUser.digest_frequency, AppUser.digest_hour)
-                          .where(AppUser.role.in_([r.value for r in Role if roles.reads_digest(r)]),
+                          .where(AppUser.role.in_(roles.holding(roles.reads_digest)),
                                  AppUser.active == True,  # noqa: E712
                                  AppUser.digest_frequency != "off")).all()
         planned = []
@@ -138,7 +137,7 @@ class Planner:
                     continue
                 members = s.exec(select(AppUser.id).where(
                     AppUser.org_id == jf.org_id, AppUser.active == True,  # noqa: E712
-                    AppUser.role.in_([r.value for r in Role if roles.takes_part_in_jour_fixe(r)]))).all()
+                    AppUser.role.in_(roles.holding(roles.takes_part_in_jour_fixe)))).all()
                 if now >= hours.local(today, time.fromisoformat(jf.at)):
                     continue  # the meeting has begun: an agenda now would only be noise
                 due = hours.local(today, hours.start)

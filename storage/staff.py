@@ -139,7 +139,7 @@ class StaffRepository:
                           .correlate(AppUser).scalar_subquery())
             rows = s.exec(select(AppUser, District, open_cases.label("load"))
                           .join(District, AppUser.district_id == District.id, isouter=True)
-                          .where(AppUser.org_id == org_id, AppUser.role.in_([r.value for r in Role if roles.receives_cases(r)]),
+                          .where(AppUser.org_id == org_id, AppUser.role.in_(roles.holding(roles.receives_cases)),
                                  AppUser.active == True)  # noqa: E712
                           .order_by(AppUser.id)).all()
             return [(_staff(u, d), load) for u, d, load in rows]
@@ -174,7 +174,7 @@ class StaffRepository:
                 select(AppUser.id)
                 .where(
                     AppUser.org_id == org_id, AppUser.district_id == district_id,
-                    AppUser.role.in_([r.value for r in Role if roles.receives_cases(r)]),
+                    AppUser.role.in_(roles.holding(roles.receives_cases)),
                     AppUser.active == True,  # noqa: E712
                 )
                 .order_by(open_cases, AppUser.id)
@@ -207,8 +207,7 @@ class StaffRepository:
         are is nobody's business; that the same sender keeps trying is)."""
         sender = self._store.keyring.blind_index("telegram-sender", str(telegram_id))[:16]
         with self._store.transaction() as s:
-            org_id = s.exec(select(Organisation.id).order_by(Organisation.id)).first()
-            if org_id is not None:
+            if (org_id := self.first_organisation_id()) is not None:
                 audit.record(s, at=self._store.clock.now(), org_id=org_id, user_id=None, action="invitation.refused",
                              detail=f"reason={reason};sender={sender}")
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from domain import roles
 from domain.roles import Role
 
 # what the staff lookup's memory answers when it does not remember a sender
@@ -33,18 +32,6 @@ class StaffUser:
     def may(self, permission: Callable[[Role], bool]) -> bool:
         """`staff.may(roles.reads_digest)`: every permission is a rule of domain/roles.py."""
         return permission(self.role)
-
-    @property
-    def can_record_cases(self) -> bool:
-        return roles.records_cases(self.role)
-
-    @property
-    def manages_languages(self) -> bool:
-        return roles.manages_languages(self.role)
-
-    @property
-    def sees_all_cases(self) -> bool:
-        return roles.sees_all_cases(self.role)
 
 
 @dataclass(frozen=True)

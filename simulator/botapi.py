@@ -194,10 +194,13 @@ class BotApi:
         return {"id": BOT_ID, "is_bot": True, "first_name": "KIM Casebot", "username": self.bot_username,
                 "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
-    def _api_getUpdates(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
-        offset = int(params.get("offset") or 0)
-        if offset:  # Telegram forgets every update below the offset: they are confirmed
+    def confirm_below(self, offset: int) -> None:
+        """Telegram forgets every update below a getUpdates offset: they are confirmed."""
+        if offset:
             self.pending_updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+
+    def _api_getUpdates(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
+        self.confirm_below(int(params.get("offset") or 0))
         limit = int(params.get("limit") or 100)
         return self.pending_updates[:limit]
 

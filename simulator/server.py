@@ -35,8 +35,10 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 class Simulator:
     """The Bot API core plus what HTTP needs: waiting for changes, remembering people."""
 
-    def __init__(self, api: BotApi, *, token: str = SIMULATOR_TOKEN, users_file: Path | None = None) -> None:
+    def __init__(self, api: BotApi, *, token: str = SIMULATOR_TOKEN, users_file: Path | None = None,
+                 latency: float = 0.0) -> None:
         self.api, self.token, self.users_file = api, token, users_file
+        self.latency = latency  # seconds each Bot API call takes (Telegram is tens of ms away)
         self._changed = asyncio.Event()
         if users_file and users_file.exists():
             for user in json.loads(users_file.read_text(encoding="utf-8")):
@@ -139,9 +141,12 @@ class BotApiHandler(_Base):
             self.write_json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
             return
         params, files = self._parameters()
+        if self.sim.latency:
+            await asyncio.sleep(self.sim.latency)
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             timeout = min(float(params.get("timeout") or 0), MAX_POLL_SECONDS)
+            self.sim.api.confirm_below(offset)  # as Telegram: confirmed when asked, not when answered
             await self.sim.wait(lambda: any(u["update_id"] >= offset for u in self.sim.api.pending_updates), timeout)
         try:
             result = self.sim.api.call(method, params, files)

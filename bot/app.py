@@ -10,7 +10,9 @@ from telegram.request import BaseRequest
 from bot import logs, notices
 from bot.concurrency import PerUserUpdateProcessor
 from bot.dispatcher import Dispatcher
+from bot.gate import Gate
 from bot.i18n import N_, Catalogs
+from bot.inbox import Inbox
 from bot.ratelimit import PerChatRateLimiter
 from bot.render import Renderer
 from bot.services import BotContext, Services
@@ -84,8 +86,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     def gather(user, many):  # noqa: ANN001, ANN202
         return notices.gather(services, user, many)
 
+    gate = Gate()
     services = Services(settings=settings, store=store, catalogs=catalogs, renderer=renderer,
-                        dispatcher=Dispatcher(store, settings, compose, gather))
+                        dispatcher=Dispatcher(store, settings, compose, gather), gate=gate,
+                        inbox=Inbox(store, gate, lease_seconds=settings.inbox_lease_seconds))
     return services
 
 
@@ -128,7 +132,8 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         # one user's updates in order, different users concurrently (see bot/concurrency.py)
-        .concurrent_updates(PerUserUpdateProcessor(gate=services.gate))
+        .concurrent_updates(PerUserUpdateProcessor(inbox=services.inbox))
+        .updater(None)  # updates come in through the inbox (bot/inbox.py), not PTB's Updater
     )
     if settings.telegram_rate_limit:
         builder = builder.rate_limiter(PerChatRateLimiter(settings.telegram_rate_limit, max_retries=5))
@@ -136,6 +141,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application = builder.build()
     application.bot_data["services"] = services
+    services.inbox.bind(application)
 
     # Order matters: who is writing, then whether an open dialogue is being interrupted; both
     # may stop the update before any route sees it (handlers/access.py).

@@ -238,8 +238,6 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation: bool = False) -> int:
-    from telegram import Update
-
     from bot.app import build_application
 
     token = settings.token  # fail early, with the BotFather hint, before touching anything
@@ -251,22 +249,18 @@ def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation
     else:
         migrate(settings.database_url)
     application = build_application(settings)
-    if not settings.webhook_url:
-        print("casebot: running (long polling); stop with Ctrl+C")
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return 0
-    return asyncio.run(_run_webhook(application, settings))
+    print(f"casebot: running ({'webhook' if settings.webhook_url else 'long polling'}); stop with Ctrl+C")
+    return asyncio.run(_serve(application, settings))
 
 
-async def _run_webhook(application, settings: Settings) -> int:  # noqa: ANN001
-    from bot.webhook import serve
+async def _serve(application, settings: Settings) -> int:  # noqa: ANN001
+    from bot.serve import serve
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await serve(application, public_url=settings.webhook_url, secret=settings.webhook_secret.get_secret_value(),
-                listen=settings.webhook_listen, port=settings.webhook_port, stop=stop)
+    await serve(application, settings, stop)
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.gate import Gate
+from bot.inbox import Inbox
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
@@ -18,18 +18,19 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     (tens of milliseconds per call over the internet) the others go on; processing all
     updates one by one would cap the whole installation at a few updates per second."""
 
-    def __init__(self, max_concurrent_updates: int = 64, *, gate: Gate | None = None) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, *, inbox: Inbox | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._queued: dict[int, int] = {}
-        self.gate = gate
+        self.inbox = inbox
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """The gate decides before the update takes a slot (bot/gate.py)."""
-        if self.gate is not None and not self.gate.admit(update):
-            coroutine.close()  # never awaited: dropped here
+        """An update from the inbox leaves it when its handling ends (bot/inbox.py)."""
+        if self.inbox is None:
+            await super().process_update(update, coroutine)
             return
-        await super().process_update(update, coroutine)
+        async with self.inbox.handling(getattr(update, "update_id", None)):
+            await super().process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user if isinstance(update, Update) else None

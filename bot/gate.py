@@ -80,6 +80,12 @@ class Gate:
         self._trim(self._strangers)
         return True
 
+    def not_admitted(self, update: object) -> None:
+        """Take back an admission whose update could not be stored (it will come again)."""
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is not None and self._strangers.pop(user.id, None) is not None:
+            self._budget = min(self.strangers_per_second, self._budget + 1)
+
     @staticmethod
     def _trim(memory: OrderedDict) -> None:
         while len(memory) > MAX_REMEMBERED:

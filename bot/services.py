@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import User
@@ -12,6 +12,7 @@ from bot.dispatcher import Dispatcher
 from bot.forms.engine import Form, FormContext
 from bot.gate import Gate
 from bot.i18n import Catalogs, Translator, negotiate
+from bot.inbox import Inbox
 from bot.render import Renderer
 from bot.settings import Settings
 from domain import roles
@@ -30,8 +31,10 @@ class Services:
     catalogs: Catalogs
     renderer: Renderer
     dispatcher: Dispatcher
-    # who may take a processing slot (told by the access layer who is staff)
-    gate: Gate = field(default_factory=Gate)
+    # who may come in at all (told by the access layer who is staff)
+    gate: Gate
+    # how updates come in: stored first, then handled (bot/inbox.py)
+    inbox: Inbox
 
     @property
     def working_hours(self) -> WorkingHours:

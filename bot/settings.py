@@ -60,8 +60,11 @@ class Settings(BaseSettings):
     # how often the dispatcher looks for due scheduled messages
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
     # worker threads for database work on PostgreSQL (none of it runs on the event loop), and as
-    # many connections; SQLite, which has one writer, always uses one
+    # many connections; SQLite, which has one writer, uses at most four
     database_threads: int = Field(default=16, ge=1, le=256)
+    # how long an instance may hold an update it took from the inbox before another instance may
+    # take it (an instance that died mid-update: its updates wait this long, then go on elsewhere)
+    inbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     log_level: str = "INFO"
     # the simulator's own database, key and people: never the real ones
     simulator_home: Path = Field(default_factory=lambda: _data_dir() / "simulator")

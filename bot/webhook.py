@@ -1,19 +1,19 @@
 """Webhook mode: a small HTTP endpoint of our own instead of PTB's built-in one, because the
 secret-token header must be compared in constant time (PTB compares with `!=` and logs the
-wrong token it received)."""
+wrong token it received), and because Telegram may be told "received" only once the update is
+stored in the inbox (PTB answers 200 as soon as the update is queued in memory)."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-from urllib.parse import urlsplit
 
-import tornado.httpserver
 import tornado.web
 from telegram import Update
 from telegram.ext import Application
+
+from bot.inbox import Inbox
 
 log = logging.getLogger("casebot.webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -22,8 +22,8 @@ MAX_BODY = 1_000_000
 
 class _UpdateHandler(tornado.web.RequestHandler):
     # tornado passes its own `application` to handlers, so ours is called `bot_application`
-    def initialize(self, bot_application: Application, secret: str) -> None:
-        self.bot_application = bot_application
+    def initialize(self, bot_application: Application, inbox: Inbox, secret: str) -> None:
+        self.bot_application, self.inbox = bot_application, inbox
         self.secret = secret.encode()
 
     async def post(self) -> None:
@@ -39,7 +39,11 @@ class _UpdateHandler(tornado.web.RequestHandler):
         except Exception:  # noqa: BLE001 - whatever the body is, it is not an update: the sender's fault
             log.warning("webhook request refused: the body is not an update")
             raise tornado.web.HTTPError(400) from None
-        await self.bot_application.update_queue.put(update)
+        try:
+            await self.inbox.take_in([update])
+        except Exception as failure:  # noqa: BLE001 - not stored, so not acknowledged: Telegram sends it again
+            log.warning("webhook update not stored (%s): Telegram will deliver it again", type(failure).__name__)
+            raise tornado.web.HTTPError(503) from None
         self.set_status(200)
 
     def log_exception(self, typ, value, tb) -> None:  # noqa: ANN001 - keep request bodies out of logs
@@ -48,20 +52,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
 
 
 def webhook_app(application: Application, path: str, secret: str) -> tornado.web.Application:
-    return tornado.web.Application([(path, _UpdateHandler, {"bot_application": application, "secret": secret})],
-                                   log_function=lambda handler: None)
-
-
-async def serve(application: Application, *, public_url: str, secret: str, listen: str, port: int,
-                stop: asyncio.Event) -> None:
-    """Register the webhook with Telegram, then feed posted updates to the application until `stop`."""
-    path = urlsplit(public_url).path or "/"
-    server = tornado.httpserver.HTTPServer(webhook_app(application, path, secret), max_body_size=MAX_BODY)
-    server.listen(port, address=listen)
-    async with application:
-        await application.bot.set_webhook(public_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-        await application.start()
-        log.info("webhook mode: listening on %s:%s", listen, port)
-        await stop.wait()
-        await application.stop()
-    server.stop()
+    inbox = application.bot_data["services"].inbox
+    return tornado.web.Application(
+        [(path, _UpdateHandler, {"bot_application": application, "inbox": inbox, "secret": secret})],
+        log_function=lambda handler: None)

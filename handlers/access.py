@@ -38,14 +38,12 @@ async def identify(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     services = context.services
     try:
-        first_time, staff = await services.store.run(_who, services, update)
+        staff = await services.store.run(_who, services, update)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
         log.warning("identifying the sender failed: %s", type(failure).__name__)
         context.t = services.translator(None, update.effective_user)
         await _answer(update, context.t.plain(SORRY))
         raise ApplicationHandlerStop from None
-    if not first_time:
-        raise ApplicationHandlerStop  # delivered again (a webhook retry, a second instance): done once
     context.staff = staff
     context.t = services.translator(staff, update.effective_user)
     if staff is not None:
@@ -59,15 +57,14 @@ async def identify(update: Update, context: BotContext) -> None:
 
 
 def _who(services, update: Update):  # noqa: ANN001, ANN202
-    """(whether the update is new, who is writing), and whether a language changed on another
-    instance: one visit to a worker thread. The staff record comes from memory when it can."""
-    if update.update_id and not services.store.updates.first_time(update.update_id):
-        return False, None
+    """Who is writing, and whether a language changed on another instance: one visit to a
+    worker thread. The staff record comes from memory when it can. (A repeated delivery of an
+    update never gets here: the inbox recognises it at the door.)"""
     services.catalogs.refresh()  # a language uploaded on another instance is live here too
     staff = services.store.staff.remembered(update.effective_user.id)
     if staff is NOT_REMEMBERED:
         staff = services.store.staff.user_by_telegram_id(update.effective_user.id)
-    return True, staff
+    return staff
 
 
 async def _answer(update: Update, text: str) -> None:

@@ -173,6 +173,17 @@ class Keyring:
             raise CryptoError("data key was wrapped by a master key that is not in the key file") from None
         return DataKey(open_sealed(wrapping, bytes(wrapped.blob), aad.encode()))
 
+    def system_key(self, purpose: str, kid: str | None = None) -> tuple[str, DataKey]:
+        """(key id, key) for data the installation holds in transit rather than per case (the
+        inbox of updates): derived from a master key, so a rotated key file still reads what the
+        previous key wrote. Without `kid`, the active key."""
+        kid = kid or self.active_kid
+        try:
+            raw = self._raw[kid]
+        except KeyError:
+            raise CryptoError("a system key was derived from a master key that is not in the key file") from None
+        return kid, DataKey(_derive(raw, b"system/" + purpose.encode() + b"/" + kid.encode()))
+
     # blind index ----------------------------------------------------------------------
     def blind_index(self, scope: str, *parts: str) -> str:
         message = "\x1f".join((scope, *parts)).encode("utf-8")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -141,6 +141,25 @@ class SeenUpdate(SQLModel, table=True):
     __tablename__ = "seen_update"
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     seen_at: datetime = Field(index=True)
+
+
+class InboxUpdate(SQLModel, table=True):
+    """An update received and not yet handled: Telegram is told "received" (HTTP 200, or the next
+    getUpdates offset) only once it is here, so a crash loses nothing. Encrypted (it holds what a
+    case manager typed) and deleted once handled. `lane` is a keyed hash of the sender: one
+    lane's updates are handled one at a time, oldest first, by whichever instance takes them."""
+
+    __tablename__ = "inbox_update"
+    __table_args__ = (Index("ix_inbox_update_lane", "lane", "update_id"),)
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    lane: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kid: str = Field(max_length=16)
+    body_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: datetime
+    taken_by: str | None = Field(default=None, max_length=64)
+    taken_until: datetime | None = None
+    attempts: int = 0
+    handled: bool = False
 
 
 class AuditEvent(SQLModel, table=True):

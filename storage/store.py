@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -23,10 +24,22 @@ from storage.crypto import Keyring
 # The session of the unit of work running in this task (asyncio copies the context per task, so
 # two users' updates never share one). Keyed by store: tests run two instances in one process.
 _ACTIVE: ContextVar[tuple[Store, Session] | None] = ContextVar("casebot_unit_of_work", default=None)
+
+
+@dataclass
+class Settlement:
+    """The inbox update being handled in this task, and whether a commit has settled it yet."""
+
+    store: Store
+    update_id: int
+    settled: bool = False
+
+
+_SETTLING: ContextVar[Settlement | None] = ContextVar("casebot_settling", default=None)
 T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
-                "jourfixe", "locales", "digest", "planner", "updates")
+                "jourfixe", "locales", "digest", "planner", "updates", "inbox")
 
 
 class Store:
@@ -40,6 +53,7 @@ class Store:
         from storage.conferences import ConferenceRepository
         from storage.dialogues import DialogueRepository
         from storage.digest import DigestRepository
+        from storage.inbox import InboxRepository
         from storage.jourfixe import JourFixeRepository
         from storage.locales import LocaleRepository
         from storage.outbox import OutboxRepository
@@ -65,6 +79,7 @@ class Store:
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)
+        self.inbox = InboxRepository(self)
         # Database work never runs on the event loop: a statement that waits (a lock, a slow
         # network to PostgreSQL) holds up one worker thread and the one user whose step it is,
         # never everybody. The engine's pool is sized to the threads (bot/app.py).
@@ -107,12 +122,15 @@ class Store:
             token = _ACTIVE.set((self, session))
             try:
                 yield session
+                pending = self._settle_in(session.connection())
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
             finally:
                 _ACTIVE.reset(token)
+        if pending is not None:
+            pending.settled = True
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -145,6 +163,28 @@ class Store:
             return
         with self._turn(), self.engine.begin() as connection:
             yield connection
+            pending = self._settle_in(connection)
+        if pending is not None:
+            pending.settled = True
+
+    @contextmanager
+    def settling(self, update_id: int) -> Iterator[Settlement]:
+        """While an inbox update is handled in this task: the first transaction that commits
+        marks it handled in the inbox too, so what its handling wrote and "handled" are one commit
+        (a crash after it does not handle the update again). The caller finishes it afterwards."""
+        settlement = Settlement(self, update_id)
+        token = _SETTLING.set(settlement)
+        try:
+            yield settlement
+        finally:
+            _SETTLING.reset(token)
+
+    def _settle_in(self, connection: Connection) -> Settlement | None:
+        pending = _SETTLING.get()
+        if pending is None or pending.store is not self or pending.settled:
+            return None
+        self.inbox.mark_handled(pending.update_id, connection)
+        return pending
 
     @contextmanager
     def _turn(self) -> Iterator[None]:

@@ -210,3 +210,18 @@ class DigestFigures:
     silent: CodeList = field(default_factory=lambda: CodeList())
     conferences: list[tuple[str, datetime]] = field(default_factory=list)
     needs: dict[str, int] = field(default_factory=dict)  # life domain -> open cases with medium or high need
+
+
+@dataclass(frozen=True)
+class Received:
+    """An update as it arrives: its id, who sent it (the lane is derived from that), its JSON."""
+
+    update_id: int
+    sender: int
+    body: str
+
+
+@dataclass(frozen=True)
+class Taken:
+    update_id: int
+    body: str | None  # None: it could not be decrypted (finished at once, counted, never shown)

@@ -1,12 +1,11 @@
-"""Telegram updates already taken on: a repeated delivery is recognised and has no effect."""
+"""Telegram updates already taken on (noted by the inbox, storage/inbox.py): kept three days."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 
 from storage.models import SeenUpdate
 
@@ -17,16 +16,6 @@ if TYPE_CHECKING:
 class UpdateRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
-
-    def first_time(self, update_id: int) -> bool:
-        """Note the update; False when it was noted before (Telegram delivering it again, or a
-        second instance receiving it too). One INSERT; the primary key decides, across instances."""
-        try:
-            with self._store.writing() as connection:
-                connection.execute(insert(SeenUpdate).values(update_id=update_id, seen_at=self._store.clock.now()))
-            return True
-        except IntegrityError:
-            return False
 
     def forget_before(self, cutoff: datetime) -> int:
         """Forget updates noted before `cutoff` (Telegram stops redelivering within a day, and

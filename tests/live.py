@@ -80,11 +80,15 @@ async def live(request: pytest.FixtureRequest, tmp_path: Path, clock) -> AsyncIt
     services = build_services(settings, clock=clock)
     app = build_application(settings, services=services)  # PTB's own HTTPX request: real HTTP
     await app.initialize()
-    await app.updater.start_polling(timeout=1, poll_interval=0)
     await app.start()
+    services.inbox.start()
+    stop = asyncio.Event()
+    polling = asyncio.create_task(services.inbox.poll(stop, timeout=1))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
         yield Live(api, http, code, services, f"http://127.0.0.1:{port}", app.bot)
-    await app.updater.stop()
+    stop.set()
+    await polling
+    await services.inbox.stop()
     await app.stop()
     await app.shutdown()
     services.store.close()

@@ -91,7 +91,9 @@ class TgUser:
 
     async def _process(self, payload: dict) -> list[SimMessage]:
         before = set(self.fake.messages)
-        await self.app.process_update(Update.de_json({"update_id": next(self._update_ids), **payload}, self.app.bot))
+        # through the inbox, as the running bot takes updates in (stored, then handled)
+        update = Update.de_json({"update_id": next(self._update_ids), **payload}, self.app.bot)
+        await self.app.bot_data["services"].inbox.deliver(update)
         return [m for key, m in sorted(self.fake.messages.items()) if key not in before and key[0] == self.id]
 
     def text_update(self, text: str) -> Update:

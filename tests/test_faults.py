@@ -139,15 +139,16 @@ async def test_direction_overrides_in_a_name_are_not_stored(bot):
 
 
 async def test_a_strangers_flood_takes_no_slot_from_staff(bot):
-    """1,000 messages from an uninvited account while a case manager works, through the same
-    update processor PTB uses: the stranger gets one refusal, the rest never takes a slot; the
-    case manager's step is answered. (0.1: an admin's /help waited 60 s behind 120 of them.)"""
+    """1,000 messages from an uninvited account while a case manager works, through the door
+    every update comes in by (the inbox) and the update processor PTB uses: the stranger gets one
+    refusal, the rest is dropped before it costs a row or a slot; the case manager's step is
+    answered. (0.1: an admin's /help waited 60 s behind 120 of them.)"""
     import asyncio
 
     manager = await bot.register()
     stranger = bot.user(first_name="Eve")
     processor = bot.app.update_processor
-    entered = []
+    entered, inbox = [], bot.services.inbox
     original = processor.do_process_update
 
     async def counting(update, coroutine):  # noqa: ANN001, ANN202
@@ -157,13 +158,27 @@ async def test_a_strangers_flood_takes_no_slot_from_staff(bot):
     processor.do_process_update = counting
     flood = [stranger.text_update(f"spam {n}") for n in range(1000)]
     step = manager.text_update("/new")
-    await asyncio.gather(*(processor.process_update(u, bot.app.process_update(u)) for u in flood[:500]),
-                         processor.process_update(step, bot.app.process_update(step)),
-                         *(processor.process_update(u, bot.app.process_update(u)) for u in flood[500:]))
+    stored = []
+    original_receive = bot.services.store.inbox.receive
+    bot.services.store.inbox.receive = lambda rows: stored.extend(rows) or original_receive(rows)
+    await bot.app.start()
+    inbox.start()
+    try:
+        await asyncio.gather(*(inbox.take_in([u]) for u in flood[:500]), inbox.take_in([step]),
+                             *(inbox.take_in([u]) for u in flood[500:]))
+        for _ in range(200):
+            if manager.messages() and bot.fake.chat(stranger.id):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await inbox.stop()
+        await bot.app.stop()
+    assert sorted(r.sender for r in stored) == sorted([stranger.id, manager.id])
     assert entered.count(stranger.id) == 1 and entered.count(manager.id) == 1
     assert bot.services.gate.dropped == 999
     assert len(bot.fake.chat(stranger.id)) == 1  # one refusal, no more
     assert manager.last().text.startswith("Erstberatung · Frage 1")
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
 
 
 async def test_wrong_invitation_codes_are_limited_and_audited(bot):
@@ -248,12 +263,14 @@ async def test_a_redelivered_update_has_no_second_effect(bot):
     await run_intake(manager)
     await manager.send("/cancel")
     update = manager.text_update(f"/case {CODE}")
-    before = len(manager.messages())
-    await bot.app.process_update(update)
-    await bot.app.process_update(update)  # the same update, delivered again
-    assert len(manager.messages()) == before + 1
+    before, inbox = len(manager.messages()), bot.services.inbox
+    await inbox.deliver(update)
+    await inbox.deliver(update)  # the same update, delivered again
+    await inbox.take_in([update, update])  # twice in one batch, after it was handled
+    await inbox.deliver(manager.text_update("/help"))  # (handles whatever is waiting)
+    assert len(manager.messages()) == before + 2  # the case once, the help once
     assert rows(bot, "SELECT COUNT(*) FROM audit_event WHERE action = 'case.view'") == [(1,)]
     again, before = manager.text_update("/new"), len(manager.messages())
-    await bot.app.process_update(again)
-    await bot.app.process_update(again)
+    await inbox.deliver(again)
+    await inbox.deliver(again)
     assert [m.text.split("\n")[0] for m in manager.messages()[before:]] == ["Erstberatung · Frage 1 von 16"]

@@ -98,11 +98,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_webhook_checks_the_secret_token_and_feeds_the_bot(bot):
+async def test_webhook_checks_the_secret_token_and_feeds_the_bot(bot, monkeypatch):
+    """The endpoint answers 200 only once the update is stored: a database that does not take
+    it gets 503, so Telegram delivers it again."""
     secret = "s3cret-webhook-token-0123456789"
     port = _free_port()
     server = webhook_app(bot.app, "/telegram", secret).listen(port, address="127.0.0.1")
     await bot.app.start()
+    bot.services.inbox.start()
     try:
         admin = bot.user()
         update = {"update_id": 1, "message": {
@@ -117,6 +120,11 @@ async def test_webhook_checks_the_secret_token_and_feeds_the_bot(bot):
             for malformed in ([], {"update_id": "x"}, {"update_id": 2, "message": 5}, {"update_id": 3, "message": {}}):
                 refused = await client.post("/telegram", json=malformed, headers={SECRET_HEADER: secret})
                 assert refused.status_code == 400, malformed
+            with monkeypatch.context() as broken:
+                broken.setattr(bot.services.store.inbox, "receive", _database_down)
+                assert (await client.post("/telegram", json=update, headers={SECRET_HEADER: secret})).status_code == 503
+            await asyncio.sleep(0.1)
+            assert bot.fake.chat(admin.id) == []
             assert (await client.post("/telegram", json=update, headers={SECRET_HEADER: secret})).status_code == 200
         for _ in range(100):
             if bot.fake.chat(admin.id):
@@ -124,8 +132,15 @@ async def test_webhook_checks_the_secret_token_and_feeds_the_bot(bot):
             await asyncio.sleep(0.02)
         assert "Willkommen!" in bot.fake.chat(admin.id)[0].text
     finally:
+        await bot.services.inbox.stop()
         await bot.app.stop()
         server.stop()
+
+
+def _database_down(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("INSERT", {}, Exception("the database is away"))
 
 
 async def test_no_personal_data_or_token_in_the_logs(bot, caplog):

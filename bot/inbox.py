@@ -1,0 +1,223 @@
+"""How updates enter the bot: through the transactional inbox (storage/inbox.py), never straight
+from the network into memory.
+
+Telegram delivers at least once and forgets an update once it is acknowledged. PTB acknowledges
+when an update is queued in memory, so a crash lost what was queued. Here an update is first
+stored (encrypted), then acknowledged (HTTP 200 to the webhook, or the next getUpdates offset),
+then taken from the database by whichever instance is free, one sender's updates one at a time
+and oldest first, and handed to PTB's update queue. Its handling marks it handled in its first
+commit and deletes it when it ends (see `Store.settling`).
+
+Strangers' floods are dropped at the door by the gate (bot/gate.py), before they cost a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import RetryAfter
+from telegram.ext import Application
+
+from bot.gate import Gate
+from storage.store import Store
+from storage.types import Received
+
+log = logging.getLogger("casebot.inbox")
+POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news (long polling)
+RECHECK_SECONDS = 1.0  # how often the database is asked for updates another instance stored or left
+
+
+class Inbox:
+    def __init__(self, store: Store, gate: Gate, *, lease_seconds: float = 60.0, in_flight: int = 256) -> None:
+        self.store, self.gate = store, gate
+        self.lease = timedelta(seconds=lease_seconds)
+        self.in_flight = in_flight
+        # who holds a lease: unique per process, so a restarted instance never mistakes a dead
+        # predecessor's leases for its own
+        self.holder = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._application: Application | None = None
+        self._held: set[int] = set()  # taken here, not yet finished
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+        self._pump: asyncio.Task | None = None
+        self.stored = self.repeated = self.unreadable = 0  # counted for the operator
+
+    def bind(self, application: Application) -> None:
+        self._application = application
+
+    # the door -----------------------------------------------------------------------------
+    async def take_in(self, updates: Sequence[Update], *, through_gate: bool = True) -> None:
+        """Store the updates (the gate admitting); only then may the caller acknowledge them.
+        Raises when they could not be stored: then they must not be acknowledged."""
+        admitted = [u for u in updates if not through_gate or self.gate.admit(u)]
+        received = [Received(u.update_id, _sender(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in admitted]
+        try:
+            new = await self.store.aio.inbox.receive(received)
+        except Exception:
+            for update in admitted:  # not taken in: when Telegram delivers it again, it is let in again
+                self.gate.not_admitted(update)
+            raise
+        self.stored += new
+        self.repeated += len(received) - new
+        if new:
+            self._kick()
+
+    async def poll(self, stop: asyncio.Event, *, timeout: int = POLL_TIMEOUT) -> None:
+        """Long polling: fetch, store, and only then confirm (the next call's offset does that)."""
+        bot = self._application.bot
+        offset: int | None = None
+        pause = 1.0
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                fetch = asyncio.ensure_future(
+                    bot.get_updates(offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES))
+                await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():  # stopping: what this call would bring stays unconfirmed at Telegram
+                    fetch.cancel()
+                    break
+                try:
+                    updates = fetch.result()
+                    if updates:
+                        await self.take_in(updates)
+                        offset = updates[-1].update_id + 1
+                    pause = 1.0
+                except RetryAfter as flood:
+                    wait = flood.retry_after
+                    await _sleep_or_stop(stop, wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
+                except Exception as failure:  # noqa: BLE001 - Telegram, the network or the database: not stored, so not confirmed
+                    log.warning("fetching or storing updates failed: %s; trying again in %.0f s",
+                                type(failure).__name__, pause)
+                    await _sleep_or_stop(stop, pause)
+                    pause = min(pause * 2, 30.0)
+        finally:
+            stopped.cancel()
+        if offset is not None:  # confirm what is stored, so a restart is not handed it again
+            with contextlib.suppress(Exception):
+                await bot.get_updates(offset=offset, timeout=0)
+
+    # the pump -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin handing stored updates to the application (it must be running)."""
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._pump = asyncio.create_task(self._run(), name="casebot-inbox")
+
+    async def stop(self) -> None:
+        """Take nothing more; what is taken is handled before `Application.stop()` returns."""
+        self._stopping = True
+        self._kick()
+        if self._pump is not None:
+            await self._pump
+            self._pump = None
+
+    async def release(self) -> None:
+        """After the application stopped: give back anything taken and not handled."""
+        if self._held:
+            with contextlib.suppress(Exception):
+                await self.store.aio.inbox.release(self.holder, sorted(self._held))
+            self._held.clear()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
+        while not self._stopping:
+            try:
+                if self._held and loop.time() - renewed > self.lease.total_seconds() / 3:
+                    await self.store.aio.inbox.extend(self.holder, sorted(self._held), self.lease)
+                    renewed = loop.time()
+                taken = await self._take()
+            except Exception as failure:  # noqa: BLE001 - the database is away: try again shortly
+                log.warning("the inbox could not be read: %s", type(failure).__name__)
+                taken = 0
+            if self._stopping:
+                return
+            if taken == 0 or len(self._held) >= self.in_flight:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), RECHECK_SECONDS)
+
+    async def _take(self) -> int:
+        room = self.in_flight - len(self._held)
+        if room <= 0:
+            return 0
+        taken = await self.store.aio.inbox.take(self.holder, limit=room, lease=self.lease)
+        for item in taken:
+            if item.update_id in self._held:
+                continue  # (its lease ran out while it waited here; renewed from now on)
+            if self._stopping:  # taken as the instance stops: give it back at once
+                await self.store.aio.inbox.release(self.holder, [item.update_id])
+                continue
+            update = self._readable(item.update_id, item.body)
+            if update is None:
+                await self.store.aio.inbox.finish(item.update_id)
+                continue
+            self._held.add(item.update_id)
+            await self._application.update_queue.put(update)
+        return len(taken)
+
+    def _readable(self, update_id: int, body: str | None) -> Update | None:
+        if body is None:
+            self.unreadable += 1
+            log.error("an update in the inbox could not be decrypted; it is dropped (update %d)", update_id)
+            return None
+        return Update.de_json(json.loads(body), self._application.bot)
+
+    # handling -----------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def handling(self, update_id: int | None) -> AsyncIterator[None]:
+        """Around the handling of one update (bot/concurrency.py): its first commit marks it
+        handled; at the end it leaves the inbox and its sender's next update may be taken."""
+        if update_id not in self._held:
+            yield  # not from the inbox (a test feeding the application directly)
+            return
+        try:
+            with self.store.settling(update_id):
+                yield
+        finally:
+            try:
+                await self.store.aio.inbox.finish(update_id)
+            except Exception as failure:  # noqa: BLE001 - its lease runs out and the inbox tidies up
+                log.warning("finishing an update in the inbox failed: %s", type(failure).__name__)
+            self._held.discard(update_id)
+            self._kick()
+
+    async def deliver(self, update: Update) -> None:
+        """Store one update and handle everything then waiting, here and now, as the running
+        bot would (tests: the inbox without the network and without background tasks)."""
+        await self.take_in([update], through_gate=False)
+        while True:
+            taken = await self.store.aio.inbox.take(self.holder, limit=self.in_flight, lease=self.lease)
+            if not taken:
+                return
+            for item in taken:
+                update = self._readable(item.update_id, item.body)
+                self._held.add(item.update_id)
+                async with self.handling(item.update_id):
+                    if update is not None:
+                        await self._application.process_update(update)
+
+    def _kick(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+
+def _sender(update: Update) -> int:
+    """Whose updates must keep their order: the person, else the chat (0 when neither)."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return update.effective_chat.id if update.effective_chat is not None else 0
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

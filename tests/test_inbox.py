@@ -1,0 +1,100 @@
+"""The transactional inbox on each database: stored encrypted, one sender's updates one at a
+time and in order, leases that run out, an update marked handled by its first commit, poison
+and unreadable updates set aside without stopping the others."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from storage.types import Received
+from tests.flows import run_intake
+from tests.helpers import rows
+
+LEASE = timedelta(seconds=60)
+
+
+def _received(update) -> Received:  # noqa: ANN001
+    return Received(update.update_id, update.effective_user.id, json.dumps(update.to_dict(), ensure_ascii=False))
+
+
+async def test_updates_are_stored_encrypted_and_one_senders_are_taken_in_order(bot, clock):
+    inbox = bot.services.store.inbox
+    leyla, other = bot.user(), bot.user()
+    first, second, third = leyla.text_update("Leyla Osmanova"), leyla.text_update("two"), other.text_update("three")
+    assert inbox.receive([_received(u) for u in (first, second, third)]) == 3
+    assert inbox.receive([_received(first), _received(first)]) == 0  # delivered again: noted, not stored
+    stored = rows(bot, "SELECT body_enc, lane FROM inbox_update")
+    assert all(b"Leyla" not in bytes(body) and b"Osmanova" not in bytes(body) for body, _ in stored)
+    assert str(leyla.id) not in {str(lane) for _, lane in stored}
+    taken = inbox.take("one", limit=10, lease=LEASE)
+    assert [t.update_id for t in taken] == [first.update_id, third.update_id]
+    assert json.loads(taken[0].body)["message"]["text"] == "Leyla Osmanova"
+    assert inbox.take("two", limit=10, lease=LEASE) == []  # Leyla's second waits for her first
+    inbox.finish(first.update_id)
+    assert [t.update_id for t in inbox.take("two", limit=10, lease=LEASE)] == [second.update_id]
+    clock.advance(LEASE + timedelta(seconds=1))  # both leases ran out (say, both instances died)
+    assert [t.update_id for t in inbox.take("two", limit=10, lease=LEASE)] == [second.update_id, third.update_id]
+    assert rows(bot, "SELECT taken_by FROM inbox_update WHERE update_id = :u", u=third.update_id) == [("two",)]
+
+
+async def test_an_update_handled_before_a_crash_is_not_handled_again(bot, clock):
+    """Its first commit marked it handled: the instance died before it could delete the row, and
+    the next instance only tidies up after the lease. One that died before any commit is
+    handled again, once."""
+    manager = await bot.register()
+    store, app = bot.services.store, bot.app
+    crashed_after, crashed_before = manager.text_update("/new"), manager.text_update("/cancel")
+    store.inbox.receive([_received(crashed_after)])
+    (taken,) = store.inbox.take("dead", limit=10, lease=LEASE)
+    with store.settling(taken.update_id) as settlement:
+        await app.process_update(crashed_after)  # opens the intake: its first commit
+    assert settlement.settled  # ... and then the instance dies: no finish
+    store.inbox.receive([_received(crashed_before)])
+    clock.advance(LEASE + timedelta(seconds=1))
+    (again,) = store.inbox.take("next", limit=10, lease=LEASE)
+    assert again.update_id == crashed_before.update_id  # the handled one is gone, not taken again
+    assert [m.text.split("\n")[0] for m in manager.messages()].count("Erstberatung · Frage 1 von 16") == 1
+    clock.advance(LEASE + timedelta(seconds=1))  # and "next" died before handling /cancel
+    await bot.services.inbox.deliver(manager.text_update("/help"))
+    assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]  # /cancel was handled after all
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+
+
+async def test_a_poison_update_is_set_aside_after_three_attempts(bot, clock, caplog):
+    manager = await bot.register()
+    store = bot.services.store
+    poison = manager.text_update("/cases")
+    store.inbox.receive([_received(poison)])
+    for _ in range(3):  # three instances died on it
+        assert [t.update_id for t in store.inbox.take("x", limit=10, lease=LEASE)] == [poison.update_id]
+        clock.advance(LEASE + timedelta(seconds=1))
+    with caplog.at_level(logging.ERROR):
+        assert store.inbox.take("x", limit=10, lease=LEASE) == []
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+    assert "set aside" in caplog.text and str(manager.id) not in caplog.text
+
+
+async def test_an_update_that_cannot_be_decrypted_harms_only_itself(bot):
+    manager = await bot.register()
+    store, inbox = bot.services.store, bot.services.inbox
+    damaged, fine = bot.user().text_update("/help"), manager.text_update("/help")
+    store.inbox.receive([_received(damaged)])
+    with store.engine.begin() as connection:
+        from sqlalchemy import text
+
+        connection.execute(text("UPDATE inbox_update SET body_enc = :b"), {"b": b"\x01" + b"\x00" * 40})
+    before = len(manager.messages())
+    await inbox.deliver(fine)
+    assert len(manager.messages()) == before + 1  # the other update went on
+    assert inbox.unreadable == 1
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+
+
+async def test_a_whole_intake_through_the_inbox_leaves_it_empty(bot):
+    manager = await bot.register()
+    await run_intake(manager)
+    assert rows(bot, "SELECT COUNT(*) FROM client_case") == [(1,)]
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+    assert rows(bot, "SELECT COUNT(*) FROM seen_update")[0][0] >= 19

@@ -6,13 +6,14 @@ import json
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from domain import roles
 from storage import audit
 from storage.crypto import CryptoError, DataKey, WrappedKey, normalise_name
+from storage.db import upsert_insert
 from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Organisation
 from storage.types import CaseDetail, CaseSummary, DuplicatePerson, StaffUser
 
@@ -101,17 +102,15 @@ class CaseRepository:
 
     def _next_code(self, s: Session, org_id: int, now: datetime) -> str:
         year = now.astimezone(self._store.tz).year
-        # UPDATE .. RETURNING takes the row lock on PostgreSQL and the write lock on SQLite,
-        # so two instances never hand out the same number
-        bumped = s.exec(
-            update(CaseSequence).where(CaseSequence.org_id == org_id, CaseSequence.year == year)
-            .values(last=CaseSequence.last + 1).returning(CaseSequence.last)
-        ).first()
-        if bumped is None:
-            s.exec(insert(CaseSequence).values(org_id=org_id, year=year, last=1))
-            number = 1
-        else:
-            number = bumped[0]
+        # one statement that creates the year's counter or bumps it, taking the row lock on
+        # PostgreSQL and the write lock on SQLite: two instances never hand out the same number,
+        # also not the year's first (an UPDATE, then an INSERT when it found nothing, made the
+        # loser of that race fail its save)
+        number = s.exec(
+            upsert_insert(s.get_bind().dialect.name)(CaseSequence).values(org_id=org_id, year=year, last=1)
+            .on_conflict_do_update(index_elements=["org_id", "year"], set_={"last": CaseSequence.last + 1})
+            .returning(CaseSequence.last)
+        ).one()[0]
         prefix = s.get(Organisation, org_id).code_prefix
         return f"{prefix}-{year}-{number:04d}"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -37,6 +38,11 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return engine
     # as many connections as worker threads use them (bot/app.py), and a few for the CLI and the rest
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=4)
+
+
+def upsert_insert(dialect: str):  # noqa: ANN201 - the dialect's INSERT, which knows ON CONFLICT
+    """`INSERT .. ON CONFLICT`, spelt the same on both databases we support."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def alembic_config(url: str) -> Config:

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from storage.crypto import readable
+from storage.db import upsert_insert
 from storage.models import InboxUpdate, SeenUpdate
 from storage.types import Received, Taken
 
@@ -53,7 +53,7 @@ class InboxRepository:
         kid, key = self._store.keyring.system_key(INBOX_KEY)
         with self._store.writing() as connection:
             # the primary key decides, also between two instances receiving the same update
-            noted = _insert(connection)(SeenUpdate).on_conflict_do_nothing().returning(SeenUpdate.update_id)
+            noted = upsert_insert(connection.dialect.name)(SeenUpdate).on_conflict_do_nothing().returning(SeenUpdate.update_id)
             unique = {u.update_id: u for u in updates}  # a batch may repeat one, too
             new = set(connection.scalars(noted, [{"update_id": i, "seen_at": now} for i in unique]))
             fresh = {i: u for i, u in unique.items() if i in new}
@@ -141,10 +141,6 @@ class InboxRepository:
         """When the earliest lease held anywhere runs out (a dead instance's updates are free then)."""
         with self._store.reading() as connection:
             return connection.scalar(select(func.min(InboxUpdate.taken_until)))
-
-
-def _insert(connection: Connection):  # noqa: ANN202 - the dialect's INSERT, which knows ON CONFLICT
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 def _aad(update_id: int) -> str:

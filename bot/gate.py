@@ -80,6 +80,12 @@ class Gate:
         self._trim(self._strangers)
         return True
 
+    def staff_after_all(self, telegram_id: int) -> None:
+        """A sender `admit` turned away was found among the staff (on another instance's watch):
+        let them through from now on, and do not count the update as dropped."""
+        self.dropped -= 1
+        self.is_staff(telegram_id)
+
     def not_admitted(self, update: object) -> None:
         """Take back an admission whose update could not be stored (it will come again)."""
         user = update.effective_user if isinstance(update, Update) else None

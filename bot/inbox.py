@@ -29,7 +29,7 @@ from telegram.ext import Application
 
 from bot.gate import Gate
 from storage.store import Store
-from storage.types import Received
+from storage.types import NOT_REMEMBERED, Received
 
 log = logging.getLogger("casebot.inbox")
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news (long polling)
@@ -49,6 +49,7 @@ class Inbox:
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._pump: asyncio.Task | None = None
+        self._looking: dict[int, asyncio.Future] = {}  # senders being looked up at the door
         self.stored = self.repeated = self.unreadable = 0  # counted for the operator
 
     def bind(self, application: Application) -> None:
@@ -58,7 +59,7 @@ class Inbox:
     async def take_in(self, updates: Sequence[Update], *, through_gate: bool = True) -> None:
         """Store the updates (the gate admitting); only then may the caller acknowledge them.
         Raises when they could not be stored: then they must not be acknowledged."""
-        admitted = [u for u in updates if not through_gate or self.gate.admit(u)]
+        admitted = [u for u in updates if not through_gate or await self._let_in(u)]
         received = [Received(u.update_id, _sender(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in admitted]
         try:
             new = await self.store.aio.inbox.receive(received)
@@ -70,6 +71,25 @@ class Inbox:
         self.repeated += len(received) - new
         if new:
             self._kick()
+
+    async def _let_in(self, update: Update) -> bool:
+        """The gate's answer, except that a colleague this instance has not met yet (another
+        instance handled their updates so far) is never taken for a stranger: over a stranger's
+        allowance, the sender is looked up (remembered for a while, so a flood costs one look)."""
+        if self.gate.admit(update):
+            return True
+        sender = update.effective_user.id
+        known = self.store.staff.remembered(sender)  # memory only
+        if known is NOT_REMEMBERED:  # one look per sender at a time, however many updates wait for it
+            looking = self._looking.get(sender)
+            if looking is None:
+                looking = self._looking[sender] = asyncio.ensure_future(self.store.aio.staff.user_by_telegram_id(sender))
+                looking.add_done_callback(lambda _, sender=sender: self._looking.pop(sender, None))
+            known = await asyncio.shield(looking)
+        if known is None:
+            return False
+        self.gate.staff_after_all(sender)
+        return True
 
     async def poll(self, stop: asyncio.Event, *, timeout: int = POLL_TIMEOUT) -> None:
         """Long polling: fetch, store, and only then confirm (the next call's offset does that)."""

@@ -58,7 +58,7 @@ class Installation:
 
     def press(self, person: int, label: str) -> int:
         message = [m for m in self.api.chat(person, bot_only=True) if m.buttons()][-1]
-        data = next(b["callback_data"] for b in message.buttons() if b["text"] == label)
+        data = next(b["callback_data"] for b in message.buttons() if b["text"] == label or b["text"].startswith(label))
         update_id = self.api.user_presses(person, message.message_id, data)["update_id"]
         self.simulator.touched()
         return update_id

@@ -8,7 +8,10 @@ import json
 import logging
 from datetime import timedelta
 
+import pytest
+
 from storage.types import Received
+from tests.conftest import start_bot
 from tests.flows import run_intake
 from tests.helpers import rows
 
@@ -98,3 +101,23 @@ async def test_a_whole_intake_through_the_inbox_leaves_it_empty(bot):
     assert rows(bot, "SELECT COUNT(*) FROM client_case") == [(1,)]
     assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
     assert rows(bot, "SELECT COUNT(*) FROM seen_update")[0][0] >= 19
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_colleague_new_to_an_instance_is_not_taken_for_a_stranger(bot, clock):
+    """Behind a load balancer, an instance may receive a colleague's updates that another
+    instance handled so far: its gate has never seen them, but it must not drop them as a
+    stranger's flood (a lost step). A stranger's second message within the interval still is."""
+    second_app, _, second = await start_bot(bot.settings, clock, fake=bot.fake)
+    try:
+        manager = await bot.register()  # through the first instance
+        stranger = bot.user(first_name="Eve")
+        for update in (manager.text_update("/help"), manager.text_update("/cases"),
+                       stranger.text_update("hallo"), stranger.text_update("hallo?")):
+            await second.inbox.take_in([update])
+        stored = rows(bot, "SELECT lane FROM inbox_update ORDER BY update_id")
+        assert len(stored) == 3 and stored[0] == stored[1] != stored[2]
+        assert second.gate.dropped == 1
+    finally:
+        await second_app.shutdown()
+        second.store.close()

@@ -56,20 +56,30 @@ class Inbox:
         self._application = application
 
     # the door -----------------------------------------------------------------------------
-    async def take_in(self, updates: Sequence[Update], *, through_gate: bool = True) -> None:
+    async def take_in(self, updates: Sequence[Update], *, through_gate: bool = True, raw: str | None = None) -> None:
         """Store the updates (the gate admitting); only then may the caller acknowledge them.
-        Raises when they could not be stored: then they must not be acknowledged."""
+        Raises when they could not be stored: then they must not be acknowledged. `raw`: the
+        one update's JSON as it came (the webhook has it; no need to serialise it again).
+        While the pump runs, the updates whose senders have nothing else waiting are taken
+        here in the same transaction and go straight to the handlers."""
         admitted = [u for u in updates if not through_gate or await self._let_in(u)]
-        received = [Received(u.update_id, _sender(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in admitted]
+        received = [Received(u.update_id, _sender(u), raw if raw is not None and len(updates) == 1
+                             else json.dumps(u.to_dict(), ensure_ascii=False)) for u in admitted]
+        pumping = self._pump is not None and not self._stopping and len(self._held) < self.in_flight
         try:
-            new = await self.store.aio.inbox.receive(received)
+            new, taken = await self.store.aio.inbox.receive(
+                received, holder=self.holder if pumping else None, lease=self.lease)
         except Exception:
             for update in admitted:  # not taken in: when Telegram delivers it again, it is let in again
                 self.gate.not_admitted(update)
             raise
-        self.stored += new
-        self.repeated += len(received) - new
-        if new:
+        self.stored += len(new)
+        self.repeated += len(received) - len(new)
+        for update in admitted:
+            if update.update_id in taken:
+                self._held.add(update.update_id)
+                await self._application.update_queue.put(update)
+        if len(new) > len(taken):
             self._kick()
 
     async def _let_in(self, update: Update) -> bool:
@@ -200,12 +210,13 @@ class Inbox:
         if update_id not in self._held:
             yield  # not from the inbox (a test feeding the application directly)
             return
+        settlement = None
         try:
-            with self.store.settling(update_id):
+            with self.store.settling(update_id) as settlement:
                 yield
         finally:
             try:
-                await self.store.aio.inbox.finish(update_id)
+                await self.store.aio.inbox.finish(update_id, settlement.at_finish if settlement else [])
             except Exception as failure:  # noqa: BLE001 - its lease runs out and the inbox tidies up
                 log.warning("finishing an update in the inbox failed: %s", type(failure).__name__)
             self._held.discard(update_id)

@@ -15,6 +15,7 @@ from here, one lane (sender) at a time, by whichever instance takes them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -45,10 +46,14 @@ class InboxRepository:
         """A keyed hash of the sender: the inbox orders by it without holding who wrote."""
         return int(self._store.keyring.blind_index("inbox-lane", str(sender))[:15], 16)
 
-    def receive(self, updates: list[Received]) -> int:
-        """Store the updates not seen before, in one transaction; returns how many were new."""
+    def receive(self, updates: list[Received], *, holder: str | None = None,
+                lease: timedelta | None = None) -> tuple[list[int], list[int]]:
+        """Store the updates not seen before, in one transaction: (the new ones' ids, the ids
+        leased to `holder` at once). With a holder, each new update whose sender has nothing
+        else waiting is taken in the same transaction, so the receiving instance handles it
+        without another round through the database (the common case: one person, one step)."""
         if not updates:
-            return 0
+            return [], []
         now = self._store.clock.now()
         kid, key = self._store.keyring.system_key(INBOX_KEY)
         with self._store.writing() as connection:
@@ -56,15 +61,30 @@ class InboxRepository:
             noted = upsert_insert(connection.dialect.name)(SeenUpdate).on_conflict_do_nothing().returning(SeenUpdate.update_id)
             unique = {u.update_id: u for u in updates}  # a batch may repeat one, too
             new = set(connection.scalars(noted, [{"update_id": i, "seen_at": now} for i in unique]))
-            fresh = {i: u for i, u in unique.items() if i in new}
+            fresh = sorted((i, self.lane(u.sender), u) for i, u in unique.items() if i in new)
             if not fresh:
-                return 0
-            connection.execute(insert(InboxUpdate), [
-                {"update_id": u.update_id, "lane": self.lane(u.sender), "kid": kid, "received_at": now, "attempts": 0, "handled": False,
-                 "body_enc": key.encrypt(u.body, aad=_aad(u.update_id))}
-                for u in fresh.values()
-            ])
-        return len(fresh)
+                return [], []
+            busy: set[int] = set()
+            if holder is not None:
+                lanes = sorted({lane for _, lane, _ in fresh})
+                if connection.dialect.name == "postgresql":
+                    # two instances receiving one sender's updates at the same moment take turns
+                    # here, so only one of them finds the lane free (SQLite has one writer anyway)
+                    for lane in lanes:
+                        connection.execute(select(func.pg_advisory_xact_lock(lane)))
+                busy = set(connection.scalars(select(InboxUpdate.lane).where(InboxUpdate.lane.in_(lanes)).distinct()))
+            rows, taken = [], []
+            for update_id, lane, u in fresh:
+                row = {"update_id": update_id, "lane": lane, "kid": kid, "received_at": now, "attempts": 0,
+                       "handled": False, "body_enc": key.encrypt(u.body, aad=_aad(update_id)),
+                       "taken_by": None, "taken_until": None}
+                if holder is not None and lane not in busy:
+                    row.update(taken_by=holder, taken_until=now + lease, attempts=1)
+                    taken.append(update_id)
+                busy.add(lane)  # a second update of the lane in this batch waits for the first
+                rows.append(row)
+            connection.execute(insert(InboxUpdate), rows)
+        return [i for i, _, _ in fresh], taken
 
     def take(self, holder: str, *, limit: int, lease: timedelta) -> list[Taken]:
         """Lease the oldest waiting update of up to `limit` lanes nobody is working on."""
@@ -107,9 +127,12 @@ class InboxRepository:
         """In the transaction of the handling's first write: never handle it again."""
         connection.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(handled=True))
 
-    def finish(self, update_id: int) -> None:
-        """Its handling ended: forget the body (the id stays in `seen_update`), free the lane."""
+    def finish(self, update_id: int, at_finish: list[Callable[[Connection], object]] = ()) -> None:
+        """Its handling ended: forget the body (the id stays in `seen_update`), free the lane;
+        with the writes its handling left for this moment (Store.at_finish)."""
         with self._store.writing() as connection:
+            for work in at_finish:
+                work(connection)
             connection.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
 
     def extend(self, holder: str, update_ids: list[int], lease: timedelta) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,8 @@ class Settlement:
     store: Store
     update_id: int
     settled: bool = False
+    # small writes that wait for the transaction that finishes the update (Store.at_finish)
+    at_finish: list[Callable[[Connection], object]] = field(default_factory=list)
 
 
 _SETTLING: ContextVar[Settlement | None] = ContextVar("casebot_settling", default=None)
@@ -178,6 +180,18 @@ class Store:
             yield settlement
         finally:
             _SETTLING.reset(token)
+
+    def at_finish(self, work: Callable[[Connection], object]) -> None:
+        """A small write that only tidies (which message holds the current question): while an
+        inbox update is handled it joins the transaction that finishes the update, one commit
+        fewer per step; otherwise it runs now. Lost if that transaction fails, so nothing that
+        matters may go this way."""
+        pending = _SETTLING.get()
+        if pending is not None and pending.store is self:
+            pending.at_finish.append(work)
+            return
+        with self.writing() as connection:
+            work(connection)
 
     def _settle_in(self, connection: Connection) -> Settlement | None:
         pending = _SETTLING.get()

@@ -160,7 +160,7 @@ async def test_a_strangers_flood_takes_no_slot_from_staff(bot):
     step = manager.text_update("/new")
     stored = []
     original_receive = bot.services.store.inbox.receive
-    bot.services.store.inbox.receive = lambda rows: stored.extend(rows) or original_receive(rows)
+    bot.services.store.inbox.receive = lambda rows, **kw: stored.extend(rows) or original_receive(rows, **kw)
     await bot.app.start()
     inbox.start()
     try:

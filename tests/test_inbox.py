@@ -26,8 +26,8 @@ async def test_updates_are_stored_encrypted_and_one_senders_are_taken_in_order(b
     inbox = bot.services.store.inbox
     leyla, other = bot.user(), bot.user()
     first, second, third = leyla.text_update("Leyla Osmanova"), leyla.text_update("two"), other.text_update("three")
-    assert inbox.receive([_received(u) for u in (first, second, third)]) == 3
-    assert inbox.receive([_received(first), _received(first)]) == 0  # delivered again: noted, not stored
+    assert inbox.receive([_received(u) for u in (first, second, third)]) == ([u.update_id for u in (first, second, third)], [])
+    assert inbox.receive([_received(first), _received(first)]) == ([], [])  # delivered again: noted, not stored
     stored = rows(bot, "SELECT body_enc, lane FROM inbox_update")
     assert all(b"Leyla" not in bytes(body) and b"Osmanova" not in bytes(body) for body, _ in stored)
     assert str(leyla.id) not in {str(lane) for _, lane in stored}
@@ -40,6 +40,21 @@ async def test_updates_are_stored_encrypted_and_one_senders_are_taken_in_order(b
     clock.advance(LEASE + timedelta(seconds=1))  # both leases ran out (say, both instances died)
     assert [t.update_id for t in inbox.take("two", limit=10, lease=LEASE)] == [second.update_id, third.update_id]
     assert rows(bot, "SELECT taken_by FROM inbox_update WHERE update_id = :u", u=third.update_id) == [("two",)]
+
+
+async def test_the_receiving_instance_takes_what_nobody_waits_before(bot):
+    """Received and taken in one transaction when the sender has nothing else waiting; a
+    sender's second update in the batch, or one behind an update still waiting, is not."""
+    inbox = bot.services.store.inbox
+    leyla, other, third = bot.user(), bot.user(), bot.user()
+    waiting = third.text_update("first")
+    inbox.receive([_received(waiting)])
+    batch = [leyla.text_update("a"), leyla.text_update("b"), other.text_update("c"), third.text_update("second")]
+    new, taken = inbox.receive([_received(u) for u in batch], holder="here", lease=LEASE)
+    assert new == [u.update_id for u in batch] and taken == [batch[0].update_id, batch[2].update_id]
+    assert rows(bot, "SELECT update_id FROM inbox_update WHERE taken_by = 'here' ORDER BY update_id") == [
+        (batch[0].update_id,), (batch[2].update_id,)]
+    assert [t.update_id for t in inbox.take("there", limit=10, lease=LEASE)] == [waiting.update_id]
 
 
 async def test_an_update_handled_before_a_crash_is_not_handled_again(bot, clock):

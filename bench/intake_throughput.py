@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -122,7 +122,8 @@ def echo_script(user_id: int, count: int) -> list[Callable[[], dict]]:
     return [lambda n=n: text_update(user_id, f"Nachricht {n}") for n in range(count)]
 
 
-async def drive(app: Application, scripts: list[list[Callable[[], dict]]], *, through_processor: bool) -> tuple[list[float], float]:
+async def drive(app: Application, scripts: list[list[Callable[[], dict]]],
+                feed: Callable[[Update], Awaitable[None]]) -> tuple[list[float], float]:
     """Play each user's script, users side by side; each update waits for the one before it."""
     latencies: list[float] = []
 
@@ -130,10 +131,7 @@ async def drive(app: Application, scripts: list[list[Callable[[], dict]]], *, th
         for make in script:
             update = Update.de_json(make(), app.bot)
             started = time.perf_counter()
-            if through_processor:  # exactly what Application does with every fetched update
-                await app.update_processor.process_update(update, app.process_update(update))
-            else:
-                await app.process_update(update)
+            await feed(update)
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -169,12 +167,42 @@ async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: i
     scripts = [intake_script(uid, network, per_user, i * per_user) for i, uid in enumerate(user_ids)]
     if not concurrent:  # one after another: interleave nothing, play the scripts in turn
         scripts = [[step for script in scripts for step in script]]
-    latencies, elapsed = await drive(app, scripts, through_processor=concurrent)
+    # the way every update comes in when the bot runs: stored in the inbox (the webhook would
+    # answer 200 then), taken by the pump, handled through the update processor, finished
+    await app.start()
+    services.inbox.start()
+    latencies, elapsed = await drive(app, scripts, _through_the_inbox(services))
+    await services.inbox.stop()
+    await app.stop()
     saved = sum(services.store.cases.count_for(staff.user_by_telegram_id(uid)) for uid in user_ids)
     await app.shutdown()
     services.store.engine.dispose()
     assert saved == per_user * users, f"only {saved} intakes were saved"
     return summarise("intake bot", latencies, elapsed)
+
+
+def _through_the_inbox(services) -> Callable[[Update], Awaitable[None]]:  # noqa: ANN001
+    """Feed an update into the inbox and wait until its handling has finished."""
+    loop = asyncio.get_running_loop()
+    waiting: dict[int, asyncio.Future] = {}
+    repository = services.store.inbox
+    finish = repository.finish
+
+    def finished(update_id: int, *args: object) -> None:  # (in a worker thread)
+        finish(update_id, *args)
+        future = waiting.pop(update_id, None)
+        if future is not None:
+            loop.call_soon_threadsafe(future.set_result, None)
+
+    repository.finish = finished
+
+    async def feed(update: Update) -> None:
+        waiting[update.update_id] = loop.create_future()
+        future = waiting[update.update_id]
+        await services.inbox.take_in([update])
+        await future
+
+    return feed
 
 
 async def echo_bot(network: NullNetwork, users: int, count: int, concurrent: bool) -> dict:
@@ -188,7 +216,14 @@ async def echo_bot(network: NullNetwork, users: int, count: int, concurrent: boo
     scripts = [echo_script(800_000 + n, max(1, count // users)) for n in range(users)]
     if not concurrent:
         scripts = [[step for script in scripts for step in script]]
-    latencies, elapsed = await drive(app, scripts, through_processor=concurrent)
+
+    async def feed(update: Update) -> None:
+        if concurrent:  # exactly what Application does with every fetched update
+            await app.update_processor.process_update(update, app.process_update(update))
+        else:
+            await app.process_update(update)
+
+    latencies, elapsed = await drive(app, scripts, feed)
     await app.shutdown()
     return summarise("echo bot", latencies, elapsed)
 

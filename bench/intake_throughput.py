@@ -19,16 +19,22 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
+import secrets
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import psycopg  # noqa: E402
+from netproxy import Proxy, through  # noqa: E402, I001 - beside this script
+from sqlalchemy import event  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 from telegram.request import BaseRequest  # noqa: E402
@@ -148,9 +154,11 @@ def summarise(name: str, latencies: list[float], elapsed: float) -> dict:
     return figures
 
 
-async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: int, concurrent: bool) -> dict:
+async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: int, concurrent: bool,
+                     database_url: str | None = None, round_trips: Proxy | None = None) -> dict:
     # pacing off: at Telegram's 30 calls/s it would measure Telegram's limit, not the bot
-    settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=f"sqlite:///{workdir}/bench.sqlite3",
+    settings = Settings(_env_file=None, telegram_bot_token=TOKEN,
+                        database_url=database_url or f"sqlite:///{workdir}/bench.sqlite3",
                         master_key_file=workdir / "master.key", telegram_rate_limit=0)
     initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
     services = build_services(settings)
@@ -171,14 +179,53 @@ async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: i
     # answer 200 then), taken by the pump, handled through the update processor, finished
     await app.start()
     services.inbox.start()
+    trips = RoundTrips(services.store.engine)
+    requests_before = round_trips.requests if round_trips else 0
     latencies, elapsed = await drive(app, scripts, _through_the_inbox(services))
+    trips.stop()
+    measured = (round_trips.requests - requests_before) / len(latencies) if round_trips else None
     await services.inbox.stop()
     await app.stop()
     saved = sum(services.store.cases.count_for(staff.user_by_telegram_id(uid)) for uid in user_ids)
     await app.shutdown()
     services.store.engine.dispose()
     assert saved == per_user * users, f"only {saved} intakes were saved"
-    return summarise("intake bot", latencies, elapsed)
+    figures = summarise("intake bot", latencies, elapsed)
+    trips.report(len(latencies))
+    if measured is not None:
+        print(f"  {'':<11} requests to the PostgreSQL server per update, counted on the wire: {measured:.1f} (goal: at most 4)")
+    return figures
+
+
+class RoundTrips:
+    """Counts what goes to the database while the intakes run: statements, transactions and
+    connection checkouts (scenario 3 also counts the requests on the wire)."""
+
+    def __init__(self, engine) -> None:  # noqa: ANN001
+        self.engine, self.counts = engine, Counter()
+        self._listeners = [("before_cursor_execute", self._statement), ("commit", self._end), ("rollback", self._end)]
+        for name, listener in self._listeners:
+            event.listen(engine, name, listener)
+        event.listen(engine.pool, "checkout", self._checkout)
+
+    def _statement(self, *args: object) -> None:
+        self.counts["statements"] += 1
+
+    def _end(self, *args: object) -> None:
+        self.counts["transactions"] += 1
+
+    def _checkout(self, *args: object) -> None:
+        self.counts["checkouts"] += 1
+
+    def stop(self) -> None:
+        for name, listener in self._listeners:
+            event.remove(self.engine, name, listener)
+        event.remove(self.engine.pool, "checkout", self._checkout)
+
+    def report(self, updates: int) -> None:
+        c = {k: v / updates for k, v in self.counts.items()}
+        print(f"  {'':<11} per update: {c.get('statements', 0):.1f} statements, {c.get('transactions', 0):.1f} transactions, "
+              f"{c.get('checkouts', 0):.1f} connection checkouts")
 
 
 def _through_the_inbox(services) -> Callable[[Update], Awaitable[None]]:  # noqa: ANN001
@@ -228,8 +275,8 @@ async def echo_bot(network: NullNetwork, users: int, count: int, concurrent: boo
     return summarise("echo bot", latencies, elapsed)
 
 
-def ratio(intake: dict, echo: dict) -> None:
-    print(f"  ratio       intake/echo throughput {intake['updates/s'] / echo['updates/s']:.2f} (goal: at least 0.50); "
+def ratio(intake: dict, echo: dict, goal: float = 0.5) -> None:
+    print(f"  ratio       intake/echo throughput {intake['updates/s'] / echo['updates/s']:.2f} (goal: at least {goal:.2f}); "
           f"p50 x{intake['p50'] / echo['p50']:.2f}, p99 x{intake['p99'] / echo['p99']:.2f}")
 
 
@@ -238,9 +285,12 @@ async def main() -> None:
     parser.add_argument("--intakes", type=int, default=200)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+                        help="a server where a database may be created for scenario 3 ('' to skip it)")
     args = parser.parse_args()
     updates = args.intakes * (len(INTAKE_STEPS) + 2)
-    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second, \
+            tempfile.TemporaryDirectory() as third:
         print(f"1. in process, no network latency, updates one after another ({args.intakes} intakes, SQLite)")
         intake = await intake_bot(Path(first), NullNetwork(), args.users, args.intakes, concurrent=False)
         echo = await echo_bot(NullNetwork(), args.users, updates, concurrent=False)
@@ -250,6 +300,23 @@ async def main() -> None:
         intake = await intake_bot(Path(second), NullNetwork(latency), args.users, args.intakes, concurrent=True)
         echo = await echo_bot(NullNetwork(latency), args.users, updates, concurrent=True)
         ratio(intake, echo)
+        if args.postgres:
+            print(f"3. in process as 1., on PostgreSQL ({args.postgres.rsplit('@', 1)[-1]})")
+            name = f"casebot_bench_{secrets.token_hex(4)}"
+            with psycopg.connect(args.postgres, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
+            server = args.postgres.rsplit("/", 1)[0]
+            counter = Proxy(int(server.rsplit(":", 1)[1]) if server.count(":") > 1 else 5432).start()
+            try:
+                url = through(f"{server}/{name}".replace("postgresql://", "postgresql+psycopg://", 1), counter.port)
+                intake = await intake_bot(Path(third), NullNetwork(), args.users, args.intakes, concurrent=False,
+                                          database_url=url, round_trips=counter)
+                echo = await echo_bot(NullNetwork(), args.users, updates, concurrent=False)
+                ratio(intake, echo, goal=0.3)
+            finally:
+                counter.stop()
+                with psycopg.connect(args.postgres, autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

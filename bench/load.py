@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import tornado.httpserver  # noqa: E402
+from netproxy import Proxy, free_port, through  # noqa: E402, I001 - beside this script
 
 from bot.app import build_store  # noqa: E402
 from bot.cli import initialise  # noqa: E402
@@ -69,14 +69,6 @@ app.add_handler(MessageHandler(filters.TEXT, echo))
 app.run_webhook(listen="127.0.0.1", port=int(sys.argv[3]), url_path="telegram", secret_token=sys.argv[4],
                 webhook_url=f"http://127.0.0.1:{sys.argv[3]}/telegram")
 '''
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Telegram:
@@ -115,37 +107,6 @@ class Telegram:
 
     def stop(self) -> None:
         self.server.stop()
-
-
-class DelayProxy:
-    """A TCP proxy that holds every chunk `delay` seconds, each way: a database farther away.
-    Its own thread and event loop, so the benchmark's synchronous set-up can pass through it."""
-
-    def __init__(self, target_port: int, delay: float) -> None:
-        self.target_port, self.delay, self.port = target_port, delay, free_port()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    async def start(self) -> None:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._connection, "127.0.0.1", self.port), self.loop).result(10)
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError):
-                while chunk := await source.read(65536):
-                    await asyncio.sleep(self.delay)
-                    sink.write(chunk)
-                    await sink.drain()
-            sink.close()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
-
-    async def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def memory(pid: int) -> tuple[float, float]:
@@ -268,10 +229,8 @@ async def casebot(args: argparse.Namespace, workdir: Path, db_delay: float) -> f
     proxy = None
     url = f"{server}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
     if db_delay:
-        port = int(server.rsplit(":", 1)[1]) if server.count(":") > 1 else 5432
-        proxy = DelayProxy(port, db_delay)
-        await proxy.start()
-        url = url.replace(f":{port}/", f":{proxy.port}/") if f":{port}/" in url else url.replace("@127.0.0.1/", f"@127.0.0.1:{proxy.port}/")
+        proxy = Proxy(int(server.rsplit(":", 1)[1]) if server.count(":") > 1 else 5432, db_delay).start()
+        url = through(url, proxy.port)
     key = workdir / f"{name}.key"
     settings = Settings(_env_file=None, telegram_bot_token=SIMULATOR_TOKEN, telegram_api_url=telegram.url,
                         database_url=url, master_key_file=key)
@@ -344,7 +303,7 @@ async def casebot(args: argparse.Namespace, workdir: Path, db_delay: float) -> f
             process.wait(60)
         store.close()
         if proxy is not None:
-            await proxy.stop()
+            proxy.stop()
         telegram.stop()
         with psycopg.connect(args.database, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

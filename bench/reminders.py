@@ -154,14 +154,9 @@ async def sending_pace(messages: int, workdir: Path) -> None:
           f"{rate / 30 * 100:.0f} % of the allowed 30 per second, {api.rejected_429} answered 429")
 
 
-def digest_time(cases: int, workdir: Path, *, measure: str = "digest") -> float:
-    """Seconds to build the digest (or, measure="planner", for the planner's first round) over
-    `cases` open cases whose re-assessments fall due across three months."""
-    from bot import digest
-
-    settings = settings_for(f"sqlite:///{workdir / f'digest{cases}-{secrets.token_hex(2)}.sqlite3'}", workdir)
-    initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
-    services = build_services(settings, clock=FixedClock(NOW))
+def fill_cases(services, cases: int) -> int:  # noqa: ANN001
+    """`cases` open cases (no values: what the digest and the planner read is in the row), with
+    re-assessments due across three months and a case manager per 300; returns the org id."""
     store = services.store
     org_id = store.staff.first_organisation_id()
     districts = [d.id for d in store.staff.districts(org_id)]
@@ -181,6 +176,19 @@ def digest_time(cases: int, workdir: Path, *, measure: str = "digest") -> float:
                  "last_contact_on": date(2026, 11, 20) - timedelta(days=n % 120),
                  "created_at": NOW - timedelta(days=n % 365), "updated_at": NOW}
                 for n in range(start, min(cases, start + 50_000))])
+    return org_id
+
+
+def digest_time(cases: int, workdir: Path, *, measure: str = "digest") -> float:
+    """Seconds to build the digest (or, measure="planner", for the planner's first round) over
+    `cases` open cases whose re-assessments fall due across three months."""
+    from bot import digest
+
+    settings = settings_for(f"sqlite:///{workdir / f'digest{cases}-{secrets.token_hex(2)}.sqlite3'}", workdir)
+    initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
+    services = build_services(settings, clock=FixedClock(NOW))
+    store = services.store
+    org_id = fill_cases(services, cases)
     t = services.catalogs.get("de")
     started = time.perf_counter()
     if measure == "planner":

@@ -3,10 +3,10 @@ parts) and a chart of caseload and needs by life domain."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.chart import draw_in_child
 from bot.choices import label_of
 from bot.i18n import Translator
 from domain.vocabulary import LifeDomain, ReferralStatus
@@ -52,30 +52,18 @@ def build(services, org_id: int, t: Translator, *, days: int) -> Digest:  # noqa
 
 def chart(figures: DigestFigures, t: Translator, domains: dict[str, str]) -> bytes:
     """Two bar charts in one PNG: open cases per case manager, and needs by life domain
-    (bars under five are drawn empty and labelled "<5", like the text)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen: draw into memory
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8, 6.5), dpi=100, layout="constrained")
-    load, needs = figure.subplots(2, 1, height_ratios=(1, 1.3))
+    (bars under five are drawn empty and labelled "<5", like the text). Drawn by a short-lived
+    child process (bot/chart.py): matplotlib would add some 50 MB to every instance for good,
+    for a picture a coordinator gets once a day or week."""
     names = [name for name, _ in figures.caseload][:12] or ["–"]
     counts = [count for _, count in figures.caseload][:12] or [0]
-    # a case manager serves one district: their exact count would undo the district's "<5"
-    load.barh(names[::-1], [c if c >= SMALL else 0 for c in counts[::-1]], color="#3390ec")
-    load.set_title(t.plain("Open cases per case manager"))
-    for y, count in enumerate(counts[::-1]):
-        load.text(count if count >= SMALL else 0, y, f" {suppressed(count)}", va="center", fontsize=9)
-    labels = list(domains.values())
     values = [figures.needs.get(k, 0) for k in domains]
-    drawn = [v if v >= SMALL else 0 for v in values]
-    needs.barh(labels[::-1], drawn[::-1], color="#e8a33d")
-    needs.set_title(t.plain("Open cases with medium or high need, by life domain"))
-    for y, value in enumerate(values[::-1]):
-        needs.text(drawn[::-1][y], y, f" {suppressed(value)}", va="center", fontsize=9)
-    for axis in (load, needs):
-        axis.spines[["top", "right"]].set_visible(False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    spec = {
+        "load_title": t.plain("Open cases per case manager"),
+        # a case manager serves one district: their exact count would undo the district's "<5"
+        "load": [[name, count if count >= SMALL else 0, suppressed(count)] for name, count in zip(names, counts, strict=True)],
+        "needs_title": t.plain("Open cases with medium or high need, by life domain"),
+        "needs": [[label, value if value >= SMALL else 0, suppressed(value)]
+                  for label, value in zip(domains.values(), values, strict=True)],
+    }
+    return draw_in_child(spec)

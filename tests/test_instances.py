@@ -76,8 +76,8 @@ async def test_two_webhook_instances_behind_a_balancer_share_one_intake_and_drai
     pusher = WebhookPusher(installation.api, url)
     api = installation.api
     try:
-        for port in ports:
-            await listening(port)
+        for port, instance in zip(ports, instances, strict=True):
+            await listening(port, instance)
         manager = api.add_user("Ana", "de").id
 
         def seen() -> list[tuple[int, int]]:

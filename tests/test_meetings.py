@@ -209,6 +209,9 @@ async def test_the_digest_counts_right_and_suppresses_small_numbers(bot, team, c
     image = Image.open(io.BytesIO(bot.fake.api.files[chart["file_id"]]["content"]))
     image.verify()
     assert image.format == "PNG" and image.size[0] >= 600
+    import sys
+
+    assert "matplotlib" not in sys.modules  # drawn by a child process: the instance stays small
     await coordinator.press("täglich")
     assert rows(bot, "SELECT digest_frequency FROM app_user WHERE display_name = 'Kim'") == [("daily",)]
     assert (await cm.send("/digest"))[0].text == "Die Übersicht ist für die Koordination."

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import os
 import re
@@ -53,6 +52,7 @@ from domain.roles import Role  # noqa: E402
 from simulator.botapi import BotApi  # noqa: E402
 from simulator.server import SIMULATOR_TOKEN, Simulator, make_app  # noqa: E402
 from tests.flows import INTAKE_STEPS  # noqa: E402
+from tests.instances import listening  # noqa: E402
 
 SECRET = "load-benchmark-webhook-secret"
 # what counts as the bot having answered a step: a new message or a changed text, or (a tick on a
@@ -113,18 +113,6 @@ def memory(pid: int) -> tuple[float, float]:
     """(RSS now, peak RSS) in MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-async def listening(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if process.poll() is not None:
-            raise SystemExit(f"an instance exited with {process.returncode} before it listened")
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        await asyncio.sleep(0.05)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 class Driver:
@@ -200,7 +188,7 @@ async def echo_baseline(args: argparse.Namespace, steps: int) -> float:
     driver = Driver(telegram, ports)
     try:
         for port, process in zip(ports, processes, strict=True):
-            await listening(port, process)
+            await listening(port, process, timeout=60)
         people = [telegram.person(n) for n in range(args.people)]
 
         async def person(pid: int) -> None:
@@ -255,7 +243,7 @@ async def casebot(args: argparse.Namespace, workdir: Path, db_delay: float) -> f
     driver = Driver(telegram, ports)
     try:
         for port, process in zip(ports, processes, strict=True):
-            await listening(port, process)
+            await listening(port, process, timeout=60)
 
         async def person(pid: int) -> None:
             for n in range(args.intakes):

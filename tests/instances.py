@@ -124,10 +124,13 @@ async def until(condition: Callable[[], object], timeout: float = 20, what: str 
     raise AssertionError(f"waited {timeout} s in vain: {what() if callable(what) else what}")
 
 
-async def listening(port: int, instance: Instance | None = None, timeout: float = 20) -> None:
+async def listening(port: int, process: subprocess.Popen | None = None, log: Path | None = None,
+                    timeout: float = 20) -> None:
+    """Until something listens on `port`; fails at once when `process` has exited (with the
+    end of its `log`). The load benchmark waits for its instances with this, too."""
     for _ in range(int(timeout / 0.05)):
-        if instance is not None and instance.process.poll() is not None:
-            raise AssertionError(f"{instance.name} exited: {instance.log.read_text()[-1500:]}")
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"exited with {process.returncode}: {log.read_text()[-1500:] if log else ''}")
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()

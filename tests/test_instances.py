@@ -77,7 +77,7 @@ async def test_two_webhook_instances_behind_a_balancer_share_one_intake_and_drai
     api = installation.api
     try:
         for port, instance in zip(ports, instances, strict=True):
-            await listening(port, instance)
+            await listening(port, instance.process, instance.log)
         manager = api.add_user("Ana", "de").id
 
         def seen() -> list[tuple[int, int]]:

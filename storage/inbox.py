@@ -155,16 +155,6 @@ class InboxRepository:
                                .where(InboxUpdate.taken_by == holder, InboxUpdate.update_id.in_(update_ids))
                                .values(taken_by=None, taken_until=None, attempts=InboxUpdate.attempts - 1))
 
-    def waiting(self) -> int:
-        """How many updates are stored and not yet handled (for the operator)."""
-        with self._store.reading() as connection:
-            return connection.scalar(select(func.count()).select_from(InboxUpdate))
-
-    def next_lease_end(self) -> datetime | None:
-        """When the earliest lease held anywhere runs out (a dead instance's updates are free then)."""
-        with self._store.reading() as connection:
-            return connection.scalar(select(func.min(InboxUpdate.taken_until)))
-
 
 def _aad(update_id: int) -> str:
     return f"inbox_update:{update_id}:body"

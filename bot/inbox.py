@@ -50,6 +50,8 @@ class Inbox:
         self._stopping = False
         self._pump: asyncio.Task | None = None
         self._looking: dict[int, asyncio.Future] = {}  # senders being looked up at the door
+        self._finishing: list[tuple[int, list, asyncio.Future]] = []  # updates whose handling ended
+        self._finisher: asyncio.Future | None = None
         self.stored = self.repeated = self.unreadable = 0  # counted for the operator
 
     def bind(self, application: Application) -> None:
@@ -216,7 +218,7 @@ class Inbox:
                 yield
         finally:
             try:
-                await self.store.aio.inbox.finish(update_id, settlement.at_finish if settlement else [])
+                await self._finish(update_id, settlement.at_finish if settlement else [])
             except Exception as failure:  # noqa: BLE001 - its lease runs out and the inbox tidies up
                 log.warning("finishing an update in the inbox failed: %s", type(failure).__name__)
             self._held.discard(update_id)
@@ -236,6 +238,28 @@ class Inbox:
                 async with self.handling(item.update_id):
                     if update is not None:
                         await self._application.process_update(update)
+
+    async def _finish(self, update_id: int, at_finish: list) -> None:
+        """Finish an update together with the others that ended meanwhile (group commit): the
+        first to come finishes everything waiting in one transaction, again while more came;
+        under load that is one transaction for many updates, and no waiting when idle."""
+        done = asyncio.get_running_loop().create_future()
+        self._finishing.append((update_id, at_finish, done))
+        if self._finisher is None or self._finisher.done():
+            self._finisher = asyncio.ensure_future(self._finish_waiting())
+        await done
+
+    async def _finish_waiting(self) -> None:
+        while self._finishing:
+            batch, self._finishing = self._finishing, []
+            try:
+                await self.store.aio.inbox.finish_all([(u, works) for u, works, _ in batch])
+            except Exception as failure:  # noqa: BLE001 - each waiting handling hears of it
+                for *_, done in batch:
+                    done.set_exception(failure)
+                continue
+            for *_, done in batch:
+                done.set_result(None)
 
     def _kick(self) -> None:
         if self._wake is not None:

@@ -130,10 +130,15 @@ class InboxRepository:
     def finish(self, update_id: int, at_finish: list[Callable[[Connection], object]] = ()) -> None:
         """Its handling ended: forget the body (the id stays in `seen_update`), free the lane;
         with the writes its handling left for this moment (Store.at_finish)."""
+        self.finish_all([(update_id, at_finish)])
+
+    def finish_all(self, finished: list[tuple[int, list[Callable[[Connection], object]]]]) -> None:
+        """`finish` for several updates whose handling ended meanwhile, in one transaction."""
         with self._store.writing() as connection:
-            for work in at_finish:
-                work(connection)
-            connection.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
+            for _, at_finish in finished:
+                for work in at_finish:
+                    work(connection)
+            connection.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_([u for u, _ in finished])))
 
     def extend(self, holder: str, update_ids: list[int], lease: timedelta) -> None:
         """This instance is still working on these: renew their leases (a handling may wait

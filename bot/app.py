@@ -139,6 +139,11 @@ def build_application(
         builder = builder.rate_limiter(PerChatRateLimiter(settings.telegram_rate_limit, max_retries=5))
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
+    else:
+        # httpcore looks at every pooled connection for each request: with PTB's 256 that was 80 %
+        # of the event loop's time under load (bench/load.py, py-spy); a few dozen keep up with
+        # the Bot API's own limits, and a request waits for a free one instead of failing at 1 s
+        builder = builder.connection_pool_size(settings.telegram_connections).pool_timeout(10.0)
     application = builder.build()
     application.bot_data["services"] = services
     services.inbox.bind(application)

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # Bot API calls per second overall (Telegram allows about 30); 429s are waited out and retried.
     # 0 switches pacing off: only for a Bot API that has no limits (in-process tests, benchmarks).
     telegram_rate_limit: int = Field(default=30, ge=0, le=1000)
+    # connections to the Bot API at most; more requests wait for a free one (up to 10 s)
+    telegram_connections: int = Field(default=32, ge=1, le=1024)
     assessment_due_days: int = Field(default=14, ge=1, le=365)
     # the organisation's re-assessment interval, and when to ask how a referral went
     reassessment_months: int = Field(default=3, ge=1, le=24)

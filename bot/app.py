@@ -17,6 +17,7 @@ from bot.ratelimit import PerChatRateLimiter
 from bot.render import Renderer
 from bot.services import BotContext, Services
 from bot.settings import Settings
+from bot.telegram_http import AiohttpRequest
 from handlers import (
     access,
     cases,
@@ -140,10 +141,11 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     else:
-        # httpcore looks at every pooled connection for each request: with PTB's 256 that was 80 %
-        # of the event loop's time under load (bench/load.py, py-spy); a few dozen keep up with
-        # the Bot API's own limits, and a request waits for a free one instead of failing at 1 s
-        builder = builder.connection_pool_size(settings.telegram_connections).pool_timeout(10.0)
+        # aiohttp instead of PTB's httpx: a sixteenth of the CPU per Bot API call (bot/telegram_http.py);
+        # a few dozen connections keep up with the Bot API's own limits, and a request waits for
+        # a free one (up to 10 s) instead of failing after PTB's 1 s
+        builder = builder.request(AiohttpRequest(connections=settings.telegram_connections)) \
+            .get_updates_request(AiohttpRequest(connections=2))
     application = builder.build()
     application.bot_data["services"] = services
     services.inbox.bind(application)

@@ -51,6 +51,8 @@ class Inbox:
         self._pump: asyncio.Task | None = None
         self._looking: dict[int, asyncio.Future] = {}  # senders being looked up at the door
         self._finishing: list[tuple[int, list, asyncio.Future]] = []  # updates whose handling ended
+        self._receiving: list[tuple[list[Received], asyncio.Future]] = []  # updates waiting to be stored
+        self._receiver: asyncio.Future | None = None
         self._finisher: asyncio.Future | None = None
         self.stored = self.repeated = self.unreadable = 0  # counted for the operator
 
@@ -64,13 +66,12 @@ class Inbox:
         one update's JSON as it came (the webhook has it; no need to serialise it again).
         While the pump runs, the updates whose senders have nothing else waiting are taken
         here in the same transaction and go straight to the handlers."""
-        admitted = [u for u in updates if not through_gate or await self._let_in(u)]
+        unique = {u.update_id: u for u in updates}.values()  # (a batch may hold one update twice)
+        admitted = [u for u in unique if not through_gate or await self._let_in(u)]
         received = [Received(u.update_id, _sender(u), raw if raw is not None and len(updates) == 1
                              else json.dumps(u.to_dict(), ensure_ascii=False)) for u in admitted]
-        pumping = self._pump is not None and not self._stopping and len(self._held) < self.in_flight
         try:
-            new, taken = await self.store.aio.inbox.receive(
-                received, holder=self.holder if pumping else None, lease=self.lease)
+            new, taken = await self._receive(received)
         except Exception:
             for update in admitted:  # not taken in: when Telegram delivers it again, it is let in again
                 self.gate.not_admitted(update)
@@ -83,6 +84,36 @@ class Inbox:
                 await self._application.update_queue.put(update)
         if len(new) > len(taken):
             self._kick()
+
+    async def _receive(self, received: list[Received]) -> tuple[list[int], list[int]]:
+        """Store updates together with those other requests brought meanwhile (group commit):
+        the first to come stores everything then waiting in one transaction, again while more
+        came; under load one transaction for many webhook requests, no waiting when idle.
+        Returns (this caller's new update ids, those of them taken here)."""
+        done = asyncio.get_running_loop().create_future()
+        self._receiving.append((received, done))
+        if self._receiver is None or self._receiver.done():
+            self._receiver = asyncio.ensure_future(self._receive_waiting())
+        return await done
+
+    async def _receive_waiting(self) -> None:
+        while self._receiving:
+            batch, self._receiving = self._receiving, []
+            pumping = self._pump is not None and not self._stopping and len(self._held) < self.in_flight
+            try:
+                new, taken = await self.store.aio.inbox.receive(
+                    [r for received, _ in batch for r in received], holder=self.holder if pumping else None,
+                    lease=self.lease)
+            except Exception as failure:  # noqa: BLE001 - each waiting request hears of it (and answers 503)
+                for _, done in batch:
+                    done.set_exception(failure)
+                continue
+            new, taken, answered = set(new), set(taken), set()
+            for received, done in batch:
+                # the same update in two requests at once: new for the first of them only
+                mine = [r.update_id for r in received if r.update_id in new and r.update_id not in answered]
+                answered.update(mine)
+                done.set_result((mine, [i for i in mine if i in taken]))
 
     async def _let_in(self, update: Update) -> bool:
         """The gate's answer, except that a colleague this instance has not met yet (another

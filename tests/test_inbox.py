@@ -136,3 +136,30 @@ async def test_a_colleague_new_to_an_instance_is_not_taken_for_a_stranger(bot, c
     finally:
         await second_app.shutdown()
         second.store.close()
+
+
+async def test_one_update_arriving_in_several_requests_at_once_is_handled_once(bot):
+    """Stores of concurrent requests are committed together (group commit); an update that
+    comes in two of them at once (a webhook retry racing the original) is new for one only."""
+    import asyncio
+
+    manager = await bot.register()
+    inbox = bot.services.inbox
+    await bot.app.start()
+    inbox.start()
+    try:
+        before, stored, repeated = len(manager.messages()), inbox.stored, inbox.repeated
+        update, other = manager.text_update("/help"), bot.user().text_update("hallo")
+        await asyncio.gather(inbox.take_in([update]), inbox.take_in([update, update]), inbox.take_in([other]),
+                             inbox.take_in([update]))
+        for _ in range(200):
+            if len(manager.messages()) > before and not rows(bot, "SELECT COUNT(*) FROM inbox_update")[0][0]:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+    finally:
+        await inbox.stop()
+        await bot.app.stop()
+    assert len(manager.messages()) == before + 1
+    assert (inbox.stored - stored, inbox.repeated - repeated) == (2, 2)  # the third copy: one request
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]

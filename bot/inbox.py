@@ -106,14 +106,16 @@ class Inbox:
                     lease=self.lease)
             except Exception as failure:  # noqa: BLE001 - each waiting request hears of it (and answers 503)
                 for _, done in batch:
-                    done.set_exception(failure)
+                    if not done.done():  # (a request given up meanwhile)
+                        done.set_exception(failure)
                 continue
             new, taken, answered = set(new), set(taken), set()
             for received, done in batch:
                 # the same update in two requests at once: new for the first of them only
                 mine = [r.update_id for r in received if r.update_id in new and r.update_id not in answered]
                 answered.update(mine)
-                done.set_result((mine, [i for i in mine if i in taken]))
+                if not done.done():  # a request given up meanwhile: its taken update's lease runs out
+                    done.set_result((mine, [i for i in mine if i in taken]))
 
     async def _let_in(self, update: Update) -> bool:
         """The gate's answer, except that a colleague this instance has not met yet (another
@@ -287,10 +289,12 @@ class Inbox:
                 await self.store.aio.inbox.finish_all([(u, works) for u, works, _ in batch])
             except Exception as failure:  # noqa: BLE001 - each waiting handling hears of it
                 for *_, done in batch:
-                    done.set_exception(failure)
+                    if not done.done():
+                        done.set_exception(failure)
                 continue
             for *_, done in batch:
-                done.set_result(None)
+                if not done.done():
+                    done.set_result(None)
 
     def _kick(self) -> None:
         if self._wake is not None:

@@ -19,6 +19,7 @@ from domain.calendar import WorkingHours, is_meeting_day
 from domain.reminders import ReminderKind, dedupe_key, goal_reminder, reassessment_reminder, remind_from, silent_cutoff
 from domain.vocabulary import CaseStatus, GoalStatus, OutboxState
 from storage.cases import silent_since
+from storage.db import upsert_insert
 from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
 from storage.types import Planned
 
@@ -29,15 +30,9 @@ CHUNK = 500  # planned rows per INSERT
 PAGE = 5000  # due cases read at a time
 
 
-
-
 def _insert_new(s):  # noqa: ANN001, ANN202
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING, in the engine's dialect."""
-    if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return upsert_insert(s.get_bind().dialect.name)(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 class Planner:

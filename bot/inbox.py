@@ -20,7 +20,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from telegram import Update
@@ -50,10 +50,9 @@ class Inbox:
         self._stopping = False
         self._pump: asyncio.Task | None = None
         self._looking: dict[int, asyncio.Future] = {}  # senders being looked up at the door
-        self._finishing: list[tuple[int, list, asyncio.Future]] = []  # updates whose handling ended
-        self._receiving: list[tuple[list[Received], asyncio.Future]] = []  # updates waiting to be stored
-        self._receiver: asyncio.Future | None = None
-        self._finisher: asyncio.Future | None = None
+        # stores of concurrent requests, and ends of concurrent handlings, each share a commit
+        self._receive = GroupCommit(self._store_batch)
+        self._finish = GroupCommit(self._finish_batch)
         self.stored = self.repeated = self.unreadable = 0  # counted for the operator
 
     def bind(self, application: Application) -> None:
@@ -85,37 +84,19 @@ class Inbox:
         if len(new) > len(taken):
             self._kick()
 
-    async def _receive(self, received: list[Received]) -> tuple[list[int], list[int]]:
-        """Store updates together with those other requests brought meanwhile (group commit):
-        the first to come stores everything then waiting in one transaction, again while more
-        came; under load one transaction for many webhook requests, no waiting when idle.
-        Returns (this caller's new update ids, those of them taken here)."""
-        done = asyncio.get_running_loop().create_future()
-        self._receiving.append((received, done))
-        if self._receiver is None or self._receiver.done():
-            self._receiver = asyncio.ensure_future(self._receive_waiting())
-        return await done
-
-    async def _receive_waiting(self) -> None:
-        while self._receiving:
-            batch, self._receiving = self._receiving, []
-            pumping = self._pump is not None and not self._stopping and len(self._held) < self.in_flight
-            try:
-                new, taken = await self.store.aio.inbox.receive(
-                    [r for received, _ in batch for r in received], holder=self.holder if pumping else None,
-                    lease=self.lease)
-            except Exception as failure:  # noqa: BLE001 - each waiting request hears of it (and answers 503)
-                for _, done in batch:
-                    if not done.done():  # (a request given up meanwhile)
-                        done.set_exception(failure)
-                continue
-            new, taken, answered = set(new), set(taken), set()
-            for received, done in batch:
-                # the same update in two requests at once: new for the first of them only
-                mine = [r.update_id for r in received if r.update_id in new and r.update_id not in answered]
-                answered.update(mine)
-                if not done.done():  # a request given up meanwhile: its taken update's lease runs out
-                    done.set_result((mine, [i for i in mine if i in taken]))
+    async def _store_batch(self, batch: list[list[Received]]) -> list[tuple[list[int], list[int]]]:
+        """Store what several requests brought, in one transaction; for each request (its new
+        update ids, those of them taken here)."""
+        pumping = self._pump is not None and not self._stopping and len(self._held) < self.in_flight
+        new, taken = await self.store.aio.inbox.receive(
+            [r for received in batch for r in received], holder=self.holder if pumping else None, lease=self.lease)
+        new, taken, answered, results = set(new), set(taken), set(), []
+        for received in batch:
+            # the same update in two requests at once: new for the first of them only
+            mine = [r.update_id for r in received if r.update_id in new and r.update_id not in answered]
+            answered.update(mine)
+            results.append((mine, [i for i in mine if i in taken]))
+        return results
 
     async def _let_in(self, update: Update) -> bool:
         """The gate's answer, except that a colleague this instance has not met yet (another
@@ -251,7 +232,7 @@ class Inbox:
                 yield
         finally:
             try:
-                await self._finish(update_id, settlement.at_finish if settlement else [])
+                await self._finish((update_id, settlement.at_finish if settlement else []))
             except Exception as failure:  # noqa: BLE001 - its lease runs out and the inbox tidies up
                 log.warning("finishing an update in the inbox failed: %s", type(failure).__name__)
             self._held.discard(update_id)
@@ -272,29 +253,10 @@ class Inbox:
                     if update is not None:
                         await self._application.process_update(update)
 
-    async def _finish(self, update_id: int, at_finish: list) -> None:
-        """Finish an update together with the others that ended meanwhile (group commit): the
-        first to come finishes everything waiting in one transaction, again while more came;
-        under load that is one transaction for many updates, and no waiting when idle."""
-        done = asyncio.get_running_loop().create_future()
-        self._finishing.append((update_id, at_finish, done))
-        if self._finisher is None or self._finisher.done():
-            self._finisher = asyncio.ensure_future(self._finish_waiting())
-        await done
-
-    async def _finish_waiting(self) -> None:
-        while self._finishing:
-            batch, self._finishing = self._finishing, []
-            try:
-                await self.store.aio.inbox.finish_all([(u, works) for u, works, _ in batch])
-            except Exception as failure:  # noqa: BLE001 - each waiting handling hears of it
-                for *_, done in batch:
-                    if not done.done():
-                        done.set_exception(failure)
-                continue
-            for *_, done in batch:
-                if not done.done():
-                    done.set_result(None)
+    async def _finish_batch(self, batch: list[tuple[int, list]]) -> list[None]:
+        """Finish the updates whose handling ended meanwhile, in one transaction."""
+        await self.store.aio.inbox.finish_all(batch)
+        return [None] * len(batch)
 
     def _kick(self) -> None:
         if self._wake is not None:
@@ -311,3 +273,36 @@ def _sender(update: Update) -> int:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+class GroupCommit:
+    """Work that arrives while a batch is being committed waits and goes into the next one: the
+    first caller commits everything then waiting, again while more came. Under load that is one
+    transaction for many callers; when idle nobody waits. `commit` gets the items and answers
+    one result per item; when it fails, every caller of that batch gets the exception."""
+
+    def __init__(self, commit: Callable[[list], Awaitable[list]]) -> None:
+        self._commit = commit
+        self._waiting: list[tuple[object, asyncio.Future]] = []
+        self._leader: asyncio.Future | None = None
+
+    async def __call__(self, item: object) -> object:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._leader is None or self._leader.done():
+            self._leader = asyncio.ensure_future(self._commit_waiting())
+        return await done
+
+    async def _commit_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await self._commit([item for item, _ in batch])
+            except Exception as failure:  # noqa: BLE001 - each caller of the batch hears of it
+                for _, done in batch:
+                    if not done.done():  # (a caller given up meanwhile)
+                        done.set_exception(failure)
+                continue
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)

@@ -116,6 +116,7 @@ class Keyring:
         self.active_kid = active_kid
         self._index_key = _derive(index_secret, b"blind-index/v1")
         self._index_secret = index_secret
+        self._system: dict[tuple[str, str], DataKey] = {}
 
     def __repr__(self) -> str:
         return f"Keyring(active_kid={self.active_kid!r}, kids={sorted(self._raw)!r})"
@@ -178,11 +179,14 @@ class Keyring:
         inbox of updates): derived from a master key, so a rotated key file still reads what the
         previous key wrote. Without `kid`, the active key."""
         kid = kid or self.active_kid
-        try:
-            raw = self._raw[kid]
-        except KeyError:
-            raise CryptoError("a system key was derived from a master key that is not in the key file") from None
-        return kid, DataKey(_derive(raw, b"system/" + purpose.encode() + b"/" + kid.encode()))
+        key = self._system.get((purpose, kid))
+        if key is None:  # derived once per purpose and key id (it is asked for with every update)
+            try:
+                raw = self._raw[kid]
+            except KeyError:
+                raise CryptoError("a system key was derived from a master key that is not in the key file") from None
+            key = self._system[(purpose, kid)] = DataKey(_derive(raw, b"system/" + purpose.encode() + b"/" + kid.encode()))
+        return kid, key
 
     # blind index ----------------------------------------------------------------------
     def blind_index(self, scope: str, *parts: str) -> str:

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import tornado.httpserver  # noqa: E402
-from netproxy import Proxy, free_port, through  # noqa: E402, I001 - beside this script
+from netproxy import Proxy, through  # noqa: E402, I001 - beside this script
 
 from bot.app import build_store  # noqa: E402
 from bot.cli import initialise  # noqa: E402
@@ -53,6 +53,7 @@ from simulator.botapi import BotApi  # noqa: E402
 from simulator.server import SIMULATOR_TOKEN, Simulator, make_app  # noqa: E402
 from tests.flows import INTAKE_STEPS  # noqa: E402
 from tests.instances import listening  # noqa: E402
+from tests.live import free_port  # noqa: E402
 
 SECRET = "load-benchmark-webhook-secret"
 # what counts as the bot having answered a step: a new message or a changed text, or (a tick on a

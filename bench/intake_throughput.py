@@ -233,15 +233,16 @@ def _through_the_inbox(services) -> Callable[[Update], Awaitable[None]]:  # noqa
     loop = asyncio.get_running_loop()
     waiting: dict[int, asyncio.Future] = {}
     repository = services.store.inbox
-    finish = repository.finish
+    finish_all = repository.finish_all  # where every handling ends (with others that ended meanwhile)
 
-    def finished(update_id: int, *args: object) -> None:  # (in a worker thread)
-        finish(update_id, *args)
-        future = waiting.pop(update_id, None)
-        if future is not None:
-            loop.call_soon_threadsafe(future.set_result, None)
+    def finished(batch: list) -> None:  # (in a worker thread)
+        finish_all(batch)
+        for update_id, _ in batch:
+            future = waiting.pop(update_id, None)
+            if future is not None:
+                loop.call_soon_threadsafe(future.set_result, None)
 
-    repository.finish = finished
+    repository.finish_all = finished
 
     async def feed(update: Update) -> None:
         waiting[update.update_id] = loop.create_future()

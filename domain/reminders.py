@@ -27,6 +27,14 @@ class ReminderKind(StrEnum):
     CONFERENCE_OUTCOME = "conference-outcome"
     JOUR_FIXE_AGENDA = "jourfixe-agenda"
     DIGEST = "digest"
+    # the status watcher (domain/watch.py): about a case, planned from its watch dates
+    STATUS_EXPIRY = "status-expiry"
+    AGE_18 = "age-18"
+    AGE_27 = "age-27"
+    CHECK_25A = "check-25a"
+    CHECK_25B = "check-25b"
+    # a change of benefit system or status recorded: offer the referrals of the new Rechtskreis
+    RECHTSKREIS = "rechtskreis"
 
     @property
     def about_goal(self) -> bool:
@@ -37,11 +45,18 @@ class ReminderKind(StrEnum):
         return self in (ReminderKind.REASSESS_SOON, ReminderKind.REASSESS_OVERDUE)
 
     @property
+    def about_watch(self) -> bool:
+        return self in WATCH_REMINDERS.values()
+
+    @property
     def about_case(self) -> bool:
         """A reminder about a case's own dates (re-assessment, goal, silence)."""
         return self.about_goal or self.about_reassessment or self is ReminderKind.SILENT_CASE
 
 
+# the reminder of each watch of domain/watch.py (by its stored value)
+WATCH_REMINDERS = {"expiry": ReminderKind.STATUS_EXPIRY, "age-18": ReminderKind.AGE_18, "age-27": ReminderKind.AGE_27,
+                   "check-25a": ReminderKind.CHECK_25A, "check-25b": ReminderKind.CHECK_25B}
 CASE_REMINDERS = frozenset(k for k in ReminderKind if k.about_case)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.vocabulary import BENEFIT_BOUND_AREAS, BENEFIT_LEGAL_AREAS, Benefits
+
 
 @dataclass(frozen=True)
 class ServiceRule:
@@ -15,6 +17,7 @@ class ServiceRule:
     min_age: int | None
     max_age: int | None
     statuses: frozenset[str]
+    legal_area: str = ""  # SGB II, AsylbLG ...: a service of a benefit system is for its clients
 
     @property
     def specificity(self) -> int:
@@ -22,9 +25,23 @@ class ServiceRule:
         return bool(self.statuses) + (self.min_age is not None) + (self.max_age is not None)
 
 
-def fits(service: ServiceRule, *, age: int | None, status: str | None, domain: str | None) -> bool:
+def serves_benefits(service: ServiceRule, benefits: str | None) -> bool | None:
+    """Whether the service administers the client's benefit system: True (it does), False (it
+    administers another one), None (it is bound to no benefit system, or the client's is not
+    known)."""
+    term = Benefits.parse(benefits)
+    if term is None or term is Benefits.UNKNOWN or service.legal_area not in BENEFIT_BOUND_AREAS:
+        return None
+    return service.legal_area in BENEFIT_LEGAL_AREAS.get(term, frozenset())
+
+
+def fits(service: ServiceRule, *, age: int | None, status: str | None, domain: str | None,
+         benefits: str | None = None) -> bool:
     """Whether the service is for this client. An unknown age fits no age-bound service: the
-    bot must not guess that someone is 30 and send them to the MBE."""
+    bot must not guess that someone is 30 and send them to the MBE. A service of another benefit
+    system than the client's (the Sozialamt for someone in SGB II) is not suggested."""
+    if serves_benefits(service, benefits) is False:
+        return False
     if service.min_age is not None and (age is None or age < service.min_age):
         return False
     if service.max_age is not None and (age is None or age > service.max_age):
@@ -34,20 +51,21 @@ def fits(service: ServiceRule, *, age: int | None, status: str | None, domain: s
     return domain is None or not service.domains or domain in service.domains
 
 
-def suggest(services: list[ServiceRule], *, age: int | None, status: str | None, domain: str | None = None
-            ) -> list[ServiceRule]:
-    """The services that fit, the most specific first (age- and status-bound programmes before
-    general services), so the likeliest one is at the top of the buttons."""
-    fitting = [s for s in services if fits(s, age=age, status=status, domain=domain)]
-    return sorted(fitting, key=lambda s: (-s.specificity, s.name))
+def suggest(services: list[ServiceRule], *, age: int | None, status: str | None, domain: str | None = None,
+            benefits: str | None = None) -> list[ServiceRule]:
+    """The services that fit, the most specific first (the client's own benefit system's
+    service, then age- and status-bound programmes before general services), so the likeliest
+    one is at the top of the buttons."""
+    fitting = [s for s in services if fits(s, age=age, status=status, domain=domain, benefits=benefits)]
+    return sorted(fitting, key=lambda s: (-bool(serves_benefits(s, benefits)), -s.specificity, s.name))
 
 
-def offer(services: list[ServiceRule], *, age: int | None, status: str | None, domain: str | None
-          ) -> tuple[list[ServiceRule], list[ServiceRule]]:
+def offer(services: list[ServiceRule], *, age: int | None, status: str | None, domain: str | None,
+          benefits: str | None = None) -> tuple[list[ServiceRule], list[ServiceRule]]:
     """(suggested, others): the fitting services ranked as `suggest` ranks them, then the rest
     of the catalogue for that domain by name, so a case manager can always refer where they
     judge right."""
-    suggested = suggest(services, age=age, status=status, domain=domain)
+    suggested = suggest(services, age=age, status=status, domain=domain, benefits=benefits)
     others = sorted((s for s in services if s not in suggested and (not s.domains or domain in s.domains)),
                     key=lambda s: s.name)
     return suggested, others

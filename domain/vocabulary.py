@@ -105,6 +105,8 @@ class ReferralStatus(Term):
 GAP_STATUSES = frozenset({ReferralStatus.NO_OFFER, ReferralStatus.WAITING_LIST})
 FINAL_STATUSES = frozenset({ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.NO_SHOW,
                             ReferralStatus.NO_OFFER})
+# a referral with a result the receiving service can report back (with the client's consent)
+RESULT_STATUSES = frozenset({ReferralStatus.COMPLETED, ReferralStatus.DECLINED})
 # waiting for a result: the digest shows how long these have been open
 OPEN_REFERRAL_STATUSES = frozenset({ReferralStatus.SUGGESTED, ReferralStatus.SENT, ReferralStatus.ACCEPTED})
 # the statuses a case manager moves a referral to (everything after the suggestion)
@@ -165,6 +167,91 @@ class Source(Term):
     TRAEGER = "traeger", N_("A Träger (welfare organisation)")
     AGENCY = "agency", N_("Another agency")
     SELF = "self", N_("Self-referral")
+
+
+class Benefits(Term):
+    """The benefit system (Rechtskreis) the client is in: it decides which services are theirs."""
+
+    # Translators: German benefit systems; keep the law's abbreviation, explain it in brackets
+    ASYLBLG = "asylblg", N_("AsylbLG (asylum seekers' benefits)")
+    SGB2 = "sgb2", N_("SGB II (Bürgergeld, Jobcenter)")
+    SGB12 = "sgb12", N_("SGB XII (social assistance)")
+    SGB3 = "sgb3", N_("SGB III (unemployment benefit)")
+    NONE = "none", NC_("benefits", "none")
+    UNKNOWN = "unknown", N_("not known")
+
+
+# the legal areas of the catalogue (Service.legal_area) that serve each benefit system: the
+# Sozialamt administers both SGB XII and AsylbLG
+BENEFIT_LEGAL_AREAS = {
+    Benefits.ASYLBLG: frozenset({"AsylbLG"}),
+    Benefits.SGB2: frozenset({"SGB II"}),
+    Benefits.SGB12: frozenset({"SGB XII", "AsylbLG"}),
+    Benefits.SGB3: frozenset({"SGB III"}),
+}
+BENEFIT_BOUND_AREAS = frozenset().union(*BENEFIT_LEGAL_AREAS.values())
+
+
+class OtherCaseManagement(Term):
+    """Case management the client already has elsewhere (the KIM target group is those without)."""
+
+    # Translators: other programmes of case management a client may already be in
+    JMD = "jmd", N_("Jugendmigrationsdienst (JMD)")
+    MBE = "mbe", N_("Migrationsberatung (MBE)")
+    TEILHABE = "teilhabe", N_("Teilhabemanagement")
+    JOBCENTER = "jobcenter", N_("Jobcenter case management")
+    NONE = "none", N_("None")
+
+
+# a residence document that expires: its valid-until date is asked for and watched
+EXPIRING_STATUSES = frozenset({ResidenceStatus.GESTATTUNG, ResidenceStatus.DULDUNG, ResidenceStatus.AUFENTHALTSERLAUBNIS})
+
+
+class ChangeNature(Term):
+    """Why a recorded value changes: a typo fixed, or the client's life moved on."""
+
+    # Translators: a correction fixes a mistake; an update records a real change (a move, a new permit)
+    CORRECTION = "correction", N_("Correction (it was recorded wrongly)")
+    UPDATE = "update", N_("Update (it has changed)")
+
+
+class EntryKind(Term):
+    """What an entry of a case's timeline is. Stored in case_entry.kind: values never change."""
+
+    # Translators: kinds of entries in a case file's timeline; short, shown in lists and on buttons
+    INTAKE = "intake", N_("Intake")
+    ASSESSMENT = "assessment", N_("Assessment")
+    GOAL = "goal", N_("Goal")
+    GOAL_STATUS = "goal-status", N_("Goal outcome")
+    REFERRAL = "referral", N_("Referral")
+    REFERRAL_STATUS = "referral-status", N_("Referral status")
+    REFERRAL_RESULT = "referral-result", N_("Referral result")
+    CONSENT = "consent", N_("Consent to share")
+    CONTACT = "contact", N_("Contact")
+    CONFERENCE = "conference", N_("Fallkonferenz")
+    CONFERENCE_OUTCOME = "conference-outcome", N_("Fallkonferenz outcome")
+    HANDOVER = "handover", N_("Handover")
+    UPDATE = "update", N_("Update")
+    CORRECTION = "correction", N_("Correction")
+    STATUS = "status", N_("Status change")
+    CLOSURE = "closure", N_("Closure")
+    REOPENED = "reopened", N_("Reopened")
+
+
+# the timeline's filters by kind: a filter shows the kinds of its group
+ENTRY_GROUPS = {
+    "contacts": frozenset({EntryKind.CONTACT}),
+    "plans": frozenset({EntryKind.ASSESSMENT, EntryKind.GOAL, EntryKind.GOAL_STATUS}),
+    "referrals": frozenset({EntryKind.REFERRAL, EntryKind.REFERRAL_STATUS, EntryKind.REFERRAL_RESULT,
+                            EntryKind.CONSENT}),
+    "conferences": frozenset({EntryKind.CONFERENCE, EntryKind.CONFERENCE_OUTCOME}),
+    "changes": frozenset({EntryKind.INTAKE, EntryKind.UPDATE, EntryKind.STATUS, EntryKind.HANDOVER,
+                          EntryKind.CLOSURE, EntryKind.REOPENED}),
+    "corrections": frozenset({EntryKind.CORRECTION}),
+}
+# a correction fixes a typo, it is not something that happened to the client: the timeline shows
+# it only when asked for (filter "corrections", and under the entry it corrected)
+HIDDEN_BY_DEFAULT = frozenset({EntryKind.CORRECTION})
 
 
 class HandoverStatus(StrEnum):

@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from domain import roles
+from domain.vocabulary import EntryKind
 from storage import audit
 from storage.crypto import CryptoError, DataKey, WrappedKey, normalise_name
 from storage.db import upsert_insert
 from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Organisation
-from storage.types import CaseDetail, CaseSummary, DuplicatePerson, StaffUser
+from storage.types import CaseDetail, CaseSummary, DuplicatePerson, NewEntry, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -95,6 +96,8 @@ class CaseRepository:
                 self.write_values(s, case.id, data_key, record, values)
                 audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.create", case_id=case.id,
                              detail=f"record={record};fields={len(values)}")
+                self._store.timeline.add(s, case, user, NewEntry(EntryKind.INTAKE))
+                self._store.watch.refresh(s, case, values)
                 return _summary(case, s.get(District, district_id))
         except IntegrityError:
             # the unique blind index caught a duplicate created concurrently

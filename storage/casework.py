@@ -13,12 +13,12 @@ from sqlmodel import Session, select
 
 from domain.eligibility import age_on
 from domain.reminders import ReminderKind
-from domain.vocabulary import CasePhase, CaseStatus, GoalStatus, HandoverStatus, OutboxState
+from domain.vocabulary import CasePhase, CaseStatus, EntryKind, GoalStatus, HandoverStatus, OutboxState
 from storage import audit, outbox
 from storage.cases import _summary, value_aad
 from storage.crypto import DataKey, readable
 from storage.models import CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral, Service
-from storage.types import CaseClosed, CaseGlance, GoalInfo, NotAllowed, ReferralInfo, StaffUser
+from storage.types import CaseClosed, CaseGlance, GoalInfo, NewEntry, NotAllowed, ReferralInfo, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -48,16 +48,29 @@ class CaseworkRepository:
             raise NotAllowed()
         return row[0]
 
-    def touch(self, s: Session, case: ClientCase, user: StaffUser, action: str, detail: str = "") -> None:
-        """Mark the case changed and audit the change, in the caller's transaction."""
+    def touch(self, s: Session, case: ClientCase, user: StaffUser, action: str, detail: str = "", *,
+              entry: NewEntry | None = None, key: DataKey | None = None) -> int | None:
+        """Mark the case changed, audit the change and add its timeline entry, in the caller's
+        transaction. Returns the entry's id."""
         now = self._store.clock.now()
         case.updated_at = now
         s.add(case)
         audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action=action, case_id=case.id, detail=detail)
+        return self._store.timeline.add(s, case, user, entry, key) if entry is not None else None
 
     def _record(self, s: Session, case_id: int, key: DataKey, record: str) -> dict[str, Any]:
         values = s.exec(select(CaseValue).where(CaseValue.case_id == case_id, CaseValue.record == record)).all()
         return {v.field: json.loads(key.decrypt(v.ciphertext, aad=value_aad(case_id, record, v.field))) for v in values}
+
+    def record_or_empty(self, s: Session, case_id: int, key: DataKey | None, record: str) -> dict[str, Any]:
+        """A record for reading: a value that does not decrypt is None (shown as unreadable)."""
+        values = s.exec(select(CaseValue).where(CaseValue.case_id == case_id, CaseValue.record == record)
+                        .order_by(CaseValue.id)).all()
+        result: dict[str, Any] = {}
+        for v in values:
+            plain = readable(key, v.ciphertext, aad=value_aad(case_id, record, v.field))
+            result[v.field] = json.loads(plain) if plain is not None else None
+        return result
 
     # assessments ------------------------------------------------------------------------------
     def add_assessment(self, user: StaffUser, code: str, values: dict[str, Any], *, next_due_on: date
@@ -72,7 +85,8 @@ class CaseworkRepository:
             case.assessments += 1
             self._store.cases.write_values(s, case.id, key, f"assessment/{case.assessments}", values)
             case.next_due_on, case.phase = next_due_on, CasePhase.MONITORING if previous else CasePhase.PLANNING
-            self.touch(s, case, user, "case.assess", f"number={case.assessments}")
+            self.touch(s, case, user, "case.assess", f"number={case.assessments}",
+                       entry=NewEntry(EntryKind.ASSESSMENT, ref_id=case.assessments))
             return case.assessments, previous
 
     # goals ------------------------------------------------------------------------------------
@@ -85,7 +99,8 @@ class CaseworkRepository:
             s.add(goal)
             s.flush()
             goal.wording_enc = key.encrypt(wording, aad=row_aad(case.id, "goal", goal.id, "wording"))
-            self.touch(s, case, user, "goal.create", f"goal={goal.id}")
+            self.touch(s, case, user, "goal.create", f"goal={goal.id}",
+                       entry=NewEntry(EntryKind.GOAL, domain=domain, ref_id=goal.id))
             return goal.id
 
     def set_goal_status(self, user: StaffUser, goal_id: int, status: str) -> str:
@@ -96,7 +111,9 @@ class CaseworkRepository:
             case, _ = self.case_for_change(s, user, code)
             goal.status, goal.updated_at = status, self._store.clock.now()
             s.add(goal)
-            self.touch(s, case, user, "goal.status", f"goal={goal.id};status={status}")
+            self.touch(s, case, user, "goal.status", f"goal={goal.id};status={status}",
+                       entry=NewEntry(EntryKind.GOAL_STATUS, domain=goal.domain, ref_id=goal.id,
+                                      payload={"status": str(status)}))
             return case.code
 
     def goal_case_code(self, goal_id: int) -> str:
@@ -128,7 +145,8 @@ class CaseworkRepository:
             s.flush()
             contact.note_enc = key.encrypt(note, aad=row_aad(case.id, "contact", contact.id, "note"))
             case.last_contact_on = max(filter(None, (case.last_contact_on, happened_on)))
-            self.touch(s, case, user, "contact.create", f"kind={kind}")
+            self.touch(s, case, user, "contact.create", f"kind={kind}",
+                       entry=NewEntry(EntryKind.CONTACT, happened_on=happened_on, ref_id=contact.id))
 
     # closure ----------------------------------------------------------------------------------
     def close(self, user: StaffUser, code: str, *, reason: str) -> None:
@@ -139,7 +157,8 @@ class CaseworkRepository:
             case.status, case.closed_at, case.close_reason = CaseStatus.CLOSED, self._store.clock.now(), reason
             for referral_id in s.exec(select(Referral.id).where(Referral.case_id == case.id)).all():
                 outbox.cancel(s, kind=ReminderKind.REFERRAL_FOLLOW_UP, ref_id=referral_id)
-            self.touch(s, case, user, "case.close", f"reason={reason}")
+            self.touch(s, case, user, "case.close", f"reason={reason}",
+                       entry=NewEntry(EntryKind.CLOSURE, payload={"reason": reason}), key=key)
 
     def reopen(self, user: StaffUser, code: str) -> None:
         with self._store.transaction() as s:
@@ -149,7 +168,7 @@ class CaseworkRepository:
             if case.assessments:
                 tally(s, case.org_id, self._record(s, case.id, key, f"assessment/{case.assessments}"), +1)
             case.status, case.closed_at, case.close_reason = CaseStatus.OPEN, None, None
-            self.touch(s, case, user, "case.reopen")
+            self.touch(s, case, user, "case.reopen", entry=NewEntry(EntryKind.REOPENED))
 
     # reading ----------------------------------------------------------------------------------
     def glance(self, user: StaffUser, code: str, *, audited: bool = True) -> CaseGlance | None:
@@ -193,7 +212,8 @@ class CaseworkRepository:
         today = self._store.clock.now().astimezone(self._store.tz).date()
         born = intake.get("birth_date")
         return {"code": case.code, "age": age_on(date.fromisoformat(born), today) if born else None,
-                "status": intake.get("residence_status"), "district_id": case.district_id}
+                "status": intake.get("residence_status"), "benefits": intake.get("benefits"),
+                "district_id": case.district_id}
 
     def find(self, user: StaffUser, *, given_name: str, family_name: str, birth_date: date) -> tuple[str, bool] | None:
         """A person by name and date of birth (blind index): (case code, whether the user may see it)."""

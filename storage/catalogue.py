@@ -24,7 +24,8 @@ FIELDS = ("key", "name", "legal_area", "programme", "domains", "min_age", "max_a
 def _rule(service: Service) -> ServiceRule:
     split = lambda text: frozenset(p for p in text.split(",") if p)  # noqa: E731
     return ServiceRule(id=service.id, key=service.key, name=service.name, domains=split(service.domains),
-                       min_age=service.min_age, max_age=service.max_age, statuses=split(service.statuses))
+                       min_age=service.min_age, max_age=service.max_age, statuses=split(service.statuses),
+                       legal_area=service.legal_area)
 
 
 class CatalogueRepository:

@@ -16,11 +16,11 @@ from sqlmodel import select
 
 from domain.calendar import WorkingHours
 from domain.reminders import ReminderKind
-from domain.vocabulary import ConferenceStatus, OutboxState
+from domain.vocabulary import ConferenceStatus, EntryKind, OutboxState
 from storage.casework import row_aad
 from storage.crypto import readable
 from storage.models import ClientCase, Conference, ConferenceParticipant, Outbox, Service
-from storage.types import NotAllowed, StaffUser
+from storage.types import NewEntry, NotAllowed, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -63,7 +63,8 @@ class ConferenceRepository:
                 s.add(ConferenceParticipant(conference_id=conference.id, user_id=person))
             self._plan(s, conference, people, kind=ReminderKind.CONFERENCE_INVITE, hours=hours)
             self._store.casework.touch(s, case, user, "conference.schedule",
-                                       f"conference={conference.id};participants={len(people)}")
+                                       f"conference={conference.id};participants={len(people)}",
+                                       entry=NewEntry(EntryKind.CONFERENCE, ref_id=conference.id))
             return conference.id
 
     def _plan(self, s, conference: Conference, people: list[int], *, kind: str, hours: WorkingHours) -> None:  # noqa: ANN001
@@ -136,7 +137,9 @@ class ConferenceRepository:
                 s.add(participant)
             self._cancel_rows(s, conference.id)
             self._store.casework.touch(s, case, user, "conference.outcome",
-                                       f"conference={conference.id};attended={len(attended)}")
+                                       f"conference={conference.id};attended={len(attended)}",
+                                       entry=NewEntry(EntryKind.CONFERENCE_OUTCOME, ref_id=conference.id,
+                                                      happened_on=conference.starts_at.astimezone(self._store.tz).date()))
             return case.code
 
     def _people(self, s, conference_id: int) -> list[int]:  # noqa: ANN001

@@ -85,6 +85,9 @@ class ClientCase(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=30)
     created_at: datetime
     updated_at: datetime
+    # the version of the status watcher's rules its watch dates were computed with (0: never):
+    # `casebot migrate` computes them for cases older than the watcher
+    watch_rev: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CaseKey(SQLModel, table=True):
@@ -106,6 +109,44 @@ class CaseValue(SQLModel, table=True):
     record: str = Field(max_length=40)
     field: str = Field(max_length=40)
     ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaseEntry(SQLModel, table=True):
+    """One entry of a case's timeline: what happened (kind), when, by which role, in which life
+    domain, and the row it is about. Nothing else in the clear: an entry's own details (an old
+    and a new value, a status it moved to) are encrypted case values of record "entry/<id>"."""
+
+    __tablename__ = "case_entry"
+    __table_args__ = (Index("ix_case_entry_timeline", "case_id", "happened_on", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id")
+    kind: str = Field(max_length=24)
+    happened_on: date
+    at: datetime
+    author_role: str = Field(default="", max_length=20)
+    domain: str | None = Field(default=None, max_length=20)
+    # the goal, referral, contact, conference or handover the entry is about; an assessment's number
+    ref_id: int | None = None
+
+
+class CaseWatch(SQLModel, table=True):
+    """A date the status watcher reminds of (domain/watch.py): a date the workflow needs, like a
+    due date. Birthdays are kept as the first of their month, so no date of birth is in the clear."""
+
+    __tablename__ = "case_watch"
+    case_id: int = Field(foreign_key="client_case.id", primary_key=True)
+    kind: str = Field(max_length=20, primary_key=True)
+    due_on: date = Field(index=True)
+
+
+class OrgSetting(SQLModel, table=True):
+    """An organisation's setting ("target_group.recent_years" = "5"): the rules a municipality
+    decides, changed without a release (`casebot settings`)."""
+
+    __tablename__ = "org_setting"
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    name: str = Field(max_length=60, primary_key=True)
+    value: str = Field(max_length=200)
 
 
 class CaseSequence(SQLModel, table=True):

@@ -38,9 +38,15 @@ def _insert_new(s):  # noqa: ANN001, ANN202
 class Planner:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._watch_backfilled = False
 
     def plan(self, *, hours: WorkingHours, days_before: int, silent_days: int) -> int:
         """Plan whatever is due by now; returns how many rows were added."""
+        if not self._watch_backfilled:
+            # cases that lack watch dates (recorded before the watcher, or the organisation's
+            # figures changed): `casebot migrate` computes them, this catches an upgrade without it
+            self._store.watch.backfill()
+            self._watch_backfilled = True
         now = self._store.clock.now()
         today = now.astimezone(hours.tz).date()
         deliver_at = hours.next_delivery(now)
@@ -50,6 +56,7 @@ class Planner:
             self._reassessments(today, deliver_at, days_before),
             self._goals(today, deliver_at, days_before),
             self._silent_cases(today, deliver_at, silent_days, hours),
+            self._store.watch.planned(today, deliver_at),
             self._digests(today, now, hours),
             self._jour_fixe(today, now, hours),
         )

@@ -11,11 +11,11 @@ from sqlmodel import select
 from domain import roles
 from domain.reminders import ReminderKind
 from domain.roles import Role
-from domain.vocabulary import FINAL_STATUSES, CaseStatus, HandoverStatus, OutboxState, ReferralStatus
+from domain.vocabulary import FINAL_STATUSES, CaseStatus, EntryKind, HandoverStatus, OutboxState, ReferralStatus
 from storage import audit, outbox
 from storage.casework import referral_info, row_aad
 from storage.models import AppUser, ClientCase, Handover, Outbox, Referral, Service
-from storage.types import NoConsent, NotAllowed, ReferralInfo, StaffUser
+from storage.types import NewEntry, NoConsent, NotAllowed, ReferralInfo, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -49,7 +49,8 @@ class ReferralRepository:
             s.flush()
             referral.purpose_enc = key.encrypt(purpose, aad=row_aad(case.id, "referral", referral.id, "purpose"))
             self._store.casework.touch(s, case, user, "referral.create",
-                                        f"referral={referral.id};service={service.key};consent={consent}")
+                                        f"referral={referral.id};service={service.key};consent={consent}",
+                                        entry=NewEntry(EntryKind.REFERRAL, domain=domain, ref_id=referral.id))
             return referral.id
 
     def set_status(self, user: StaffUser, referral_id: int, status: str, *, follow_up_on: date | None = None,
@@ -57,7 +58,7 @@ class ReferralRepository:
         """Move a referral on. "sent" discloses data, so it needs consent that was not withdrawn,
         and schedules the follow-up question; a final outcome cancels any pending follow-up."""
         with self._store.transaction() as s:
-            referral, case, _ = self._referral_for_change(s, user, referral_id)
+            referral, case, key = self._referral_for_change(s, user, referral_id)
             if status == ReferralStatus.SENT:
                 if referral.consent_at is None or referral.consent_withdrawn_at is not None:
                     raise NoConsent()
@@ -71,14 +72,16 @@ class ReferralRepository:
                 referral.follow_up_on = None
             referral.status, referral.updated_at = status, self._store.clock.now()
             s.add(referral)
-            self._store.casework.touch(s, case, user, "referral.status", f"referral={referral.id};status={status}")
+            self._store.casework.touch(s, case, user, "referral.status", f"referral={referral.id};status={status}",
+                                        entry=NewEntry(EntryKind.REFERRAL_STATUS, domain=referral.domain,
+                                                       ref_id=referral.id, payload={"status": str(status)}), key=key)
             return referral_info(referral, s.get(Service, referral.service_id).name)
 
     def set_consent(self, user: StaffUser, referral_id: int, *, given: bool, shared_domains: tuple[str, ...] = ()) -> None:
         """Record consent (with the domains to share) or withdraw it; withdrawal stops sharing."""
         now = self._store.clock.now()
         with self._store.transaction() as s:
-            referral, case, _ = self._referral_for_change(s, user, referral_id)
+            referral, case, key = self._referral_for_change(s, user, referral_id)
             if given:
                 referral.consent_at, referral.consent_withdrawn_at = now, None
                 referral.shared_domains = ",".join(shared_domains)
@@ -86,7 +89,9 @@ class ReferralRepository:
                 referral.consent_withdrawn_at, referral.shared_domains = now, ""
             s.add(referral)
             self._store.casework.touch(s, case, user, "referral.consent" if given else "referral.consent-withdrawn",
-                                        f"referral={referral.id}")
+                                        f"referral={referral.id}",
+                                        entry=NewEntry(EntryKind.CONSENT, domain=referral.domain, ref_id=referral.id,
+                                                       payload={"status": "given" if given else "withdrawn"}), key=key)
 
     def for_case(self, user: StaffUser, code: str) -> list[ReferralInfo]:
         with self._store.transaction() as s:
@@ -132,7 +137,8 @@ class ReferralRepository:
             handover.note_enc = key.encrypt(note, aad=row_aad(case.id, "handover", handover.id, "note"))
             outbox.schedule(s, org_id=case.org_id, user_id=receiver, kind=ReminderKind.HANDOVER_REQUEST, ref_id=handover.id,
                             due_at=now)
-            self._store.casework.touch(s, case, user, "handover.request", f"handover={handover.id};to={receiver}")
+            self._store.casework.touch(s, case, user, "handover.request", f"handover={handover.id};to={receiver}",
+                                        entry=NewEntry(EntryKind.HANDOVER, ref_id=handover.id))
             return handover.id, receiver
 
     def handover_subject(self, handover_id: int) -> tuple[str, str, int, int] | None:

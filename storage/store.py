@@ -41,7 +41,7 @@ _SETTLING: ContextVar[Settlement | None] = ContextVar("casebot_settling", defaul
 T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
-                "jourfixe", "locales", "digest", "planner", "updates", "inbox")
+                "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch", "settings")
 
 
 class Store:
@@ -49,6 +49,7 @@ class Store:
         self, engine: Engine, keyring: Keyring, clock: Clock | None = None, tz: ZoneInfo | None = None,
         *, threads: int = 16,
     ) -> None:
+        from storage.casefile import CaseFileRepository
         from storage.cases import CaseRepository
         from storage.casework import CaseworkRepository
         from storage.catalogue import CatalogueRepository
@@ -61,8 +62,11 @@ class Store:
         from storage.outbox import OutboxRepository
         from storage.planner import Planner
         from storage.referrals import ReferralRepository
+        from storage.settings import SettingsRepository
         from storage.staff import StaffRepository
+        from storage.timeline import TimelineRepository
         from storage.updates import UpdateRepository
+        from storage.watch import WatchRepository
 
         self.engine = engine
         self.keyring = keyring
@@ -78,6 +82,10 @@ class Store:
         self.conferences = ConferenceRepository(self)
         self.jourfixe = JourFixeRepository(self)
         self.locales = LocaleRepository(self)
+        self.timeline = TimelineRepository(self)
+        self.casefile = CaseFileRepository(self)
+        self.watch = WatchRepository(self)
+        self.settings = SettingsRepository(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

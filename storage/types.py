@@ -146,6 +146,51 @@ class CaseGlance:
     pending_handover: bool
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """A timeline entry to write with a change (CaseworkRepository.touch). `payload` holds the
+    entry's own details and is encrypted under the case key; the rest is in the clear."""
+
+    kind: str
+    happened_on: date | None = None  # None: today
+    domain: str | None = None
+    ref_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """One line of the timeline: what, when, by whom (role), where, and a short gist (a
+    service's name, a field's name, a status: nothing written about the client)."""
+
+    id: int
+    kind: str
+    happened_on: date
+    author_role: str
+    domain: str | None
+    ref_id: int | None
+    gist: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    code: str
+    entries: list[EntryLine]
+    has_older: bool
+    has_newer: bool
+    total: int
+
+
+@dataclass(frozen=True)
+class EntryDetail:
+    """An entry opened in full: its line and what it is about, decrypted (`data`, by kind)."""
+
+    code: str
+    line: EntryLine
+    at: datetime
+    data: dict[str, Any]
+
+
 class CryptoError(Exception):
     """Decryption or key handling failed (damaged, or the key destroyed: erased). The message
     never contains data or keys."""

@@ -1,0 +1,57 @@
+"""An organisation's settings: the rules a municipality decides (its target group, the status
+watcher's figures), stored per organisation and changed without a release."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from domain.eligibility import TargetGroupRules
+from domain.watch import WatchRules
+from storage import audit
+from storage.models import OrgSetting
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+# setting name prefix -> the rules it belongs to
+SECTIONS = {"target_group": TargetGroupRules, "watch": WatchRules}
+
+
+class SettingsRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def _stored(self, org_id: int, section: str) -> dict[str, str]:
+        with self._store.transaction() as s:
+            rows = s.exec(select(OrgSetting.name, OrgSetting.value).where(
+                OrgSetting.org_id == org_id, OrgSetting.name.startswith(f"{section}."))).all()
+        return {name.split(".", 1)[1]: value for name, value in rows}
+
+    def target_group(self, org_id: int) -> TargetGroupRules:
+        return TargetGroupRules.from_settings(self._stored(org_id, "target_group"))
+
+    def watch_rules(self, org_id: int) -> WatchRules:
+        return WatchRules.from_settings(self._stored(org_id, "watch"))
+
+    def all(self, org_id: int) -> dict[str, str]:
+        """Every setting with its current value (defaults where none is stored)."""
+        return {**{f"target_group.{k}": v for k, v in self.target_group(org_id).as_settings().items()},
+                **{f"watch.{k}": v for k, v in self.watch_rules(org_id).as_settings().items()}}
+
+    def set(self, org_id: int, name: str, value: str, *, user_id: int | None = None) -> None:
+        """Change one setting; ValueError (with a reason, no data in it) if the value is not one."""
+        section, _, key = name.partition(".")
+        rules = SECTIONS.get(section)
+        if rules is None:
+            raise ValueError(f"no such setting: {name}")
+        rules().with_setting(key, value)  # validates
+        with self._store.transaction() as s:
+            row = s.get(OrgSetting, (org_id, name)) or OrgSetting(org_id=org_id, name=name, value=value)
+            row.value = value
+            s.add(row)
+            audit.record(s, at=self._store.clock.now(), org_id=org_id, user_id=user_id, action="settings.change",
+                         detail=f"name={name}")
+        if section == "watch":
+            self._store.watch.invalidate(org_id)

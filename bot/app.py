@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.telegram_http import AiohttpRequest
 from handlers import (
     access,
+    casefile,
     cases,
     casework,
     catalogue,
@@ -57,7 +58,7 @@ COMMANDS = (
 # only for messages: typed answers and commands, then documents (.po files before catalogues),
 # then anything else ("not stored").
 ROUTES = (
-    *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *language.ROUTES,
+    *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES, *language.ROUTES,
     *invite.ROUTES, *catalogue.ROUTES, *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
     *dialogue.ANSWER_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )

@@ -105,15 +105,20 @@ CASES = Buttons("c", either(one_of("o", "r", "h"), lambda t: t if t.startswith("
                 either(case_code, integer))
 # the case view's actions on a case
 CASE_ACTION = Buttons("k", one_of("assess", "goal", "refer", "note", "handover", "close", "conference", "reopen",
-                                  "goals", "referrals", "reassign"), case_code)
+                                  "goals", "referrals", "reassign", "file", "change"), case_code)
 GOAL = Buttons("g", integer, one_of(*GOAL_OUTCOMES))
-REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw"))
+REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw", "result"))
 HANDOVER = Buttons("h", integer, one_of("a", "d"))  # accept, decline
 REASSIGN = Buttons("x", case_code, integer)  # to a case manager
 REMINDER = Buttons("o", integer, one_of("z", "d"))  # an outbox row: snooze, done
 CONFERENCE = Buttons("v", integer, one_of("r", "x", "X", "o"))  # move, cancel (ask, confirmed), outcome
 JOUR_FIXE = Buttons("j", token)  # add an agenda item to the meeting on this ISO date
 LANGUAGE = Buttons("l", token)
+# the case file: a page of the timeline (case, filter, cursor: "" for the newest), the filter
+# menu of a case, one entry opened in full
+TIMELINE = Buttons("t", case_code, token, optional)
+TIMELINE_FILTER = Buttons("T", case_code)
+ENTRY = Buttons("e", integer)
 INVITE = Buttons("i", token, token)  # role, district id or "?" (ask)
 CATALOGUE = Buttons("s", one_of("export"))
 DIGEST = Buttons("d", one_of("f", "h"), token)  # frequency or hour, its value

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from bot.forms.engine import Choice
 from domain.vocabulary import (
+    Benefits,
+    ChangeNature,
     CloseReason,
     ContactKind,
     LifeDomain,
     NeedLevel,
+    OtherCaseManagement,
     ResidenceStatus,
     Responsible,
     Source,
@@ -33,3 +36,6 @@ CONTACT_KINDS = choices_of(ContactKind)
 CLOSE_REASONS = choices_of(CloseReason)
 RESIDENCE_STATUSES = choices_of(ResidenceStatus)
 SOURCES = choices_of(Source)
+BENEFITS = choices_of(Benefits)
+OTHER_CASE_MANAGEMENT = choices_of(OtherCaseManagement)
+CHANGE_NATURES = choices_of(ChangeNature)

@@ -226,6 +226,34 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     print("database at the newest schema")
+    if settings.master_key_file.exists():
+        # what a schema migration cannot do (it holds no keys): the status watcher's dates of
+        # cases recorded before it, computed from their encrypted intake
+        watched = _store(settings).watch.backfill()
+        if watched:
+            print(f"status watcher: dates computed for {watched} cases")
+    return 0
+
+
+def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
+    """The organisation's rules (target group, the status watcher's figures with their sources)."""
+    from domain.watch import WATCH_FIGURES
+
+    store = _store(settings)
+    org_id = _organisation(store)
+    if args.action == "set":
+        try:
+            store.settings.set(org_id, args.name, args.value)
+        except ValueError as problem:
+            print(f"casebot: {problem}", file=sys.stderr)
+            return 2
+        if args.name.startswith("watch."):
+            store.watch.backfill()
+        print(f"{args.name} = {args.value}")
+        return 0
+    for name, value in store.settings.all(org_id).items():
+        figure = WATCH_FIGURES.get(name.removeprefix("watch."))
+        print(f"{name} = {value}" + (f"    # {figure.meaning}; {figure.source}" if figure else ""))
     return 0
 
 
@@ -247,7 +275,7 @@ def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation
         if code and not quiet_invitation:
             _print_invitation(settings, code, "admin")
     else:
-        migrate(settings.database_url)
+        cmd_migrate(settings, argparse.Namespace())
     application = build_application(settings)
     print(f"casebot: running ({'webhook' if settings.webhook_url else 'long polling'}); stop with Ctrl+C")
     return asyncio.run(_serve(application, settings))
@@ -318,6 +346,10 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    org_settings = sub.add_parser("settings", help="the organisation's target group and status watcher figures")
+    org_settings.add_argument("action", choices=["list", "set"])
+    org_settings.add_argument("name", nargs="?", default="", help="e.g. target_group.recent_years")
+    org_settings.add_argument("value", nargs="?", default="")
     locale_cmd = sub.add_parser("locales", help="languages: list, export, import, rollback, enable, disable")
     locale_cmd.add_argument("action", choices=["list", "export", "import", "rollback", "enable", "disable"])
     locale_cmd.add_argument("target", nargs="?", default="", help="language code, or the .po file to import")
@@ -332,7 +364,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "run": cmd_run, "simulate": cmd_simulate,
+COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings, "run": cmd_run, "simulate": cmd_simulate,
             "services": cmd_services, "digest": cmd_digest, "locales": cmd_locales}
 
 

@@ -20,7 +20,7 @@ from bot.services import Services
 from domain import roles
 from domain.reminders import ReminderKind
 from domain.roles import Role
-from domain.vocabulary import FOLLOW_UP_ANSWERS, ConferenceStatus, LifeDomain
+from domain.vocabulary import FOLLOW_UP_ANSWERS, Benefits, ConferenceStatus, LifeDomain, ResidenceStatus
 from storage.types import ScheduledMessage, StaffUser
 
 
@@ -53,6 +53,44 @@ def case_reminder(services: Services, row: ScheduledMessage, user: StaffUser, t:
     domain = t.plain(label_of(LifeDomain, subject.get("domain")))
     return Notice(t.gettext(message, code=code, date=when, domain=domain),
                   _reminder_keyboard(t, row, subject["code"], action))
+
+
+def status_watch(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """The status watcher: an expiring document, an 18th or 27th birthday, a §25a/§25b point.
+    A hint to check, never a legal decision (the wording says so)."""
+    subject = services.store.watch.subject(row.kind, row.ref_id, user.id, row.dedupe_key)
+    if subject is None:
+        return None
+    code, when = t.isolate(subject["code"]), t.date(subject["date"])
+    texts = {
+        ReminderKind.STATUS_EXPIRY: (N_("The residence document of {code} ({status}) is valid until {date}. An extension "
+                                        "should be applied for in time."), (N_("✏ Change intake"), "change")),
+        ReminderKind.AGE_18: (N_("{code} turns 18 on {date}: youth services end, adult services begin. Please check "
+                                 "the referrals."), (N_("↪ Referral"), "refer")),
+        ReminderKind.AGE_27: (N_("{code} turns 27 on {date}: JMD, Teilhabemanagement and §25a AufenthG end, the MBE "
+                                 "begins. Please check the referrals."), (N_("↪ Referral"), "refer")),
+        ReminderKind.CHECK_25A: (N_("{code}: from {date}, a residence permit under §25a AufenthG (young people) may be "
+                                    "worth examining. A hint to check with the Ausländerbehörde, not a decision."),
+                                 (N_("↪ Referral"), "refer")),
+        ReminderKind.CHECK_25B: (N_("{code}: from {date}, a residence permit under §25b AufenthG (sustained integration) "
+                                    "may be worth examining. A hint to check with the Ausländerbehörde, not a decision."),
+                                 (N_("↪ Referral"), "refer")),
+    }
+    message, action = texts[ReminderKind(row.kind)]
+    status = t.plain(label_of(ResidenceStatus, subject.get("status")))
+    return Notice(t.gettext(message, code=code, date=when, status=status), _reminder_keyboard(t, row, subject["code"], action))
+
+
+def rechtskreis(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """A change of benefit system or status was recorded: other services are responsible now."""
+    subject = services.store.casefile.rechtskreis_subject(row.ref_id, user.id)
+    if subject is None:
+        return None
+    terms = Benefits if subject["field"] == "benefits" else ResidenceStatus
+    return Notice(t.gettext(N_("{code} changed from {old} to {new}: a new Rechtskreis. Please offer the referrals "
+                               "that now apply (★ in the referral)."), code=t.isolate(subject["code"]),
+                            old=t.plain(label_of(terms, subject["old"])), new=t.plain(label_of(terms, subject["new"]))),
+                  _reminder_keyboard(t, row, subject["code"], (N_("↪ Referral"), "refer")))
 
 
 def referral_follow_up(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
@@ -150,6 +188,8 @@ def scheduled_digest(services: Services, row: ScheduledMessage, user: StaffUser,
 
 BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
     **{kind: case_reminder for kind in ReminderKind if kind.about_case},
+    **{kind: status_watch for kind in ReminderKind if kind.about_watch},
+    ReminderKind.RECHTSKREIS: rechtskreis,
     ReminderKind.REFERRAL_FOLLOW_UP: referral_follow_up,
     ReminderKind.HANDOVER_REQUEST: handover_request,
     ReminderKind.DELIVERY_FAILED: delivery_failed,

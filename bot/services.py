@@ -63,6 +63,10 @@ class Services:
         if form is not None and form.needs_case and about.get("case"):
             subject = {"case": self.store.casework.subject_of(staff, about["case"]),
                        "services": self.store.catalogue.rules(staff.org_id)}
+        if "target_group" in loads:
+            subject["target_group"] = self.store.settings.target_group(staff.org_id)
+        if "intake" in loads and about.get("case"):
+            subject["intake"] = self.store.casefile.intake(staff, about["case"])
         if "staff" in loads:
             colleagues = [u for role in roles.holding(roles.records_cases)
                           for u in self.store.staff.members(staff.org_id, role) if u.id != staff.id]

@@ -138,13 +138,14 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
 
     rows = []
     if glance.closed:
-        rows.append([act(N_("↩ Reopen"), "reopen")])
+        rows.append([act(N_("↩ Reopen"), "reopen"), act(N_("🕓 Case file"), "file")])
     else:
         rows += [
             [act(N_("📝 Assessment"), "assess"), act(N_("🎯 Goal"), "goal"), act(N_("↪ Referral"), "refer")],
             [act(N_("☎ Contact"), "note"), act(N_("🎯 Goals"), "goals"), act(N_("↪ Referrals"), "referrals")],
             [act(N_("🗓 Fallkonferenz"), "conference"), act(N_("🔀 Handover"), "handover"), act(N_("🔒 Close"), "close")]
             + ([act(N_("👥 Reassign"), "reassign")] if staff.may(roles.reassigns_cases) else []),
+            [act(N_("🕓 Case file"), "file"), act(N_("✏ Change intake"), "change")],
         ]
     if revealed:
         rows.append([InlineKeyboardButton(t.plain("🙈 Hide names and details"), callback_data=CASES.data("h", code))])

@@ -12,14 +12,15 @@ from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
 from domain.calendar import FOLLOW_UP_AGAIN_DAYS, referral_follow_up
-from domain.vocabulary import GOAL_OUTCOMES, REFERRAL_STEPS, GoalStatus, LifeDomain, ReferralStatus, Responsible
+from domain.vocabulary import GOAL_OUTCOMES, REFERRAL_STEPS, RESULT_STATUSES, GoalStatus, LifeDomain, ReferralStatus, Responsible
+from handlers.casefile import show_timeline
 from handlers.cases import send_case
 from handlers.dialogue import begin
 from storage.types import CaseClosed, NoConsent, NotAllowed
 
 # action of the case view -> the form it opens
 FORM_ACTIONS = {"assess": "assessment", "goal": "goal", "refer": "referral", "note": "contact",
-                "handover": "handover", "close": "closure", "conference": "conference"}
+                "handover": "handover", "close": "closure", "conference": "conference", "change": "change"}
 # commands that act on a case given by its code: /assess LEV-2026-0001 ...
 COMMANDS = ("assess", "goal", "refer", "note", "handover", "close", "reopen", "conference")
 
@@ -55,6 +56,8 @@ async def act(update: Update, context: BotContext, action: str, code: str) -> No
         elif action == "reopen":
             await store.aio.casework.reopen(staff, code)
             await send_case(update, context, code, reveal=False)
+        elif action == "file":
+            await show_timeline(update, context, code)
         elif action == "goals":
             await _goals(update, context, code)
         elif action == "referrals":
@@ -150,6 +153,9 @@ async def _referrals(update: Update, context: BotContext, code: str) -> None:
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
         rows.append([InlineKeyboardButton(t.plain("✋ Withdraw consent") if referral.consent else t.plain("✍ Record consent"),
                                           callback_data=REFERRAL.data(referral.id, "withdraw" if referral.consent else "consent"))])
+        if referral.consent and referral.status in RESULT_STATUSES:
+            rows.append([InlineKeyboardButton(t.plain(N_("📝 Result reported back")),
+                                              callback_data=REFERRAL.data(referral.id, "result"))])
         await update.effective_chat.send_message(text, reply_markup=InlineKeyboardMarkup(rows))
 
 
@@ -163,6 +169,11 @@ async def on_referral(update: Update, context: BotContext, referral_id: int, act
             await store.aio.casework.subject_of(context.staff, code)
             await query.answer()
             await begin(update, context, "consent", case=code, referral=referral_id)
+            return
+        if action == "result":
+            await store.aio.casefile.result_allowed(context.staff, referral_id)
+            await query.answer()
+            await begin(update, context, "referral_result", case=code, referral=referral_id)
             return
         if action == "withdraw":
             await store.aio.referrals.set_consent(context.staff, referral_id, given=False)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.confirm.common import Reply
+from bot.forms.eligibility import eligibility
 from bot.forms.engine import Answers, FormContext
 from bot.i18n import N_
 from bot.services import BotContext
 from domain.calendar import assessment_due
 from domain.consent import CONSENT_VERSION
-from domain.eligibility import assess
 from storage.types import DialogueSnapshot
 
 # Translators: {code} is a pseudonymous case code like LEV-2026-0042; /case is a command, keep it
@@ -23,8 +23,7 @@ def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answer
     store = services.store
     district_id = int(answers["district"])
     born = date.fromisoformat(answers["birth_date"])
-    arrived = date.fromisoformat(answers["arrived_germany"]) if answers.get("arrived_germany") else None
-    result = assess(birth_date=born, arrived_germany=arrived, status=answers.get("residence_status"), today=ctx.today)
+    result = eligibility(answers, ctx)
     values = {k: v for k, v in answers.items() if k != "consent"}
     values["in_target_group"] = result.in_group
     case = store.cases.create(

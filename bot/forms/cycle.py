@@ -30,6 +30,16 @@ ASSESSMENT = Form(
     ) + (
         Field("priorities", Kind.MULTI, N_("Client's priorities"),
               N_("Which life domains matter most to the client? Choose, then Done."), choices=LIFE_DOMAINS),
+        # "Die Entfaltung der Potenziale der Menschen steht im Mittelpunkt, nicht Hindernisse":
+        # strengths and resources beside the needs, a note for each domain chosen
+        Field("strengths", Kind.MULTI, N_("Strengths"),
+              N_("In which life domains does the client bring strengths or resources? Choose, then Done "
+                 "(Done alone: none)."), choices=LIFE_DOMAINS, optional=True),
+    ) + tuple(
+        Field(f"strength_{domain.value}", Kind.TEXT, N_("strength"), N_("{subject}: which strengths or resources?"),
+              max_length=500, multiline=True, subject=domain.label,
+              when=lambda answers, ctx, d=domain.value: d in (answers.get("strengths") or []))
+        for domain in LIFE_DOMAINS
     ),
 )
 
@@ -61,7 +71,8 @@ def _services(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
     case, rules = ctx.subject.get("case", {}), ctx.subject.get("services", [])
     if answers is None:  # naming a stored answer: any service of the catalogue
         return tuple(Choice(str(r.id), r.name, LabelKind.LITERAL) for r in rules)
-    suggested, others = offer(rules, age=case.get("age"), status=case.get("status"), domain=answers.get("domain"))
+    suggested, others = offer(rules, age=case.get("age"), status=case.get("status"), domain=answers.get("domain"),
+                              benefits=case.get("benefits"))
     return tuple(Choice(str(r.id), f"★ {r.name}", LabelKind.LITERAL) for r in suggested) + \
         tuple(Choice(str(r.id), r.name, LabelKind.LITERAL) for r in others)
 

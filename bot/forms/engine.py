@@ -140,6 +140,9 @@ class Form:
     loads: frozenset[str] = frozenset()
     # placeholders the form fills into a field's prompt, by field name
     prompt_params: Callable[[str], dict[str, Any]] = lambda field_name: {}
+    # answers the dialogue starts with (a change of the intake starts from the recorded values,
+    # so each question shows what is recorded now)
+    prefill: Callable[[FormContext], Answers] | None = None
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -210,8 +213,8 @@ def _parse_date(text: str) -> date:
 
 def new_state(form: Form, ctx: FormContext, context: dict[str, Any] | None = None) -> dict[str, Any]:
     """A fresh dialogue; `context` says what it is about (e.g. {"case": "LEV-2026-0001"})."""
-    state: dict[str, Any] = {"step": SUMMARY, "answers": {}, "history": [], "editing": False, "times": {},
-                             "context": context or {}}
+    state: dict[str, Any] = {"step": SUMMARY, "answers": form.prefill(ctx) if form.prefill else {}, "history": [],
+                             "editing": False, "times": {}, "context": context or {}}
     state["step"] = _next_from(form, state, -1, ctx)
     return state
 

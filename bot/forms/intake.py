@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.choices import RESIDENCE_STATUSES, SOURCES
+from bot.choices import BENEFITS, OTHER_CASE_MANAGEMENT, RESIDENCE_STATUSES, SOURCES
 from bot.confirm.intake import save_intake
+from bot.forms.eligibility import eligibility, rules_of
 from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
 from bot.i18n import N_
 from domain.consent import CONSENT_VERSION
-from domain.eligibility import MAX_AGE, age_on, assess
+from domain.eligibility import MAX_AGE, age_on
+from domain.vocabulary import EXPIRING_STATUSES, TOLERATED_STATUSES
 
 # Languages most often spoken by people arriving in NRW; names come from CLDR in the reader's language.
 LANGUAGES = tuple(
@@ -50,19 +52,37 @@ def _check_arrival_municipality(value: str, answers: Answers, ctx: FormContext) 
         raise Invalid("The client cannot have come to the municipality before arriving in Germany.")
 
 
-def eligibility(answers: Answers, ctx: FormContext):  # noqa: ANN201
+def _check_valid_until(value: str, answers: Answers, ctx: FormContext) -> None:
+    until = date.fromisoformat(value)
+    if not ctx.today.replace(year=ctx.today.year - 5) <= until <= ctx.today.replace(year=ctx.today.year + 15):
+        raise Invalid("Please check the date: a residence document is valid for at most 15 years.")
+
+
+def _check_status_since(value: str, answers: Answers, ctx: FormContext) -> None:
+    since = date.fromisoformat(value)
+    if since > ctx.today:
+        raise Invalid("That date lies in the future. Please check it.")
     born = _date(answers, "birth_date")
-    if born is None:
-        return None
-    return assess(
-        birth_date=born, arrived_germany=_date(answers, "arrived_germany"),
-        status=answers.get("residence_status"), today=ctx.today,
-    )
+    if born and since < born:
+        raise Invalid("That date is before the date of birth. Please check it.")
+
+
+def _arrival_field(ctx: FormContext) -> str:
+    """The question after which the arrival rule can be judged."""
+    return "arrived_municipality" if rules_of(ctx).arrival_basis == "municipality" else "arrived_germany"
 
 
 def _outside_group(answers: Answers, ctx: FormContext) -> bool:
     result = eligibility(answers, ctx)
-    return result is not None and "arrived_germany" in answers and not result.in_group
+    return result is not None and "other_case_management" in answers and not result.in_group
+
+
+def _expiring(answers: Answers, ctx: FormContext) -> bool:
+    return answers.get("residence_status") in EXPIRING_STATUSES
+
+
+def _tolerated(answers: Answers, ctx: FormContext) -> bool:
+    return answers.get("residence_status") in TOLERATED_STATUSES
 
 
 def _districts(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
@@ -85,9 +105,12 @@ def _notices(name: str, answers: Answers, ctx: FormContext) -> list[tuple[str, d
     if name == "residence_status" and result is not None and result.teilhabe:
         notices.append((N_("Duldung or Gestattung, aged 18 to 27: refer to Teilhabemanagement "
                            "(“Gemeinsam klappt's” / “Durchstarten”)."), {}))
-    if name == "arrived_germany" and result is not None and "arrival" in result.reasons:
-        notices.append((N_("Outside the KIM target group: arrived in Germany more than five years ago, "
-                           "without Gestattung or Duldung."), {}))
+    if name == _arrival_field(ctx) and result is not None and "arrival" in result.reasons:
+        notices.append((N_("Outside the KIM target group: arrived more than {years} years ago, "
+                           "without Gestattung or Duldung."), {"years": rules_of(ctx).recent_years}))
+    if name == "other_case_management" and result is not None and "other-cm" in result.reasons:
+        notices.append((N_("The client already has a case management: refer them there (Verweisberatung). "
+                           "Take the case on only with a reason."), {}))
     return notices
 
 
@@ -99,6 +122,7 @@ INTAKE = Form(
     name="intake",
     title=N_("Intake"),
     confirm=save_intake,
+    loads=frozenset({"target_group"}),
     prompt_params=prompt_params,
     notices=_notices,
     fields=(
@@ -113,12 +137,22 @@ INTAKE = Form(
         Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name of the client?"), max_length=100),
         Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=check_birth_date),
         Field("district", Kind.CHOICE, N_("District"), N_("In which district does the client live?"), dynamic_choices=_districts),
+        Field("address", Kind.TEXT, N_("Address"), N_("Address (street and number)?"), optional=True, max_length=200),
         Field("quarter", Kind.TEXT, N_("Quarter"), N_("Quarter (Stadtteil)?"), optional=True, max_length=100),
         Field("residence_status", Kind.CHOICE, N_("Residence status"), N_("Residence status?"), choices=RESIDENCE_STATUSES),
+        Field("residence_valid_until", Kind.DATE, N_("Valid until"),
+              N_("Until when is the residence document valid? (DD.MM.YYYY)"), optional=True, when=_expiring,
+              check=_check_valid_until),
+        Field("residence_since", Kind.DATE, N_("Status since"), N_("Since when has the client held this status? "
+              "(DD.MM.YYYY)"), optional=True, when=_tolerated, check=_check_status_since),
         Field("arrived_germany", Kind.DATE, N_("Arrived in Germany"), N_("Date of arrival in Germany? (DD.MM.YYYY)"),
               check=_check_arrival_germany),
         Field("arrived_municipality", Kind.DATE, N_("Arrived in the municipality"), N_("Date of arrival in the municipality? (DD.MM.YYYY)"),
               check=_check_arrival_municipality),
+        Field("benefits", Kind.CHOICE, N_("Benefits"), N_("Which benefits does the client receive?"), choices=BENEFITS),
+        Field("other_case_management", Kind.MULTI, N_("Other case management"),
+              N_("Is the client already in another case management? Choose all, then Done."),
+              choices=OTHER_CASE_MANAGEMENT),
         Field("eligibility_reason", Kind.TEXT, N_("Reason despite target group"), N_(
             "The client is outside the KIM target group. Why is the case taken on all the same?"),
             when=_outside_group, max_length=500, multiline=True),

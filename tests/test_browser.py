@@ -115,9 +115,12 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
     await page.type("/new", "Zuerst die Einwilligung")
     expectations = {  # what the screen shows after each step
         "consent": "Wie kam die Klientin", "source": "Vorname(n) der Klientin", "given_name": "Familienname der",
-        "family_name": "Geburtsdatum?", "birth_date": "In welchem Bezirk", "district": "Stadtteil?",
-        "quarter": "Aufenthaltsstatus?", "residence_status": "Datum der Einreise nach Deutschland?",
-        "arrived_germany": "Datum des Zuzugs in die Kommune?", "arrived_municipality": "Welche Sprachen",
+        "family_name": "Geburtsdatum?", "birth_date": "In welchem Bezirk", "district": "Adresse",
+        "address": "Stadtteil?", "quarter": "Aufenthaltsstatus?", "residence_status": "Bis wann gilt",
+        "residence_valid_until": "Datum der Einreise nach Deutschland?",
+        "arrived_germany": "Datum des Zuzugs in die Kommune?", "arrived_municipality": "Welche Leistungen",
+        "benefits": "anderen Fallmanagement", "other_case_management": "anderen Fallmanagement",
+        "other_case_management_done": "Welche Sprachen",
         "languages": "Welche Sprachen", "languages_done": "Dolmetschung", "interpreter": "Erwachsene",
         "adults": "Kinder", "children": "Telefonnummer", "phone": "Notiz", "note": "bitte prüfen",
     }
@@ -129,7 +132,7 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
         else:
             await page.type(value, expectations[name])
     summary = await page.wait_text("bitte prüfen")
-    assert "4. Familienname: حداد" in summary and "16. Notiz: Sucht einen Kita-Platz" in summary
+    assert "4. Familienname: حداد" in summary and "20. Notiz: Sucht einen Kita-Platz" in summary
     directions = await page.run(lambda: browser.execute_script(
         "return [...document.querySelectorAll(arguments[0] + ' .msg.me .bubble')]"
         ".filter(b => b.textContent.trim() === 'حداد').map(b => getComputedStyle(b).direction)", page.chat))

@@ -35,6 +35,7 @@ async def assess(user, needs: dict[str, str], *, via_button: bool = True) -> Non
             await user.press("Überspringen »")
     await user.press("Wohnen")
     await user.press("Fertig")
+    await user.press("Fertig")  # no strengths
     await user.press("✔ Speichern")
 
 

@@ -154,7 +154,7 @@ async def test_no_personal_data_of_the_cycle_in_the_raw_database(bot):
         await cm.press("hoch" if domain.value == "health" else "kein Bedarf")
         if domain.value == "health":
             await cm.send(secrets["assessment"])
-    for step in (">Gesundheit", ">Fertig", ">✔ Speichern", "/goal LEV-2026-0001", ">Qualifizierung", secrets["goal"],
+    for step in (">Gesundheit", ">Fertig", ">Fertig", ">✔ Speichern", "/goal LEV-2026-0001", ">Qualifizierung", secrets["goal"],
                  ">die Klient:in", "30.06.2027", ">✔ Speichern", "/refer LEV-2026-0001", ">Existenzsicherung",
                  ">★ Jobcenter", secrets["purpose"], ">Einwilligung erteilt", ">Existenzsicherung", ">Fertig",
                  ">✔ Speichern", "/note LEV-2026-0001", ">heute", ">Telefonat", secrets["contact"], ">✔ Speichern",

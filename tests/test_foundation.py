@@ -126,11 +126,12 @@ async def test_a_refusal_quoting_a_case_code_isolates_it_in_arabic(bot):
 async def test_the_referral_buttons_follow_the_ranking(bot):
     """Duldung, 20 years old: Teilhabemanagement (age- and status-bound) is the first button."""
     user = await bot.register()
-    await run_intake(user, birth_date=("send", "01.02.2006"), residence_status=("press", "Duldung"))
+    await run_intake(user, birth_date=("send", "01.02.2006"), residence_status=("press", "Duldung"),
+                     residence_since=("press", "Überspringen »"))
     await steps(user, f"/refer {CODE}", ">Qualifizierung")
     starred = [label.removeprefix("★ ") for label in user.last().button_texts() if label.startswith("★")]
     rules = bot.services.store.catalogue.rules(bot.services.store.staff.first_organisation_id())
-    expected = [r.name for r in suggest(rules, age=20, status="duldung", domain="work")]
+    expected = [r.name for r in suggest(rules, age=20, status="duldung", domain="work", benefits="sgb2")]
     assert starred == expected and starred[0].startswith("Teilhabemanagement")
 
 

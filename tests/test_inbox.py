@@ -73,7 +73,7 @@ async def test_an_update_handled_before_a_crash_is_not_handled_again(bot, clock)
     clock.advance(LEASE + timedelta(seconds=1))
     (again,) = store.inbox.take("next", limit=10, lease=LEASE)
     assert again.update_id == crashed_before.update_id  # the handled one is gone, not taken again
-    assert [m.text.split("\n")[0] for m in manager.messages()].count("Erstberatung · Frage 1 von 16") == 1
+    assert [m.text.split("\n")[0] for m in manager.messages()].count("Erstberatung · Frage 1 von 19") == 1
     clock.advance(LEASE + timedelta(seconds=1))  # and "next" died before handling /cancel
     await bot.services.inbox.deliver(manager.text_update("/help"))
     assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]  # /cancel was handled after all

@@ -64,6 +64,8 @@ async def test_back_skip_and_cancel(bot):
     await cm.send("Haddad")
     await cm.send("01.02.1995")
     await cm.press("I")
+    assert "Adresse (Straße und Hausnummer)?" in cm.last().text and "Überspringen »" in cm.last().button_texts()
+    await cm.press("Überspringen »")
     assert "Stadtteil?" in cm.last().text and "Überspringen »" in cm.last().button_texts()
     await cm.press("Überspringen »")
     assert "Aufenthaltsstatus?" in cm.last().text
@@ -99,7 +101,7 @@ async def test_correcting_a_field_at_the_summary(bot):
 async def test_a_correction_that_needs_a_new_answer_asks_for_it(bot):
     cm = await bot.register()
     await run_intake(cm, save=False)
-    await cm.press("✎ 11")  # languages
+    await cm.press("✎ 15")  # languages
     await cm.press("Andere Sprache")
     await cm.press("Fertig")
     assert "Welche anderen Sprachen?" in cm.last().text
@@ -140,7 +142,8 @@ async def test_eligibility_minor_asks_for_a_reason(bot):
     cm = await bot.register()
     await answer_until(cm, "birth_date", birth_date=("send", "01.01.2010"))
     assert "Unter 18: Die KIM-Zielgruppe sind Erwachsene." in cm.last().text
-    for name in ("district", "quarter", "residence_status", "arrived_germany", "arrived_municipality"):
+    for name in ("district", "address", "quarter", "residence_status", "residence_valid_until", "arrived_germany",
+                 "arrived_municipality", "benefits", "other_case_management", "other_case_management_done"):
         await do(cm, *INTAKE_STEPS[name])
     assert "gehört nicht zur KIM-Zielgruppe. Warum wird der Fall trotzdem übernommen?" in cm.last().text
     await cm.send("Unbegleitet, Übergang zum Jugendamt wird organisiert")
@@ -149,12 +152,22 @@ async def test_eligibility_minor_asks_for_a_reason(bot):
 
 async def test_eligibility_long_ago_without_duldung_is_outside_but_duldung_is_inside(bot):
     cm = await bot.register()
-    await answer_until(cm, "arrived_germany", arrived_germany=("send", "01.01.2015"))
-    assert "Außerhalb der KIM-Zielgruppe: vor mehr als fünf Jahren eingereist" in cm.last().text
+    # arrival counts in the municipality (the organisation's default, as the concept says): long
+    # ago in Germany, but recently in Leverkusen, is inside
+    await answer_until(cm, "arrived_municipality", arrived_germany=("send", "01.01.2015"),
+                       arrived_municipality=("send", "01.01.2024"))
+    assert "Außerhalb" not in cm.last().text
     await cm.send("/cancel")
-    await answer_until(cm, "arrived_municipality", residence_status=("press", "Duldung"),
-                       arrived_germany=("send", "01.01.2015"), arrived_municipality=("send", "01.01.2016"))
-    assert "Außerhalb" not in cm.last().text and "Welche Sprachen spricht" in cm.last().text
+    await answer_until(cm, "arrived_municipality", arrived_germany=("send", "01.01.2015"),
+                       arrived_municipality=("send", "01.01.2016"))
+    assert "Außerhalb der KIM-Zielgruppe: vor mehr als 5 Jahren eingereist" in cm.last().text
+    await cm.send("/cancel")
+    await answer_until(cm, "residence_valid_until", residence_status=("press", "Duldung"))
+    assert "Seit wann hat die Person diesen Status?" in cm.last().text  # a Duldung: since when
+    await cm.press("Überspringen »")
+    await cm.send("01.01.2015")
+    await cm.send("01.01.2016")
+    assert "Außerhalb" not in cm.last().text and "Welche Leistungen" in cm.last().text
 
 
 async def test_duldung_aged_18_to_27_points_to_teilhabemanagement(bot):
@@ -186,7 +199,7 @@ async def test_impossible_dates_are_refused_and_the_question_stays(bot):
 
 async def test_arrival_dates_must_fit_the_life_story(bot):
     cm = await bot.register()
-    await answer_until(cm, "residence_status")
+    await answer_until(cm, "residence_valid_until")
     assert "Das Einreisedatum liegt vor dem Geburtsdatum." in (await cm.send("01.01.1990"))[-1].text
     await cm.send("10.03.2024")
     assert "Der Zuzug in die Kommune kann nicht vor der Einreise" in (await cm.send("01.01.2024"))[-1].text

@@ -160,6 +160,8 @@ async def test_an_intake_in_arabic_keeps_codes_and_dates_whole(bot):
     press = lambda msgid: ("press", t.plain(msgid))  # noqa: E731
     await run_intake(cm, save=False, consent=press("Consent given"), source=press("FB 50 (social department)"),
                      district=("press", "I"), residence_status=press("Aufenthaltserlaubnis (residence permit)"),
+                     benefits=press("SGB II (Bürgergeld, Jobcenter)"), other_case_management=press("None"),
+                     other_case_management_done=press("Done"),
                      languages=("press", t.language_name("ar")), languages_done=press("Done"),
                      interpreter=press("Yes"))
     summary = cm.last().text

@@ -52,6 +52,7 @@ async def test_the_open_dialogue_continues_from_its_old_buttons(upgraded):
         await manager.press("kein Bedarf")
     await manager.press("Wohnen")
     await manager.press("Fertig")
+    await manager.press("Fertig")  # no strengths
     await manager.press("✔ Speichern")
     assert manager.last().text.startswith(f"Bestandsaufnahme 1 von {state['code']} gespeichert.")
     view = (await manager.send(f"/case {state['code']}"))[0].text

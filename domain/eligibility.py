@@ -9,10 +9,11 @@ können die Erfahrungen auf andere Zielgruppen übertragen werden").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 
+from domain.configurable import Configurable
 from domain.vocabulary import TOLERATED_STATUSES, ResidenceStatus
 
 ADULT_AGE = 18
@@ -41,7 +42,7 @@ def years_after(day: date, years: int) -> date:
 
 
 @dataclass(frozen=True)
-class TargetGroupRules:
+class TargetGroupRules(Configurable):
     """Who is in the organisation's target group. Stored as the organisation's settings
     (`casebot target-group`); these defaults follow the Handlungskonzept."""
 
@@ -56,24 +57,10 @@ class TargetGroupRules:
     # referred there ("Verweisberatung"), not taken on twice
     excludes_other_case_management: bool = True
 
-    def as_settings(self) -> dict[str, str]:
-        return {f.name: _text(getattr(self, f.name)) for f in fields(self)}
-
-    @classmethod
-    def from_settings(cls, values: Mapping[str, str]) -> TargetGroupRules:
-        """The rules from stored settings; a missing or unreadable value keeps its default."""
-        rules = cls()
-        for name, text in values.items():
-            try:
-                rules = rules.with_setting(name, text)
-            except ValueError:
-                continue
-        return rules
-
     def with_setting(self, name: str, text: str) -> TargetGroupRules:
         """These rules with one setting changed; ValueError names what is wrong."""
         if name in ("adult_age", "recent_years"):
-            number = int(text)
+            number = int(text) if text.isdigit() else -1
             if not 0 <= number <= 99:
                 raise ValueError(f"{name} must be a number from 0 to 99")
             return replace(self, **{name: number})
@@ -92,14 +79,6 @@ class TargetGroupRules:
                 raise ValueError(f"{name} must be yes or no")
             return replace(self, excludes_other_case_management=text == "yes")
         raise ValueError(f"no such setting: {name}")
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, frozenset):
-        return ",".join(sorted(value))
-    return str(value)
 
 
 DEFAULT_RULES = TargetGroupRules()

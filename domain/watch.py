@@ -9,11 +9,12 @@ A hint for the case manager to check, never a legal decision. The figures are on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
+from domain.calendar import add_months
+from domain.configurable import Configurable
 from domain.eligibility import years_after
 from domain.vocabulary import EXPIRING_STATUSES, ResidenceStatus
 
@@ -58,7 +59,7 @@ WATCH_FIGURES: dict[str, Figure] = {
 
 
 @dataclass(frozen=True)
-class WatchRules:
+class WatchRules(Configurable):
     expiry_weeks: int = WATCH_FIGURES["expiry_weeks"].value
     adult_age: int = WATCH_FIGURES["adult_age"].value
     young_age_limit: int = WATCH_FIGURES["young_age_limit"].value
@@ -68,23 +69,10 @@ class WatchRules:
     p25b_years_with_children: int = WATCH_FIGURES["p25b_years_with_children"].value
     p25b_duldung_months: int = WATCH_FIGURES["p25b_duldung_months"].value
 
-    def as_settings(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
-
-    @classmethod
-    def from_settings(cls, values: Mapping[str, str]) -> WatchRules:
-        rules = cls()
-        for name, text in values.items():
-            try:
-                rules = rules.with_setting(name, text)
-            except ValueError:
-                continue
-        return rules
-
     def with_setting(self, name: str, text: str) -> WatchRules:
         if name not in WATCH_FIGURES:
             raise ValueError(f"no such setting: {name}")
-        number = int(text)
+        number = int(text) if text.isdigit() else -1
         if not 0 <= number <= 120:
             raise ValueError(f"{name} must be a number from 0 to 120")
         return replace(self, **{name: number})
@@ -106,17 +94,6 @@ def first_of_month(day: date) -> date:
     """Birthdays are watched from the first of their month: the watch date in the clear then
     tells the month of birth, not the day."""
     return day.replace(day=1)
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def watch_dates(facts: Facts, today: date, rules: WatchRules) -> dict[Watch, date]:

@@ -12,7 +12,7 @@ from bot.i18n import N_
 from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
-from domain.vocabulary import CasePhase, CaseStatus, CloseReason, LifeDomain, NeedLevel, ReferralStatus, ResidenceStatus
+from domain.vocabulary import Benefits, CasePhase, CaseStatus, CloseReason, LifeDomain, NeedLevel, ReferralStatus, ResidenceStatus
 from storage.types import CaseGlance, CryptoError, StaffUser
 
 PAGE_SIZE = 10
@@ -121,6 +121,7 @@ def _glance_view(t, glance: CaseGlance, today) -> dict:  # noqa: ANN001
         "phase": t.plain(label_of(CasePhase, case.phase)),
         "close_reason": t.plain(label_of(CloseReason, glance.close_reason)),
         "residence_status": t.plain(label_of(ResidenceStatus, glance.residence_status)),
+        "benefits": t.plain(label_of(Benefits, glance.benefits)) if glance.benefits else None,
         "overdue": bool(case.next_due_on and case.next_due_on < today and not glance.closed),
         "needs": [(t.plain(label_of(LifeDomain, d)), t.plain(label_of(NeedLevel, level)))
                   for d, level in glance.needs.items() if level != NeedLevel.NONE],

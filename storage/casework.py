@@ -201,6 +201,9 @@ class CaseworkRepository:
                 referrals=[referral_info(r, name) for r, name in referrals],
                 last_contact_on=case.last_contact_on, assessments=case.assessments,
                 closed=case.status == CaseStatus.CLOSED, close_reason=case.close_reason, pending_handover=pending > 0,
+                residence_valid_until=date.fromisoformat(intake["residence_valid_until"])
+                if intake.get("residence_valid_until") else None,
+                benefits=intake.get("benefits"),
             )
 
     def subject_of(self, user: StaffUser, code: str) -> dict[str, Any]:

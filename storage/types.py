@@ -144,6 +144,8 @@ class CaseGlance:
     closed: bool
     close_reason: str | None
     pending_handover: bool
+    residence_valid_until: date | None = None
+    benefits: str | None = None
 
 
 @dataclass(frozen=True)

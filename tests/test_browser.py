@@ -143,3 +143,8 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
     assert "Nächster Schritt: die Bestandsaufnahme" in saved
     await page.run(browser.save_screenshot, str(ARTIFACTS / "simulator-intake.png"))
     assert (ARTIFACTS / "simulator-intake.png").stat().st_size > 10_000
+    # the case file at phone width: the timeline and its buttons
+    await page.type("/case LEV-2026-0001", "Letzter Kontakt")
+    timeline = await page.click("🕓 Fallakte", "Fallakte LEV-2026-0001")
+    assert "1 Eintrag" in timeline and "Erstberatung · Case Manager:in" in timeline
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "simulator-casefile.png"))

@@ -385,3 +385,37 @@ def test_an_arabic_timeline_isolates_codes_dates_and_roles():
                              lines=[(1, t.date("2026-11-24"), t.plain("Contact"), t.plain("case manager"))])
     assert f"\u2068{CODE}\u2069" in text and "ملف الحالة" in text and "كل الإدخالات" in text
     assert "\u206824" in text or "\u2068" in text.split("1.")[1]
+
+
+def test_the_cli_lists_and_sets_the_organisations_rules(tmp_path):
+    from tests.test_operations import casebot
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "MASTER_KEY_FILE": str(tmp_path / "master.key")}
+    assert casebot("init", env=env, cwd=tmp_path).returncode == 0
+    listed = casebot("settings", "list", env=env, cwd=tmp_path)
+    assert listed.returncode == 0 and "target_group.arrival_basis = municipality" in listed.stdout
+    assert "watch.p25a_years = 3    # years since arrival for §25a; §25a Abs. 1 Satz 1 Nr. 2 AufenthG" in listed.stdout
+    assert casebot("settings", "set", "watch.expiry_weeks", "12", env=env, cwd=tmp_path).returncode == 0
+    refused = casebot("settings", "set", "target_group.recent_years", "many", env=env, cwd=tmp_path)
+    assert refused.returncode == 2 and "recent_years must be a number from 0 to 99" in refused.stderr
+    assert "watch.expiry_weeks = 12" in casebot("settings", "list", env=env, cwd=tmp_path).stdout
+    migrated = casebot("migrate", env=env, cwd=tmp_path)
+    assert migrated.returncode == 0 and "newest schema" in migrated.stdout
+
+
+async def test_a_move_to_another_district_offers_the_handover_and_a_coordinator_reads_the_file(bot, cm):
+    other = await bot.register(Role.CASE_MANAGER, "II")
+    coordinator = await bot.register(Role.COORDINATOR, None)
+    await steps(cm, f"/case {CODE}", ">✏ Erstberatung ändern", ">Bezirk", ">Aktualisierung (hat sich geändert)", ">II",
+                ">heute", ">✔ Speichern")
+    saved = cm.last()
+    assert "Bezirk von LEV-2026-0001: I → II." in saved.text and "anderen Bezirk" in saved.text
+    await cm.press("🔀 Übergabe", saved)
+    await steps(cm, ">II", "Umzug nach Opladen", ">✔ Speichern")
+    assert await bot.services.dispatcher.dispatch_once(bot.app.bot, plan=False) == 1
+    await other.press("✔ Annehmen", other.last())
+    await coordinator.press_data(TIMELINE.data(CODE, "all", ""))
+    text = coordinator.last().text
+    assert "Übergabe: → II" in text and "Aktualisierung: Bezirk" in text
+    assert rows(bot, "SELECT COUNT(*) FROM audit_event WHERE action = 'case.timeline' AND user_id = "
+                     "(SELECT id FROM app_user WHERE telegram_id = :t)", t=coordinator.id) == [(1,)]

@@ -90,3 +90,21 @@ async def test_the_scheduled_messages_go_out(upgraded):
     assert not any(m.text.startswith("Wie ist die Vermittlung") for m in manager.messages())
     await colleague.press("abgeschlossen", question)
     assert rows(services, "SELECT status FROM referral") == [("completed",)]
+
+
+async def test_the_case_file_of_an_old_case_is_complete_after_the_upgrade(upgraded):
+    """Migration 0007 built the timeline from what 0.1 recorded (the referral's status change from
+    the audit trail), and the first planner pass computed the watch dates from the intake."""
+    app, fake, services, state, _ = upgraded
+    manager = TgUser(app, fake, state["manager"])
+    await manager.send("/cancel")
+    kinds = [r[0] for r in rows(services, "SELECT kind FROM case_entry ORDER BY happened_on, id")]
+    assert kinds[0] == "intake" and {"goal", "referral", "referral-status", "handover"} <= set(kinds)
+    assert {r[0] for r in rows(services, "SELECT author_role FROM case_entry")} == {"case-manager"}
+    await manager.send(f"/case {state['code']}")
+    await manager.press("🕓 Fallakte")
+    timeline = manager.last().text
+    assert "Übergabe: → II" in timeline and "Erstberatung · Case Manager:in" in timeline
+    assert "Ziel: Sprache" in timeline or "Ziel:" in timeline
+    services.dispatcher.plan(force=True)  # the first pass computes the watch dates 0.1's cases lack
+    assert rows(services, "SELECT COUNT(*) FROM client_case WHERE watch_rev = 0") == [(0,)]

@@ -150,3 +150,67 @@ def test_reminder_kinds_and_their_keys():
     # the stored values of version 0.1's rows
     assert ReminderKind("referral-follow-up") is ReminderKind.REFERRAL_FOLLOW_UP
     assert dedupe_key(ReminderKind.GOAL_DUE, 7, date(2026, 12, 1), 3) == "goal-due:7:2026-12-01:3"
+
+
+# the case file: target group rules, the status watcher, benefits ------------------------------------
+def test_target_group_rules_are_settings_with_checked_values():
+    from domain.eligibility import DEFAULT_RULES, TargetGroupRules
+
+    today = date(2026, 11, 24)
+    long_ago_here_recently = dict(birth_date=date(1990, 1, 1), arrived_germany=date(2015, 1, 1),
+                                  arrived_municipality=date(2025, 1, 1), status="eu", today=today)
+    assert assess(**long_ago_here_recently).in_group  # the municipality's arrival counts
+    by_germany = TargetGroupRules.from_settings({"arrival_basis": "germany"})
+    assert assess(**long_ago_here_recently, rules=by_germany).reasons == ("arrival",)
+    assert assess(**long_ago_here_recently, other_case_management=["mbe"]).reasons == ("other-cm",)
+    assert assess(**long_ago_here_recently, other_case_management=["none"]).in_group
+    widened = DEFAULT_RULES.with_setting("open_statuses", "duldung,gestattung,eu")
+    assert assess(**{**long_ago_here_recently, "arrived_municipality": None}, rules=widened).in_group
+    for name, bad in (("recent_years", "-1"), ("recent_years", "x"), ("arrival_basis", "moon"),
+                      ("open_statuses", "martian"), ("nothing", "1")):
+        with pytest.raises(ValueError):
+            DEFAULT_RULES.with_setting(name, bad)
+    assert TargetGroupRules.from_settings({"recent_years": "x", "adult_age": "16"}).adult_age == 16  # bad ones ignored
+    assert TargetGroupRules.from_settings(DEFAULT_RULES.as_settings()) == DEFAULT_RULES
+
+
+def test_watch_dates():
+    from domain.calendar import add_months
+    from domain.watch import Facts, Watch, WatchRules, watch_dates
+
+    today = date(2026, 11, 24)
+    rules = WatchRules()
+    permit = watch_dates(Facts(birth_date=date(1995, 2, 1), status="aufenthaltserlaubnis",
+                               valid_until=date(2027, 3, 15)), today, rules)
+    assert permit == {Watch.EXPIRY: date(2027, 1, 18)}  # eight weeks before; both birthdays have passed
+    young = watch_dates(Facts(birth_date=date(2008, 12, 15), status="duldung", status_since=date(2025, 10, 1),
+                              arrived_germany=date(2024, 9, 1), children=0), today, rules)
+    assert young[Watch.AGE_18] == date(2026, 12, 1) and young[Watch.AGE_27] == date(2035, 12, 1)  # month, not day
+    assert young[Watch.CHECK_25A] == date(2027, 9, 1) and young[Watch.CHECK_25B] == date(2030, 9, 1)
+    with_children = watch_dates(Facts(birth_date=None, status="duldung", arrived_germany=date(2024, 9, 1), children=2),
+                                today, rules)
+    assert with_children[Watch.CHECK_25B] == date(2028, 9, 1) and Watch.AGE_18 not in with_children
+    too_old = watch_dates(Facts(birth_date=date(1999, 1, 1), status="duldung", arrived_germany=date(2024, 9, 1)),
+                          today, rules)
+    assert Watch.CHECK_25A not in too_old  # 27 before the three years are up
+    assert watch_dates(Facts(birth_date=None, status="eu", valid_until=date(2027, 1, 1)), today, rules) == {}
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert WatchRules.from_settings({"expiry_weeks": "12"}).expiry_weeks == 12
+    with pytest.raises(ValueError):
+        rules.with_setting("expiry_weeks", "500")
+
+
+def test_the_benefit_system_ranks_its_own_service_first_and_others_out():
+    from domain.watch import new_rechtskreis
+
+    catalogue = [ServiceRule(1, "jobcenter", "Jobcenter", frozenset({"work", "money"}), 15, 67, frozenset(), "SGB II"),
+                 ServiceRule(2, "sozialamt", "Sozialamt", frozenset({"money"}), None, None, frozenset(), "AsylbLG"),
+                 ServiceRule(3, "schuldner", "Schuldnerberatung", frozenset({"money"}), None, None, frozenset())]
+    ranked = lambda benefits: [s.key for s in suggest(catalogue, age=30, status="eu", domain="money", benefits=benefits)]  # noqa: E731
+    assert ranked("asylblg") == ["sozialamt", "schuldner"]
+    assert ranked("sgb2") == ["jobcenter", "schuldner"]
+    assert ranked("sgb12") == ["sozialamt", "schuldner"]
+    assert ranked("unknown") == ranked(None) == ["jobcenter", "schuldner", "sozialamt"]
+    assert new_rechtskreis("benefits", "asylblg", "sgb2") and not new_rechtskreis("benefits", "sgb2", "sgb2")
+    assert new_rechtskreis("residence_status", "gestattung", "aufenthaltserlaubnis")
+    assert not new_rechtskreis("phone", "1", "2")

@@ -1,0 +1,37 @@
+"""Rules an organisation sets for itself: stored as text per setting, each value checked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Self
+
+
+def setting_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value))
+    return str(value)
+
+
+class Configurable:
+    """A frozen dataclass of rules whose fields are the organisation's settings."""
+
+    def with_setting(self, name: str, text: str) -> Self:
+        """These rules with one setting changed; ValueError names what is wrong."""
+        raise NotImplementedError
+
+    def as_settings(self) -> dict[str, str]:
+        return {f.name: setting_text(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_settings(cls, values: Mapping[str, str]) -> Self:
+        """The rules from stored settings; a missing or unreadable value keeps its default."""
+        rules = cls()
+        for name, text in values.items():
+            try:
+                rules = rules.with_setting(name, text)
+            except ValueError:
+                continue
+        return rules

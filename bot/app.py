@@ -69,8 +69,16 @@ def build_store(settings: Settings, *, clock: Clock | None = None) -> Store:
     # SQLite has one writer (the store lets its transactions take turns), so a few threads do;
     # PostgreSQL gets DATABASE_THREADS, and as many connections.
     threads = min(4, settings.database_threads) if settings.database_url.startswith("sqlite") else settings.database_threads
-    return Store(make_engine(settings.database_url, pool_size=threads), Keyring.load(settings.master_key_file),
+    return Store(make_engine(settings.database_url, pool_size=threads), load_keyring(settings),
                  clock, settings.tz, threads=threads)
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The master key: from MASTER_KEY when set, else from the key file (which is followed, so
+    a rotation reaches a running instance)."""
+    if settings.master_key is not None:
+        return Keyring.from_text(settings.master_key.get_secret_value())
+    return Keyring.load(settings.master_key_file)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:

@@ -57,7 +57,7 @@ def initialise(settings: Settings, *, org_name: str, prefix: str, districts: lis
     """Migrate, create the key file and the organisation; return a first admin invitation
     (None when the organisation already existed: init is safe to run twice)."""
     migrate(settings.database_url)
-    if not settings.master_key_file.exists():
+    if not settings.has_master_key:
         Keyring.generate().save(settings.master_key_file)
         if not quiet:
             print(f"created master key file {settings.master_key_file} (mode 0600): back it up apart from the database")
@@ -226,13 +226,44 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     print("database at the newest schema")
-    if settings.master_key_file.exists():
+    if settings.has_master_key:
         # what a schema migration cannot do (it holds no keys): the status watcher's dates of
         # cases recorded before it, computed from their encrypted intake
         watched = _store(settings).watch.backfill()
         if watched:
             print(f"status watcher: dates computed for {watched} cases")
     return 0
+
+
+def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    """A new master key, every wrapped key moved to it while the bot runs, the old one retired."""
+    import time
+
+    from storage.crypto import REFRESH_SECONDS
+
+    if settings.master_key is not None:
+        print("casebot: the master key comes from MASTER_KEY; rotate it in your secret store "
+              "(rotate-key needs the key in a file)", file=sys.stderr)
+        return 2
+    path = settings.master_key_file
+    keyring = Keyring.load(path)
+    if not args.resume:
+        keyring = keyring.rotated()
+        keyring.save(path)
+        print(f"new master key {keyring.active_kid} is active; running instances pick it up within "
+              f"{REFRESH_SECONDS:.0f} s")
+        time.sleep(REFRESH_SECONDS * 2 if not args.no_wait else 0)
+    store = _store(settings)
+    moved = store.keys.rewrap(batch=args.batch, progress=lambda n: print(f"  {n} keys moved", flush=True))
+    in_use = store.keys.in_use()
+    retired = set(keyring.kids) - set(in_use) - {keyring.active_kid}
+    if retired:
+        keyring.without(retired).save(path)
+    left = {kid: n for kid, n in in_use.items() if kid != keyring.active_kid}
+    print(f"{moved} keys moved to {keyring.active_kid}; retired: {', '.join(sorted(retired)) or 'none'}"
+          + (f"; still in use (damaged, or written meanwhile; run again with --resume): {left}" if left else ""))
+    print("backups made before this rotation need the key file of their time: keep it with them")
+    return 0 if not left else 1
 
 
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
@@ -270,7 +301,7 @@ def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation
 
     token = settings.token  # fail early, with the BotFather hint, before touching anything
     logs.configure(settings.log_level, [token, settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""])
-    if not is_initialised(make_engine(settings.database_url)) or not settings.master_key_file.exists():
+    if not is_initialised(make_engine(settings.database_url)) or not settings.has_master_key:
         code = initialise(settings, org_name=org_name, prefix=prefix, districts=DEFAULT_DISTRICTS.split(","))
         if code and not quiet_invitation:
             _print_invitation(settings, code, "admin")
@@ -346,6 +377,10 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    rotate = sub.add_parser("rotate-key", help="a new master key; every wrapped key moved to it while the bot runs")
+    rotate.add_argument("--resume", action="store_true", help="continue an interrupted rotation (no new key)")
+    rotate.add_argument("--batch", type=int, default=500)
+    rotate.add_argument("--no-wait", action="store_true", help=argparse.SUPPRESS)  # tests: no instance runs
     org_settings = sub.add_parser("settings", help="the organisation's target group and status watcher figures")
     org_settings.add_argument("action", choices=["list", "set"])
     org_settings.add_argument("name", nargs="?", default="", help="e.g. target_group.recent_years")
@@ -364,8 +399,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings, "run": cmd_run, "simulate": cmd_simulate,
-            "services": cmd_services, "digest": cmd_digest, "locales": cmd_locales}
+COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings,
+            "rotate-key": cmd_rotate_key, "run": cmd_run, "simulate": cmd_simulate, "services": cmd_services,
+            "digest": cmd_digest, "locales": cmd_locales}
 
 
 def main(argv: list[str] | None = None) -> int:

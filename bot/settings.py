@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = Field(default_factory=lambda: f"sqlite:///{_data_dir() / 'casebot.sqlite3'}")
     master_key_file: Path = Field(default_factory=lambda: _data_dir() / "master.key")
+    # the key file's content itself, for operators whose secret store hands out environment
+    # variables; a file (MASTER_KEY_FILE, e.g. $CREDENTIALS_DIRECTORY/casebot-master-key from
+    # systemd-creds) is preferred: `casebot rotate-key` can only rotate a key held in a file
+    master_key: SecretStr | None = None
     default_language: str = "de"
     timezone: str = "Europe/Berlin"
     webhook_url: str | None = None
@@ -146,6 +150,10 @@ class Settings(BaseSettings):
         if self.webhook_secret and not re.match(r"^[A-Za-z0-9_-]{1,256}$", self.webhook_secret.get_secret_value()):
             raise ValueError("WEBHOOK_SECRET may contain only A-Z, a-z, 0-9, _ and -")
         return self
+
+    @property
+    def has_master_key(self) -> bool:
+        return self.master_key is not None or self.master_key_file.exists()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 
-def _key_aad(case_id: int) -> str:
+def key_aad(case_id: int) -> str:
     return f"case-key/{case_id}"
 
 
@@ -91,7 +91,7 @@ class CaseRepository:
                 s.add(case)
                 s.flush()
                 data_key = DataKey.generate()
-                wrapped = self._store.keyring.wrap(data_key, aad=_key_aad(case.id))
+                wrapped = self._store.keyring.wrap(data_key, aad=key_aad(case.id))
                 s.add(CaseKey(case_id=case.id, kid=wrapped.kid, wrapped=wrapped.blob))
                 self.write_values(s, case.id, data_key, record, values)
                 audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.create", case_id=case.id,
@@ -135,7 +135,7 @@ class CaseRepository:
         row = s.get(CaseKey, case_id)
         if row is None:
             raise CryptoError("the case's data key was destroyed")
-        return self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped), aad=_key_aad(case_id))
+        return self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped), aad=key_aad(case_id))
 
     def shred(self, *, user: StaffUser, code: str) -> None:
         """Destroy the case's data key: every encrypted value of it becomes unreadable."""

@@ -21,6 +21,9 @@ import json
 import logging
 import os
 import secrets
+import stat
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,10 +108,25 @@ def readable(key: DataKey | None, blob: bytes, *, aad: str) -> str | None:
         return None
 
 
-class Keyring:
-    """The master keys (by key id) and the blind-index key, loaded from the master key file."""
+# how often a running instance looks whether its key file changed (a rotation by `casebot
+# rotate-key` while it runs: a new active key, later an old one retired)
+REFRESH_SECONDS = 2.0
 
-    def __init__(self, keys: dict[str, bytes], active_kid: str, index_secret: bytes) -> None:
+
+class Keyring:
+    """The master keys (by key id) and the blind-index key, loaded from the master key file
+    (or the MASTER_KEY environment variable). A keyring loaded from a file follows it: a key
+    added or retired by a rotation is picked up within REFRESH_SECONDS, without a restart."""
+
+    def __init__(self, keys: dict[str, bytes], active_kid: str, index_secret: bytes, *, source: Path | None = None) -> None:
+        self._set(keys, active_kid, index_secret)
+        self._system: dict[tuple[str, str], DataKey] = {}
+        self.source = source
+        self._stamp = _stamp(source) if source else None
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def _set(self, keys: dict[str, bytes], active_kid: str, index_secret: bytes) -> None:
         if active_kid not in keys:
             raise CryptoError("the active key id is not in the key file")
         self._wrapping = {kid: _derive(k, b"wrap/" + kid.encode()) for kid, k in keys.items()}
@@ -116,7 +134,32 @@ class Keyring:
         self.active_kid = active_kid
         self._index_key = _derive(index_secret, b"blind-index/v1")
         self._index_secret = index_secret
-        self._system: dict[tuple[str, str], DataKey] = {}
+
+    @property
+    def kids(self) -> frozenset[str]:
+        return frozenset(self._raw)
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Reload the key file if it changed (checked at most every REFRESH_SECONDS, unless
+        forced). A file that cannot be read now keeps the keys already loaded."""
+        if self.source is None or (not force and time.monotonic() - self._checked < REFRESH_SECONDS):
+            return
+        with self._lock:
+            self._checked = time.monotonic()
+            stamp = _stamp(self.source)
+            if stamp == self._stamp:
+                return
+            try:
+                fresh = Keyring.load(self.source)
+            except CryptoError:
+                log.warning("the master key file changed and could not be read; keeping the keys loaded")
+                return
+            if fresh._index_secret != self._index_secret:
+                log.error("the master key file now holds another blind-index secret; keeping the keys loaded")
+                return
+            self._set(fresh._raw, fresh.active_kid, fresh._index_secret)
+            self._stamp = stamp
+            log.info("master key file reloaded (active key %s)", self.active_kid)
 
     def __repr__(self) -> str:
         return f"Keyring(active_kid={self.active_kid!r}, kids={sorted(self._raw)!r})"
@@ -128,32 +171,49 @@ class Keyring:
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
+        """From the key file. A file that others (not owner, not group) may read is refused: the
+        master key opens every case. (A secret mounted by systemd-creds, Kubernetes or a Vault
+        agent is a file like any other: see the README.)"""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            keys = {kid: base64.b64decode(v, validate=True) for kid, v in data["keys"].items()}
-            ring = cls(keys, data["active"], base64.b64decode(data["index"], validate=True))
+            mode = path.stat().st_mode
         except FileNotFoundError:
             raise CryptoError("master key file not found (run `casebot init`)") from None
-        except (ValueError, KeyError, TypeError):
-            raise CryptoError("master key file is not readable as a key file") from None
+        if mode & (stat.S_IROTH | stat.S_IWOTH):
+            raise CryptoError("master key file is readable or writable by others: chmod 600 it (or 640 for a group)")
+        try:
+            return cls.from_text(path.read_text(encoding="utf-8"), source=path)
+        except OSError:
+            raise CryptoError("master key file cannot be read") from None
+
+    @classmethod
+    def from_text(cls, text: str, *, source: Path | None = None) -> Keyring:
+        """From a key file's content (the MASTER_KEY environment variable holds the same)."""
+        try:
+            data = json.loads(text)
+            keys = {kid: base64.b64decode(v, validate=True) for kid, v in data["keys"].items()}
+            ring = cls(keys, data["active"], base64.b64decode(data["index"], validate=True), source=source)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise CryptoError("master key is not readable as a key file") from None
         if any(len(k) != 32 for k in keys.values()):
             raise CryptoError("master key file holds a key of the wrong length")
         return ring
 
-    def save(self, path: Path) -> None:
-        """Write the key file readable by its owner only (created 0600, never world-readable)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = {
+    def to_text(self) -> str:
+        return json.dumps({
             "format": 1,
             "active": self.active_kid,
             "keys": {kid: base64.b64encode(k).decode() for kid, k in self._raw.items()},
             "index": base64.b64encode(self._index_secret).decode(),
-        }
+        })
+
+    def save(self, path: Path) -> None:
+        """Write the key file readable by its owner only (created 0600, never world-readable)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
+            handle.write(self.to_text())
+        os.replace(tmp, path)  # atomic: a running instance reads the old file or the new one
         os.chmod(path, 0o600)
 
     def rotated(self) -> Keyring:
@@ -162,12 +222,21 @@ class Keyring:
         keys = dict(self._raw, **{f"k{number}": secrets.token_bytes(32)})
         return Keyring(keys, f"k{number}", self._index_secret)
 
+    def without(self, retired: set[str]) -> Keyring:
+        """A keyring without these (no longer used) keys; the active one always stays."""
+        keys = {kid: k for kid, k in self._raw.items() if kid not in retired or kid == self.active_kid}
+        return Keyring(keys, self.active_kid, self._index_secret)
+
     # data keys ------------------------------------------------------------------------
     def wrap(self, data_key: DataKey, *, aad: str) -> WrappedKey:
-        blob = seal(self._wrapping[self.active_kid], data_key._key, aad.encode())
-        return WrappedKey(self.active_kid, blob)
+        self.refresh()  # a rotation made another key active: new keys are wrapped by it
+        kid = self.active_kid
+        blob = seal(self._wrapping[kid], data_key._key, aad.encode())
+        return WrappedKey(kid, blob)
 
     def unwrap(self, wrapped: WrappedKey, *, aad: str) -> DataKey:
+        if wrapped.kid not in self._wrapping:
+            self.refresh(force=True)  # wrapped by a key a rotation added since this instance loaded
         try:
             wrapping = self._wrapping[wrapped.kid]
         except KeyError:
@@ -178,9 +247,13 @@ class Keyring:
         """(key id, key) for data the installation holds in transit rather than per case (the
         inbox of updates): derived from a master key, so a rotated key file still reads what the
         previous key wrote. Without `kid`, the active key."""
+        if kid is None:
+            self.refresh()
         kid = kid or self.active_kid
         key = self._system.get((purpose, kid))
         if key is None:  # derived once per purpose and key id (it is asked for with every update)
+            if kid not in self._raw:
+                self.refresh(force=True)
             try:
                 raw = self._raw[kid]
             except KeyError:
@@ -192,6 +265,14 @@ class Keyring:
     def blind_index(self, scope: str, *parts: str) -> str:
         message = "\x1f".join((scope, *parts)).encode("utf-8")
         return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 def normalise_name(given: str, family: str) -> str:

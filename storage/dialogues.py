@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 
-def _key_aad(user_id: int) -> str:
+def key_aad(user_id: int) -> str:
     return f"dialogue-key/{user_id}"
 
 
@@ -58,7 +58,7 @@ class DialogueRepository:
         now = self._store.clock.now()
         nonce = secrets.token_hex(4)
         key = DataKey.generate()
-        wrapped = self._store.keyring.wrap(key, aad=_key_aad(user_id))
+        wrapped = self._store.keyring.wrap(key, aad=key_aad(user_id))
         with self._store.transaction() as s:
             s.exec(delete(Dialogue).where(Dialogue.user_id == user_id))
             s.add(Dialogue(
@@ -75,7 +75,7 @@ class DialogueRepository:
             row = connection.execute(_LOAD, {"user_id": user_id}).first()
         if row is None:
             return None
-        key = self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped_key), aad=_key_aad(user_id))
+        key = self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped_key), aad=key_aad(user_id))
         state = json.loads(key.decrypt(row.state_enc, aad=_state_aad(user_id, row.nonce)))
         return DialogueSnapshot(
             user_id=user_id, form=row.form, nonce=row.nonce, version=row.version, state=state,

@@ -76,7 +76,7 @@ class InboxRepository:
             rows, taken = [], []
             for update_id, lane, u in fresh:
                 row = {"update_id": update_id, "lane": lane, "kid": kid, "received_at": now, "attempts": 0,
-                       "handled": False, "body_enc": key.encrypt(u.body, aad=_aad(update_id)),
+                       "handled": False, "body_enc": key.encrypt(u.body, aad=body_aad(update_id)),
                        "taken_by": None, "taken_until": None}
                 if holder is not None and lane not in busy:
                     row.update(taken_by=holder, taken_until=now + lease, attempts=1)
@@ -120,7 +120,7 @@ class InboxRepository:
                 _, key = self._store.keyring.system_key(INBOX_KEY, row.kid)
             except Exception:  # noqa: BLE001 - its key is gone: unreadable, like a damaged value
                 key = None
-            taken.append(Taken(row.update_id, readable(key, row.body_enc, aad=_aad(row.update_id))))
+            taken.append(Taken(row.update_id, readable(key, row.body_enc, aad=body_aad(row.update_id))))
         return taken
 
     def mark_handled(self, update_id: int, connection: Connection) -> None:
@@ -161,5 +161,5 @@ class InboxRepository:
                                .values(taken_by=None, taken_until=None, attempts=InboxUpdate.attempts - 1))
 
 
-def _aad(update_id: int) -> str:
+def body_aad(update_id: int) -> str:
     return f"inbox_update:{update_id}:body"

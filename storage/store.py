@@ -41,7 +41,7 @@ _SETTLING: ContextVar[Settlement | None] = ContextVar("casebot_settling", defaul
 T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
-                "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch", "settings")
+                "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch", "settings", "keys")
 
 
 class Store:
@@ -58,6 +58,7 @@ class Store:
         from storage.digest import DigestRepository
         from storage.inbox import InboxRepository
         from storage.jourfixe import JourFixeRepository
+        from storage.keys import KeyRotation
         from storage.locales import LocaleRepository
         from storage.outbox import OutboxRepository
         from storage.planner import Planner
@@ -86,6 +87,7 @@ class Store:
         self.casefile = CaseFileRepository(self)
         self.watch = WatchRepository(self)
         self.settings = SettingsRepository(self)
+        self.keys = KeyRotation(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

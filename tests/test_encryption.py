@@ -129,6 +129,7 @@ def test_key_file_problems_are_reported_without_key_material(tmp_path):
         Keyring.load(tmp_path / "missing.key")
     broken = tmp_path / "broken.key"
     broken.write_text('{"active": "k1", "keys": {"k1": "c2VjcmV0"}, "index": "c2VjcmV0"}')
+    broken.chmod(0o600)
     with pytest.raises(CryptoError) as problem:
         Keyring.load(broken)
     assert "c2VjcmV0" not in str(problem.value)

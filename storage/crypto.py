@@ -133,6 +133,7 @@ class Keyring:
         self._raw = dict(keys)
         self.active_kid = active_kid
         self._index_key = _derive(index_secret, b"blind-index/v1")
+        self._audit_key = _derive(index_secret, b"audit-chain/v1")
         self._index_secret = index_secret
 
     @property
@@ -260,6 +261,11 @@ class Keyring:
                 raise CryptoError("a system key was derived from a master key that is not in the key file") from None
             key = self._system[(purpose, kid)] = DataKey(_derive(raw, b"system/" + purpose.encode() + b"/" + kid.encode()))
         return kid, key
+
+    def audit_mac(self, message: bytes) -> str:
+        """The audit chain's keyed hash: without the key, a changed trail cannot be re-chained.
+        Derived from the secret that does not rotate, so the whole chain stays verifiable."""
+        return hmac.new(self._audit_key, message, hashlib.sha256).hexdigest()
 
     # blind index ----------------------------------------------------------------------
     def blind_index(self, scope: str, *parts: str) -> str:

@@ -214,6 +214,10 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=40)
     case_id: int | None = Field(default=None, foreign_key="client_case.id", index=True)
     detail: str = Field(default="", max_length=400)
+    # the hash chain (storage/audit.py): the entry's place in it, given when it is sealed, and a
+    # keyed hash over the previous entry's and this one's content
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+    chain: str | None = Field(default=None, max_length=64)
 
 
 class Service(SQLModel, table=True):

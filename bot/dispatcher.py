@@ -48,6 +48,9 @@ class Notice:
     keyboard: InlineKeyboardMarkup | None = None
     document: tuple[bytes, str] | None = None  # (content, file name), e.g. a calendar file
     photo: bytes | None = None  # a chart
+    # instead of a new message: this message of the user's chat is replaced by `text` (a reveal
+    # hidden again), or deleted (`text` empty); one that is too old or gone is given up quietly
+    replaces: int | None = None
 
 
 Compose = Callable[[ScheduledMessage, StaffUser], Notice | None]
@@ -119,6 +122,7 @@ class Dispatcher:
             return 0
         self._planned_at = now
         self.store.updates.forget_before(now - SEEN_UPDATES_KEPT)
+        self.store.audit.seal()  # the audit entries written since the last round join the chain
         settings = self.settings
         return self.planner.plan(hours=self.hours, days_before=settings.reminder_days_before,
                                  silent_days=settings.silent_case_days)
@@ -197,7 +201,9 @@ class Dispatcher:
         store, row = self.store, rows[0]
         try:
             await self._pace()
-            if notice.document:
+            if notice.replaces is not None:
+                await self._replace(bot, user, notice)
+            elif notice.document:
                 content, name = notice.document
                 caption = notice.text if len(notice.text) <= CAPTION_LIMIT else None
                 if caption is None:  # a long agenda: the text first, then the file
@@ -225,6 +231,18 @@ class Dispatcher:
             return 0
         await self._finish(rows, OutboxState.SENT)
         return len(rows)
+
+    async def _replace(self, bot: Bot, user: StaffUser, notice: Notice) -> None:
+        """Edit or delete a message of the user's chat. Telegram refuses both for a message
+        that is gone or too old (48 hours for deleting): nothing is left to hide then."""
+        try:
+            if notice.text:
+                await bot.edit_message_text(notice.text, chat_id=user.telegram_id, message_id=notice.replaces,
+                                            reply_markup=notice.keyboard)
+            else:
+                await bot.delete_message(user.telegram_id, notice.replaces)
+        except BadRequest:
+            log.info("a message to hide or delete was gone or too old; given up")
 
     def _retry_at(self, row: ScheduledMessage) -> datetime:
         """When to try a row again: a little later each attempt."""

@@ -93,6 +93,22 @@ def rechtskreis(services: Services, row: ScheduledMessage, user: StaffUser, t: T
                   _reminder_keyboard(t, row, subject["code"], (N_("↪ Referral"), "refer")))
 
 
+def reveal_expiry(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """Names and details shown a while ago: the message is replaced by a short note."""
+    code = (row.dedupe_key or "").split(":")[2:3]
+    if not code:
+        return None
+    return Notice(t.gettext(N_("Names and details of {code} are hidden again."), code=t.isolate(code[0])),
+                  InlineKeyboardMarkup([[_button(t, N_("👁 Show names and details"), CASES.data("r", code[0])),
+                                         _button(t, N_("📂 Open case"), CASES.data("o", code[0]))]]),
+                  replaces=row.ref_id)
+
+
+def delete_message(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """A typed answer whose deletion failed for a passing reason: tried again."""
+    return Notice("", replaces=row.ref_id)
+
+
 def referral_follow_up(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     subject = services.store.referrals.follow_up_subject(row.ref_id)
     if subject is None:
@@ -190,6 +206,8 @@ BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
     **{kind: case_reminder for kind in ReminderKind if kind.about_case},
     **{kind: status_watch for kind in ReminderKind if kind.about_watch},
     ReminderKind.RECHTSKREIS: rechtskreis,
+    ReminderKind.REVEAL_EXPIRY: reveal_expiry,
+    ReminderKind.DELETE_MESSAGE: delete_message,
     ReminderKind.REFERRAL_FOLLOW_UP: referral_follow_up,
     ReminderKind.HANDOVER_REQUEST: handover_request,
     ReminderKind.DELIVERY_FAILED: delivery_failed,

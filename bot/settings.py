@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     locale_refresh_seconds: float = Field(default=5.0, ge=0, le=3600)
     # how often the dispatcher looks for due scheduled messages
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    # chat hygiene: a message showing names and details is hidden again after this many seconds
+    reveal_seconds: int = Field(default=600, ge=30, le=86400)
     # worker threads for database work on PostgreSQL (none of it runs on the event loop), and as
     # many connections; SQLite, which has one writer, uses at most four
     database_threads: int = Field(default=16, ge=1, le=256)

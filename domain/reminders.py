@@ -35,6 +35,10 @@ class ReminderKind(StrEnum):
     CHECK_25B = "check-25b"
     # a change of benefit system or status recorded: offer the referrals of the new Rechtskreis
     RECHTSKREIS = "rechtskreis"
+    # chat hygiene: a message with names or details shown is hidden again after a while; a typed
+    # answer whose deletion failed is tried again (ref_id: the message's id in the user's chat)
+    REVEAL_EXPIRY = "reveal-expiry"
+    DELETE_MESSAGE = "delete-message"
 
     @property
     def about_goal(self) -> bool:

@@ -8,6 +8,7 @@ from bot.buttons import CASE_ACTION, CASE_CODE, CASES
 from bot.choices import label_of
 from bot.dialogue_view import display_value
 from bot.forms.registry import FORMS
+from bot.hygiene import hide_later, shown_again
 from bot.i18n import N_
 from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
@@ -109,8 +110,13 @@ async def send_case(update: Update, context: BotContext, code: str, *, reveal: b
         await update.callback_query.answer()
     if update.callback_query and edit:
         await update.callback_query.edit_message_text(text, reply_markup=markup)
+        message_id = update.callback_query.message.message_id
     else:
-        await update.effective_chat.send_message(text, reply_markup=markup)
+        message_id = (await update.effective_chat.send_message(text, reply_markup=markup)).message_id
+    if reveal:  # names and details on screen: hidden again after a while (bot/hygiene.py)
+        await hide_later(context, message_id, glance.summary.code)
+    elif edit:
+        await shown_again(context, message_id)
 
 
 def _glance_view(t, glance: CaseGlance, today) -> dict:  # noqa: ANN001

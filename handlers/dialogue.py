@@ -21,6 +21,7 @@ from bot.confirm.common import save
 from bot.forms import engine
 from bot.forms.engine import Form, FormContext, Invalid, Kind, Stopped
 from bot.forms.registry import FORMS
+from bot.hygiene import forget_typed
 from bot.i18n import N_
 from bot.routes import NEW_MESSAGES, StaleButton, command, press, refuse_press
 from bot.services import BotContext
@@ -129,9 +130,12 @@ async def on_text(update: Update, context: BotContext) -> None:
         else:
             value = engine.parse_text(fld, text)
     except Invalid as problem:
-        await show_current(update, context, error=t.plain(problem.message, **problem.params))
+        await asyncio.gather(show_current(update, context, error=t.plain(problem.message, **problem.params)),
+                             forget_typed(update, context))
         return
-    await _commit(update, context, form, snapshot, ctx, lambda s: engine.answer(form, s, value, ctx), answered=fld.name)
+    await asyncio.gather(
+        _commit(update, context, form, snapshot, ctx, lambda s: engine.answer(form, s, value, ctx), answered=fld.name),
+        forget_typed(update, context))
 
 
 async def _commit(
@@ -182,9 +186,9 @@ async def _commit(
     )
 
 
-async def _close_prompt(update: Update, context: BotContext, snapshot: DialogueSnapshot) -> None:
+async def _close_prompt(update: Update, context: BotContext, snapshot: DialogueSnapshot | None) -> None:
     query = update.callback_query
-    message_id = query.message.message_id if query and query.message else snapshot.prompt_message_id
+    message_id = query.message.message_id if query and query.message else snapshot.prompt_message_id if snapshot else None
     await _strip_keyboard(context, update.effective_chat.id, message_id)
 
 
@@ -312,8 +316,19 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
         await _stale(update, context)
         return
     await query.answer()
-    await _close_prompt(update, context, snapshot)
-    await update.effective_chat.send_message(reply.text, reply_markup=reply.keyboard)
+    # the summary listed every answer: once saved, it says only that it was saved
+    await asyncio.gather(_saved_note(update, context, form),
+                         update.effective_chat.send_message(reply.text, reply_markup=reply.keyboard))
+
+
+async def _saved_note(update: Update, context: BotContext, form: Form) -> None:
+    t = context.t
+    try:
+        await update.callback_query.edit_message_text(
+            t.gettext(N_("{form}: saved. The answers are in the case file and no longer shown here."),
+                      form=t.plain(form.title)))
+    except BadRequest:
+        await _close_prompt(update, context, None)
 
 
 def _duplicate_of(form: Form, snapshot: DialogueSnapshot, ctx: FormContext) -> str | None:

@@ -32,6 +32,17 @@ class OutboxRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    def schedule_for(self, *, org_id: int, user_id: int, kind: str, ref_id: int, due_at: datetime,
+                     key: str | None = None) -> None:
+        """One row, in a transaction of its own (chat hygiene: hide a reveal, retry a deletion)."""
+        with self._store.transaction() as s:
+            s.add(Outbox(org_id=org_id, user_id=user_id, kind=kind, ref_id=ref_id, due_at=due_at, dedupe_key=key))
+
+    def cancel_for(self, *, user_id: int, kind: str, ref_id: int) -> None:
+        with self._store.transaction() as s:
+            s.exec(update(Outbox).where(Outbox.user_id == user_id, Outbox.kind == kind, Outbox.ref_id == ref_id,
+                                        Outbox.state == OutboxState.DUE).values(state=OutboxState.CANCELLED))
+
     def claim_due(self, *, limit: int = 50) -> list[ScheduledMessage]:
         """Take up to `limit` due rows for this dispatcher. On PostgreSQL, FOR UPDATE SKIP LOCKED
         lets several instances claim side by side without waiting for or doubling each other;

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from telegram import Update
+from telegram.error import TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -27,6 +28,8 @@ class FakeTelegram(BaseRequest):
     def __init__(self, api: BotApi | None = None) -> None:
         super().__init__()
         self.api = api or BotApi(bot_username=BOT_USERNAME)
+        # endpoint -> how many of its next calls time out (a slow network, a Telegram hiccup)
+        self.failing: dict[str, int] = {}
 
     # what the tests look at
     @property
@@ -60,6 +63,9 @@ class FakeTelegram(BaseRequest):
             content = self.api.file_content(url.split("/file/bot", 1)[1].split("/", 1)[1])
             return (200, content) if content is not None else (404, b"Not Found")
         endpoint = url.rsplit("/", 1)[-1]
+        if self.failing.get(endpoint):  # a fault the test asked for: the call times out
+            self.failing[endpoint] -= 1
+            raise TimedOut()
         params = request_data.json_parameters if request_data else {}
         params = {k: json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for k, v in params.items()}
         files = {}
@@ -94,7 +100,8 @@ class TgUser:
         # through the inbox, as the running bot takes updates in (stored, then handled)
         update = Update.de_json({"update_id": next(self._update_ids), **payload}, self.app.bot)
         await self.app.bot_data["services"].inbox.deliver(update)
-        return [m for key, m in sorted(self.fake.messages.items()) if key not in before and key[0] == self.id]
+        return [m for key, m in sorted(self.fake.messages.items())
+                if key not in before and key[0] == self.id and m.from_bot]
 
     def text_update(self, text: str) -> Update:
         """The update a message from this person would be, not yet processed."""
@@ -104,10 +111,14 @@ class TgUser:
         return Update.de_json({"update_id": next(self._update_ids), "message": self._message(**content)}, self.app.bot)
 
     async def send(self, text: str) -> list[SimMessage]:
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        return await self._process({"message": self._message(**content)})
+        """Type a message: it stands in the chat (where the bot may delete it) until it does."""
+        update = self.fake.api.user_sends(self.id, text)
+        self.fake.api.pending_updates.remove(update)  # delivered right here, not through getUpdates
+        return await self._process({"message": update["message"]})
+
+    def typed_still_visible(self) -> list[str]:
+        """What this person typed that still stands in the chat."""
+        return [m.text for (chat, _), m in sorted(self.fake.messages.items()) if chat == self.id and not m.from_bot]
 
     async def send_raw(self, **content: Any) -> list[SimMessage]:
         """A message of another kind: photo=[...], sticker={...}, voice={...}."""

@@ -133,10 +133,12 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
             await page.type(value, expectations[name])
     summary = await page.wait_text("bitte prüfen")
     assert "4. Familienname: حداد" in summary and "20. Notiz: Sucht einen Kita-Platz" in summary
-    directions = await page.run(lambda: browser.execute_script(
+    # what the case manager typed is gone from the chat once stored (chat hygiene); the
+    # summary shows the right-to-left name inside the left-to-right line
+    typed = await page.run(lambda: browser.execute_script(
         "return [...document.querySelectorAll(arguments[0] + ' .msg.me .bubble')]"
-        ".filter(b => b.textContent.trim() === 'حداد').map(b => getComputedStyle(b).direction)", page.chat))
-    assert directions == ["rtl"]
+        ".filter(b => b.textContent.trim() === 'حداد').length", page.chat))
+    assert typed == 0
     ARTIFACTS.mkdir(exist_ok=True)
     await page.run(browser.save_screenshot, str(ARTIFACTS / "simulator-intake-summary.png"))
     saved = await page.click("✔ Speichern", "Gespeichert als Fall LEV-2026-0001")

@@ -1,0 +1,56 @@
+"""Chat hygiene: what carries personal data does not stay in the chat.
+
+Telegram keeps a bot chat's history on the phone and on Telegram's servers, and it is not
+end-to-end encrypted. So a case manager's typed answers are deleted once the bot has them (a bot
+may delete incoming messages in private chats), and a message in which the bot showed names
+and details is hidden again after a while (REVEAL_SECONDS), with a button to show it again.
+A deletion that fails for a passing reason is tried again by the dispatcher; one that Telegram
+refuses (the message is gone, or older than 48 hours) is given up without an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError
+
+from bot.services import BotContext
+from domain.reminders import ReminderKind
+
+log = logging.getLogger("casebot.hygiene")
+
+
+async def forget_typed(update: Update, context: BotContext) -> None:
+    """Delete the message the user typed (it is stored, or was refused and is typed again)."""
+    message = update.effective_message
+    if message is None or update.effective_chat is None or update.effective_chat.type != "private":
+        return
+    try:
+        await context.bot.delete_message(update.effective_chat.id, message.message_id)
+    except (BadRequest, Forbidden):
+        return  # already gone, or too old: nothing to do
+    except NetworkError:
+        staff, store = context.staff, context.services.store
+        await store.aio.outbox.schedule_for(org_id=staff.org_id, user_id=staff.id, kind=ReminderKind.DELETE_MESSAGE,
+                                            ref_id=message.message_id, due_at=store.clock.now() + timedelta(minutes=1))
+
+
+async def hide_later(context: BotContext, message_id: int, code: str) -> None:
+    """The message now shows names and details: hide it again after REVEAL_SECONDS."""
+    services, staff = context.services, context.staff
+    store = services.store
+    await store.aio.outbox.schedule_for(
+        org_id=staff.org_id, user_id=staff.id, kind=ReminderKind.REVEAL_EXPIRY, ref_id=message_id,
+        due_at=store.clock.now() + timedelta(seconds=services.settings.reveal_seconds),
+        # the case code rides in the key (a code is no personal data); the nonce keeps a second
+        # reveal of the same message apart from the first
+        key=f"{ReminderKind.REVEAL_EXPIRY}:{message_id}:{code}:{secrets.token_hex(4)}")
+
+
+async def shown_again(context: BotContext, message_id: int) -> None:
+    """Hidden by the user (or shown anew): the pending hiding of that message is not needed."""
+    await context.services.store.aio.outbox.cancel_for(user_id=context.staff.id, kind=ReminderKind.REVEAL_EXPIRY,
+                                                       ref_id=message_id)

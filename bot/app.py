@@ -33,6 +33,7 @@ from handlers import (
     locales,
     meetings,
     reminders,
+    staff,
     start,
 )
 from storage.clock import Clock
@@ -59,7 +60,7 @@ COMMANDS = (
 # then anything else ("not stored").
 ROUTES = (
     *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES, *language.ROUTES,
-    *invite.ROUTES, *catalogue.ROUTES, *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
+    *invite.ROUTES, *staff.ROUTES, *catalogue.ROUTES, *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
     *dialogue.ANSWER_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )
 

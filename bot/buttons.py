@@ -122,4 +122,6 @@ ENTRY = Buttons("e", integer)
 INVITE = Buttons("i", token, token)  # role, district id or "?" (ask)
 CATALOGUE = Buttons("s", one_of("export"))
 DIGEST = Buttons("d", one_of("f", "h"), token)  # frequency or hour, its value
+# /staff (admins): a member (0 for the list), what to do, and its argument (a receiver, a role)
+STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role"), optional)
 LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live"))  # language (or upload id), action

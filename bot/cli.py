@@ -266,6 +266,74 @@ def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if not left else 1
 
 
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    """Verify the audit trail's hash chain, or export the trail of one case or one user."""
+    import json
+    from datetime import datetime
+
+    store = _store(settings)
+    if args.action == "verify":
+        store.audit.seal()  # what was written since the last round joins the chain first
+        result = store.audit.verify()
+        for problem in result.problems:
+            print(f"entry {problem.seq}: {problem.what}")
+        head = f"; last entry {result.head[0]}, chain {result.head[1]}" if result.head else ""
+        print(f"{result.checked} entries checked, {len(result.problems)} problems{head}")
+        return 1 if result.problems else 0
+    if not (args.case or args.user):
+        print("casebot: audit export needs --case CODE or --user ID", file=sys.stderr)
+        return 2
+    day = lambda text: datetime.fromisoformat(text).replace(tzinfo=settings.tz) if text else None  # noqa: E731
+    entries = store.audit.export(_organisation(store), case_code=args.case, user_id=args.user,
+                                 since=day(args.since), until=day(args.until))
+    text = json.dumps(entries, ensure_ascii=False, indent=1)
+    if args.file:
+        Path(args.file).write_text(text, encoding="utf-8")
+        print(f"{len(entries)} entries written to {args.file}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
+    """The organisation's staff: list, deactivate (caseload handed on), reactivate, role."""
+    from storage.types import NotAllowed, StaffUser
+
+    store = _store(settings)
+    org_id = _organisation(store)
+    # the operator at the command line acts as an admin; the audit trail records no user for it
+    operator = StaffUser(id=0, org_id=org_id, telegram_id=0, role=Role.ADMIN, district_id=None, district_code=None,
+                         language=None, display_name="casebot")
+    lifecycle = store.lifecycle
+    members = {m.id: m for m in lifecycle.members(operator)}
+    if args.action == "list":
+        for m in members.values():
+            print(f"{m.id:>5}  {m.label:<30} {m.role.value:<13} {m.district_code or '-':<6} "
+                  f"{m.open_cases:>4} open  {'active' if m.active else 'deactivated'}")
+        if not members:
+            print("no staff yet (invite someone with `casebot invite`)")
+        return 0
+    if args.user not in members:
+        print(f"casebot: no such member of staff: {args.user}", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "deactivate":
+            moved = lifecycle.deactivate(operator, args.user, hand_to=args.to)
+            print(f"{members[args.user].label} deactivated; {moved} open cases handed on")
+        elif args.action == "reactivate":
+            lifecycle.reactivate(operator, args.user)
+            print(f"{members[args.user].label} active again")
+        else:
+            district = store.staff.district_by_code(org_id, args.district) if args.district else None
+            lifecycle.change_role(operator, args.user, Role(args.role), district_id=district.id if district else None)
+            print(f"{members[args.user].label} is now {args.role}")
+    except NotAllowed:
+        print("casebot: not possible: open cases need someone to take them (--to ID, a case manager or "
+              "coordinator), and a case manager needs a district (--district)", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     """The organisation's rules (target group, the status watcher's figures with their sources)."""
     from domain.watch import WATCH_FIGURES
@@ -377,6 +445,19 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    staff = sub.add_parser("staff", help="colleagues: list, deactivate (caseload handed on), reactivate, role")
+    staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role"])
+    staff.add_argument("user", nargs="?", type=int, help="the member's id (from `casebot staff list`)")
+    staff.add_argument("role", nargs="?", choices=[r.value for r in Role], help="role: the new role")
+    staff.add_argument("--to", type=int, help="deactivate: who takes over the open cases")
+    staff.add_argument("--district", help="role case-manager: the district code")
+    audit = sub.add_parser("audit", help="verify the audit trail's hash chain, or export one case's or user's trail")
+    audit.add_argument("action", choices=["verify", "export"])
+    audit.add_argument("file", nargs="?", help="export: where to write the JSON (default: print)")
+    audit.add_argument("--case", help="export: a case code")
+    audit.add_argument("--user", type=int, help="export: a member of staff's id")
+    audit.add_argument("--since", help="export: from this day (YYYY-MM-DD)")
+    audit.add_argument("--until", help="export: before this day (YYYY-MM-DD)")
     rotate = sub.add_parser("rotate-key", help="a new master key; every wrapped key moved to it while the bot runs")
     rotate.add_argument("--resume", action="store_true", help="continue an interrupted rotation (no new key)")
     rotate.add_argument("--batch", type=int, default=500)
@@ -400,7 +481,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings,
-            "rotate-key": cmd_rotate_key, "run": cmd_run, "simulate": cmd_simulate, "services": cmd_services,
+            "rotate-key": cmd_rotate_key, "audit": cmd_audit, "staff": cmd_staff, "run": cmd_run,
+            "simulate": cmd_simulate, "services": cmd_services,
             "digest": cmd_digest, "locales": cmd_locales}
 
 

@@ -41,7 +41,8 @@ _SETTLING: ContextVar[Settlement | None] = ContextVar("casebot_settling", defaul
 T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
-                "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch", "settings", "keys")
+                "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
+                "settings", "keys", "audit", "lifecycle")
 
 
 class Store:
@@ -49,6 +50,7 @@ class Store:
         self, engine: Engine, keyring: Keyring, clock: Clock | None = None, tz: ZoneInfo | None = None,
         *, threads: int = 16,
     ) -> None:
+        from storage.audit import AuditChain
         from storage.casefile import CaseFileRepository
         from storage.cases import CaseRepository
         from storage.casework import CaseworkRepository
@@ -59,6 +61,7 @@ class Store:
         from storage.inbox import InboxRepository
         from storage.jourfixe import JourFixeRepository
         from storage.keys import KeyRotation
+        from storage.lifecycle import StaffLifecycle
         from storage.locales import LocaleRepository
         from storage.outbox import OutboxRepository
         from storage.planner import Planner
@@ -88,6 +91,8 @@ class Store:
         self.watch = WatchRepository(self)
         self.settings = SettingsRepository(self)
         self.keys = KeyRotation(self)
+        self.audit = AuditChain(self)
+        self.lifecycle = StaffLifecycle(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

@@ -149,6 +149,18 @@ class CaseGlance:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A member of staff as the admin's list shows them (storage/lifecycle.py)."""
+
+    id: int
+    label: str
+    role: Role
+    district_code: str | None
+    active: bool
+    open_cases: int
+
+
+@dataclass(frozen=True)
 class NewEntry:
     """A timeline entry to write with a change (CaseworkRepository.touch). `payload` holds the
     entry's own details and is encrypted under the case key; the rest is in the clear."""

@@ -24,6 +24,7 @@ FIXTURE = Path(__file__).resolve().parent / "compat" / "v0_1"
 async def upgraded(tmp_path: Path):  # noqa: ANN201
     for item in ("casebot.sqlite3", "keys"):
         (shutil.copytree if (FIXTURE / item).is_dir() else shutil.copy)(FIXTURE / item, tmp_path / item)
+    (tmp_path / "keys" / "master.key").chmod(0o600)  # as `casebot init` made it (git keeps no modes)
     settings = make_settings(f"sqlite:///{tmp_path / 'casebot.sqlite3'}", tmp_path)
     migrate(settings.database_url)  # what `casebot migrate` does
     clock = FixedClock(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))

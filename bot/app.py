@@ -26,6 +26,7 @@ from handlers import (
     catalogue,
     dialogue,
     digest,
+    erasure,
     errors,
     intake,
     invite,
@@ -60,7 +61,7 @@ COMMANDS = (
 # then anything else ("not stored").
 ROUTES = (
     *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES, *language.ROUTES,
-    *invite.ROUTES, *staff.ROUTES, *catalogue.ROUTES, *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
+    *invite.ROUTES, *staff.ROUTES, *erasure.ROUTES, *catalogue.ROUTES, *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
     *dialogue.ANSWER_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )
 

@@ -105,7 +105,8 @@ CASES = Buttons("c", either(one_of("o", "r", "h"), lambda t: t if t.startswith("
                 either(case_code, integer))
 # the case view's actions on a case
 CASE_ACTION = Buttons("k", one_of("assess", "goal", "refer", "note", "handover", "close", "conference", "reopen",
-                                  "goals", "referrals", "reassign", "file", "change"), case_code)
+                                  "goals", "referrals", "reassign", "file", "change", "erase", "hold", "release"),
+                      case_code)
 GOAL = Buttons("g", integer, one_of(*GOAL_OUTCOMES))
 REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw", "result"))
 HANDOVER = Buttons("h", integer, one_of("a", "d"))  # accept, decline
@@ -122,6 +123,9 @@ ENTRY = Buttons("e", integer)
 INVITE = Buttons("i", token, token)  # role, district id or "?" (ask)
 CATALOGUE = Buttons("s", one_of("export"))
 DIGEST = Buttons("d", one_of("f", "h"), token)  # frequency or hour, its value
+# erasure (four eyes): ask for it with a reason; a second person confirms ("y") or declines ("n")
+ERASE = Buttons("Q", case_code, one_of("request", "consent-withdrawn"))
+ERASURE = Buttons("E", integer, one_of("y", "n"))
 # /staff (admins): a member (0 for the list), what to do, and its argument (a receiver, a role)
 STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role"), optional)
 LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live"))  # language (or upload id), action

@@ -123,6 +123,7 @@ class Dispatcher:
         self._planned_at = now
         self.store.updates.forget_before(now - SEEN_UPDATES_KEPT)
         self.store.audit.seal()  # the audit entries written since the last round join the chain
+        self.store.erasure.run_retention()  # closed cases past their retention period, without a hold
         settings = self.settings
         return self.planner.plan(hours=self.hours, days_before=settings.reminder_days_before,
                                  silent_days=settings.silent_case_days)

@@ -11,7 +11,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import CASE_ACTION, CASES, CONFERENCE, HANDOVER, REFERRAL, REMINDER
+from bot.buttons import CASE_ACTION, CASES, CONFERENCE, ERASURE, HANDOVER, REFERRAL, REMINDER
 from bot.choices import label_of
 from bot.dialogue_view import MESSAGE_LIMIT, plain_text, visible_length
 from bot.dispatcher import Notice
@@ -102,6 +102,22 @@ def reveal_expiry(services: Services, row: ScheduledMessage, user: StaffUser, t:
                   InlineKeyboardMarkup([[_button(t, N_("👁 Show names and details"), CASES.data("r", code[0])),
                                          _button(t, N_("📂 Open case"), CASES.data("o", code[0]))]]),
                   replaces=row.ref_id)
+
+
+def erasure_request(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """To the other coordinators and the admins: confirm or decline an erasure (four eyes)."""
+    from domain.retention import ErasureReason
+
+    info = services.store.erasure.info(row.ref_id)
+    if info is None or info.state != "pending":
+        return None
+    asker = services.store.staff.user_by_id(info.requested_by)
+    return Notice(t.gettext(N_("Erasure of {code} asked for by {name}: {reason}. It is carried out when a second "
+                               "person confirms. Everything personal of the case is then destroyed."),
+                            code=t.isolate(info.code), name=asker.label if asker else "–",
+                            reason=t.plain(label_of(ErasureReason, info.reason))),
+                  InlineKeyboardMarkup([[_button(t, N_("🗑 Confirm erasure"), ERASURE.data(info.id, "y")),
+                                         _button(t, N_("✖ Decline"), ERASURE.data(info.id, "n"))]]))
 
 
 def delete_message(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
@@ -208,6 +224,7 @@ BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
     ReminderKind.RECHTSKREIS: rechtskreis,
     ReminderKind.REVEAL_EXPIRY: reveal_expiry,
     ReminderKind.DELETE_MESSAGE: delete_message,
+    ReminderKind.ERASURE_REQUEST: erasure_request,
     ReminderKind.REFERRAL_FOLLOW_UP: referral_follow_up,
     ReminderKind.HANDOVER_REQUEST: handover_request,
     ReminderKind.DELIVERY_FAILED: delivery_failed,

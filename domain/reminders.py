@@ -38,6 +38,8 @@ class ReminderKind(StrEnum):
     # chat hygiene: a message with names or details shown is hidden again after a while; a typed
     # answer whose deletion failed is tried again (ref_id: the message's id in the user's chat)
     REVEAL_EXPIRY = "reveal-expiry"
+    # a coordinator asked for a case's erasure: a second person confirms or declines (ref: the request)
+    ERASURE_REQUEST = "erasure-request"
     DELETE_MESSAGE = "delete-message"
 
     @property

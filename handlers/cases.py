@@ -13,6 +13,7 @@ from bot.i18n import N_
 from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
+from domain.roles import Role
 from domain.vocabulary import Benefits, CasePhase, CaseStatus, CloseReason, LifeDomain, NeedLevel, ReferralStatus, ResidenceStatus
 from storage.types import CaseGlance, CryptoError, StaffUser
 
@@ -144,6 +145,8 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
         return InlineKeyboardButton(t.plain(label), callback_data=CASE_ACTION.data(action, code))
 
     rows = []
+    if glance.erased_at is not None:
+        return [[act(N_("🕓 Case file"), "file")]]
     if glance.closed:
         rows.append([act(N_("↩ Reopen"), "reopen"), act(N_("🕓 Case file"), "file")])
     else:
@@ -154,6 +157,9 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
             + ([act(N_("👥 Reassign"), "reassign")] if staff.may(roles.reassigns_cases) else []),
             [act(N_("🕓 Case file"), "file"), act(N_("✏ Change intake"), "change")],
         ]
+    if staff.role is Role.COORDINATOR:
+        rows.append([act(N_("🗑 Erase"), "erase"),
+                     act(N_("⚖ Release hold"), "release") if glance.held else act(N_("⚖ Legal hold"), "hold")])
     if revealed:
         rows.append([InlineKeyboardButton(t.plain("🙈 Hide names and details"), callback_data=CASES.data("h", code))])
     else:

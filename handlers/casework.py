@@ -13,6 +13,7 @@ from bot.services import BotContext
 from domain import roles
 from domain.calendar import FOLLOW_UP_AGAIN_DAYS, referral_follow_up
 from domain.vocabulary import GOAL_OUTCOMES, REFERRAL_STEPS, RESULT_STATUSES, GoalStatus, LifeDomain, ReferralStatus, Responsible
+from handlers import erasure
 from handlers.casefile import show_timeline
 from handlers.cases import send_case
 from handlers.dialogue import begin
@@ -58,6 +59,10 @@ async def act(update: Update, context: BotContext, action: str, code: str) -> No
             await send_case(update, context, code, reveal=False)
         elif action == "file":
             await show_timeline(update, context, code)
+        elif action == "erase":
+            await erasure.ask_reason(update, context, code)
+        elif action in ("hold", "release"):
+            await erasure.legal_hold(update, context, code, place=action == "hold")
         elif action == "goals":
             await _goals(update, context, code)
         elif action == "referrals":

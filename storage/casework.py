@@ -179,9 +179,10 @@ class CaseworkRepository:
             if row is None:
                 return None
             case, district = row
-            key = self._store.cases.data_key(s, case.id)
-            intake = self._record(s, case.id, key, "intake")
-            latest = self._record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments else {}
+            # an erased case has no key and no values left: its glance is the statistics that remain
+            key = self._store.cases.data_key(s, case.id) if case.erased_at is None else None
+            intake = self._record(s, case.id, key, "intake") if key else {}
+            latest = self._record(s, case.id, key, f"assessment/{case.assessments}") if key and case.assessments else {}
             born = intake.get("birth_date")
             goals = s.exec(select(Goal).where(Goal.case_id == case.id, Goal.status == GoalStatus.OPEN).order_by(Goal.due_on)).all()
             referrals = s.exec(select(Referral, Service.name).join(Service, Referral.service_id == Service.id)
@@ -204,6 +205,7 @@ class CaseworkRepository:
                 residence_valid_until=date.fromisoformat(intake["residence_valid_until"])
                 if intake.get("residence_valid_until") else None,
                 benefits=intake.get("benefits"),
+                erased_at=case.erased_at, held=case.hold_reason_enc is not None,
             )
 
     def subject_of(self, user: StaffUser, code: str) -> dict[str, Any]:

@@ -88,6 +88,10 @@ class ClientCase(SQLModel, table=True):
     # the version of the status watcher's rules its watch dates were computed with (0: never):
     # `casebot migrate` computes them for cases older than the watcher
     watch_rev: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # erased (Art. 17, withdrawal, retention): the key is destroyed and only statistics remain
+    erased_at: datetime | None = None
+    # a legal hold keeps a closed case past its retention period; the reason is encrypted
+    hold_reason_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
 class CaseKey(SQLModel, table=True):
@@ -147,6 +151,22 @@ class OrgSetting(SQLModel, table=True):
     org_id: int = Field(foreign_key="organisation.id", primary_key=True)
     name: str = Field(max_length=60, primary_key=True)
     value: str = Field(max_length=200)
+
+
+class ErasureRequest(SQLModel, table=True):
+    """An erasure asked for by one person and carried out only on a second person's
+    confirmation (four eyes). The reason is a category, never free text."""
+
+    __tablename__ = "erasure_request"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    reason: str = Field(max_length=30)
+    requested_by: int = Field(foreign_key="app_user.id")
+    requested_at: datetime
+    state: str = Field(default="pending", max_length=12)  # pending, done, declined
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = None
 
 
 class CaseSequence(SQLModel, table=True):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from domain.eligibility import TargetGroupRules
+from domain.retention import RetentionRules
 from domain.watch import WatchRules
 from storage import audit
 from storage.models import OrgSetting
@@ -16,29 +17,32 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 # setting name prefix -> the rules it belongs to
-SECTIONS = {"target_group": TargetGroupRules, "watch": WatchRules}
+SECTIONS = {"target_group": TargetGroupRules, "watch": WatchRules, "retention": RetentionRules}
 
 
 class SettingsRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def _stored(self, org_id: int, section: str) -> dict[str, str]:
+    def section(self, org_id: int, section: str) -> dict[str, str]:
+        """The stored settings of one section, by name without the section's prefix."""
         with self._store.transaction() as s:
             rows = s.exec(select(OrgSetting.name, OrgSetting.value).where(
                 OrgSetting.org_id == org_id, OrgSetting.name.startswith(f"{section}."))).all()
         return {name.split(".", 1)[1]: value for name, value in rows}
 
     def target_group(self, org_id: int) -> TargetGroupRules:
-        return TargetGroupRules.from_settings(self._stored(org_id, "target_group"))
+        return TargetGroupRules.from_settings(self.section(org_id, "target_group"))
 
     def watch_rules(self, org_id: int) -> WatchRules:
-        return WatchRules.from_settings(self._stored(org_id, "watch"))
+        return WatchRules.from_settings(self.section(org_id, "watch"))
 
     def all(self, org_id: int) -> dict[str, str]:
         """Every setting with its current value (defaults where none is stored)."""
         return {**{f"target_group.{k}": v for k, v in self.target_group(org_id).as_settings().items()},
-                **{f"watch.{k}": v for k, v in self.watch_rules(org_id).as_settings().items()}}
+                **{f"watch.{k}": v for k, v in self.watch_rules(org_id).as_settings().items()},
+                **{f"retention.{k}": v for k, v in
+                   RetentionRules.from_settings(self.section(org_id, "retention")).as_settings().items()}}
 
     def set(self, org_id: int, name: str, value: str, *, user_id: int | None = None) -> None:
         """Change one setting; ValueError (with a reason, no data in it) if the value is not one."""

@@ -42,7 +42,7 @@ T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
-                "settings", "keys", "audit", "lifecycle")
+                "settings", "keys", "audit", "lifecycle", "erasure")
 
 
 class Store:
@@ -58,6 +58,7 @@ class Store:
         from storage.conferences import ConferenceRepository
         from storage.dialogues import DialogueRepository
         from storage.digest import DigestRepository
+        from storage.erasure import Erasure
         from storage.inbox import InboxRepository
         from storage.jourfixe import JourFixeRepository
         from storage.keys import KeyRotation
@@ -93,6 +94,7 @@ class Store:
         self.keys = KeyRotation(self)
         self.audit = AuditChain(self)
         self.lifecycle = StaffLifecycle(self)
+        self.erasure = Erasure(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

@@ -146,6 +146,8 @@ class CaseGlance:
     pending_handover: bool
     residence_valid_until: date | None = None
     benefits: str | None = None
+    erased_at: datetime | None = None
+    held: bool = False  # a legal hold keeps it past its retention period
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,10 @@ def save_referral_result(context: BotContext, snapshot: DialogueSnapshot, a: Ans
     code = context.services.store.casefile.record_result(context.staff, int(subject["referral"]), a["result"])
     return Reply(t.gettext(N_("The result is recorded in the case file of {code}."), code=t.isolate(code)),
                  InlineKeyboardMarkup([[button(t.plain("🕓 Case file"), CASE_ACTION.data("file", code))]]))
+
+
+def save_hold(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
+    t, code = context.t, about(snapshot)["case"]
+    context.services.store.erasure.hold(context.staff, code, a["reason"])
+    return Reply(t.gettext(N_("Legal hold placed on {code}: it is not erased when its retention period ends."),
+                           code=t.isolate(code)))

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.choices import CHANGE_NATURES
-from bot.confirm.change import save_change, save_referral_result
+from bot.confirm.change import save_change, save_hold, save_referral_result
 from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind
 from bot.forms.intake import INTAKE
 from bot.i18n import N_
@@ -85,5 +85,13 @@ REFERRAL_RESULT = Form(
     fields=(
         Field("result", Kind.TEXT, N_("Result"), N_("What did the service report back? (Only what the client agreed "
               "may be shared.)"), max_length=2000, multiline=True),
+    ),
+)
+
+LEGAL_HOLD = Form(
+    name="legal_hold", title=N_("Legal hold"), confirm=save_hold, needs_case=True,
+    fields=(
+        Field("reason", Kind.TEXT, N_("Reason"), N_("Why must the case be kept past its retention period (a court "
+              "case, an inquiry)?"), max_length=500, multiline=True),
     ),
 )

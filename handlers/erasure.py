@@ -1,0 +1,77 @@
+"""Erasure with four eyes, and legal holds (coordinators; an admin may be the second person)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.buttons import ERASE, ERASURE
+from bot.choices import label_of
+from bot.i18n import N_
+from bot.routes import StaleButton, press, reply
+from bot.services import BotContext
+from domain.retention import ErasureReason
+from domain.roles import Role
+from handlers.dialogue import begin
+from storage.types import NotAllowed
+
+
+async def ask_reason(update: Update, context: BotContext, code: str) -> None:
+    """🗑 in the case view: why is the case to be erased?"""
+    t = context.t
+    if context.staff.role is not Role.COORDINATOR or not await context.services.store.aio.cases.may_see(context.staff, code):
+        raise NotAllowed()
+    rows = [[InlineKeyboardButton(t.plain(reason.label), callback_data=ERASE.data(code, reason.value))]
+            for reason in (ErasureReason.REQUEST, ErasureReason.CONSENT_WITHDRAWN)]
+    if update.callback_query:
+        await update.callback_query.answer()
+    await update.effective_chat.send_message(
+        t.gettext(N_("Erase {code}? Everything personal of the case will be destroyed, for good, once a second "
+                     "person confirms. Why?"), code=t.isolate(code)), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def on_request(update: Update, context: BotContext, code: str, reason: str) -> None:
+    t, services = context.t, context.services
+    try:
+        info = await services.store.aio.erasure.request(context.staff, code, reason)
+    except NotAllowed:
+        raise StaleButton from None
+    services.dispatcher.kick()
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(t.gettext(
+        N_("Erasure of {code} asked for ({reason}). It is carried out when another coordinator or an admin "
+           "confirms."), code=t.isolate(info.code), reason=t.plain(label_of(ErasureReason, info.reason))))
+
+
+async def on_decision(update: Update, context: BotContext, request_id: int, decision: str) -> None:
+    """The second person: confirm (erased now) or decline. The one who asked cannot confirm."""
+    t, store = context.t, context.services.store
+    try:
+        info = await store.aio.erasure.decide(context.staff, request_id, confirm=decision == "y")
+    except NotAllowed:
+        await reply(update, t.plain(N_("This erasure is no longer open, or it needs a second person.")))
+        return
+    await update.callback_query.answer()
+    text = (t.gettext(N_("{code} is erased. Kept, without anything personal: the code, the district, the dates of "
+                         "opening and closure, and the kinds and dates of the case file's entries."),
+                      code=t.isolate(info.code)) if decision == "y" else
+            t.gettext(N_("Erasure of {code} declined; nothing was changed."), code=t.isolate(info.code)))
+    await update.callback_query.edit_message_text(text)
+
+
+async def legal_hold(update: Update, context: BotContext, code: str, *, place: bool) -> None:
+    t, store = context.t, context.services.store
+    if context.staff.role is not Role.COORDINATOR or not await store.aio.cases.may_see(context.staff, code):
+        raise NotAllowed()
+    if place:
+        if update.callback_query:
+            await update.callback_query.answer()
+        await begin(update, context, "legal_hold", case=code)
+        return
+    await store.aio.erasure.release(context.staff, code)
+    await reply(update, t.plain(N_("Legal hold on {code} released."), code=code))
+
+
+ROUTES = (
+    press(ERASE, on_request),
+    press(ERASURE, on_decision),
+)

@@ -46,6 +46,8 @@ def build(services, org_id: int, t: Translator, *, days: int) -> Digest:  # noqa
         gaps=[(domains.get(d, d), service, count) for (d, service), count in sorted(figures.gaps.items())],
         needs=[(domains[k], figures.needs.get(k, 0)) for k in domains],
         conferences=[(t.isolate(code), t.datetime(when)) for code, when in figures.conferences],
+        # closed cases whose retention period ends within a month: a legal hold keeps one
+        erasure_due=[t.isolate(code) for code in store.erasure.due(org_id, within_days=30)],
     )
     return Digest(text, chart(figures, t, domains))
 

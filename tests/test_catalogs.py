@@ -92,7 +92,7 @@ def test_every_template_renders_in_every_language(language):
                           overdue_reassessments={"shown": ["LEV-2026-0001"], "more": 2, "count": 3},
                           overdue_goals={"shown": [], "more": 0, "count": 0}, silent={"shown": [], "more": 0, "count": 0},
                           outcomes=[("x", 1)], gaps=[("Wohnen", "Wohnungsamt", 6)], needs=[("Wohnen", 7)],
-                          conferences=[("LEV-2026-0001", "1.12.26")]),
+                          conferences=[("LEV-2026-0001", "1.12.26")], erasure_due=["LEV-2023-0001"]),
         "timeline.j2": dict(code="LEV-2026-0001", showing="All", total=2, lines=[(1, "24.11.2026", "<b>", "cm")]),
         "entry.j2": dict(kind="K", code="LEV-2026-0001", day="24.11.2026", role="cm", rows=[("a", "b")],
                          texts=[("t", "x")], history=["h"]),

@@ -101,3 +101,14 @@ async def test_closed_cases_are_erased_after_the_retention_period_unless_held(bo
     org = rows(bot, "SELECT id FROM organisation")[0][0]
     bot.services.store.settings.set(org, "retention.closed_years", "10")
     assert bot.services.store.erasure.rules(org).closed_years == 10
+
+
+async def test_the_digest_lists_cases_erased_within_a_month(bot, clock):
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    coordinator = await bot.register(Role.COORDINATOR, None)
+    await run_intake(cm)
+    await steps(cm, f"/close {CODE}", ">weggezogen", ">✔ Speichern")
+    assert "In den nächsten 30 Tagen gelöscht" not in (await coordinator.send("/digest"))[0].text
+    clock.advance(timedelta(days=3 * 365 - 20))
+    digest = (await coordinator.send("/digest"))[0].text
+    assert "In den nächsten 30 Tagen gelöscht (Aufbewahrungsfrist endet)\nLEV-2026-0001" in digest

@@ -105,7 +105,8 @@ CASES = Buttons("c", either(one_of("o", "r", "h"), lambda t: t if t.startswith("
                 either(case_code, integer))
 # the case view's actions on a case
 CASE_ACTION = Buttons("k", one_of("assess", "goal", "refer", "note", "handover", "close", "conference", "reopen",
-                                  "goals", "referrals", "reassign", "file", "change", "erase", "hold", "release"),
+                                  "goals", "referrals", "reassign", "file", "change", "erase", "hold", "release",
+                                  "export"),
                       case_code)
 GOAL = Buttons("g", integer, one_of(*GOAL_OUTCOMES))
 REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw", "result"))

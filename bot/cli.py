@@ -334,6 +334,35 @@ def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Art. 15 at the server: everything stored about one client into a folder (JSON, readable HTML)."""
+    from bot.app import build_services
+    from bot.export import as_json, readable
+    from storage.types import NotAllowed, StaffUser
+
+    services = build_services(settings)
+    store = services.store
+    org_id = _organisation(store)
+    operator = StaffUser(id=0, org_id=org_id, telegram_id=0, role=Role.COORDINATOR, district_id=None,
+                         district_code=None, language=None, display_name="casebot")
+    try:
+        data = store.export.export(operator, args.code)
+    except NotAllowed:
+        print(f"casebot: no case {args.code}", file=sys.stderr)
+        return 2
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    code = data["case"]["code"]
+    (folder / f"{code}-art15.json").write_bytes(as_json(data))
+    ctx = services.form_context(operator)
+    spoken = [lang for lang in (data["intake"].get("languages") or []) if lang in services.catalogs.languages]
+    for language in ["de", *[lang for lang in spoken if lang != "de"][:1]]:
+        html = readable(services.renderer, services.catalogs.get(language), ctx, data, ctx.today.isoformat())
+        (folder / f"{code}-art15-{language}.html").write_bytes(html)
+    print(f"{code}: written to {folder} (audited)")
+    return 0
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     """The organisation's rules (target group, the status watcher's figures with their sources)."""
     from domain.watch import WATCH_FIGURES
@@ -445,6 +474,9 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    export = sub.add_parser("export", help="Art. 15: everything stored about one client, as JSON and readable HTML")
+    export.add_argument("code")
+    export.add_argument("folder", nargs="?", default=".")
     staff = sub.add_parser("staff", help="colleagues: list, deactivate (caseload handed on), reactivate, role")
     staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role"])
     staff.add_argument("user", nargs="?", type=int, help="the member's id (from `casebot staff list`)")
@@ -460,7 +492,7 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--until", help="export: before this day (YYYY-MM-DD)")
     rotate = sub.add_parser("rotate-key", help="a new master key; every wrapped key moved to it while the bot runs")
     rotate.add_argument("--resume", action="store_true", help="continue an interrupted rotation (no new key)")
-    rotate.add_argument("--batch", type=int, default=500)
+    rotate.add_argument("--batch", type=int, default=200)
     rotate.add_argument("--no-wait", action="store_true", help=argparse.SUPPRESS)  # tests: no instance runs
     org_settings = sub.add_parser("settings", help="the organisation's target group and status watcher figures")
     org_settings.add_argument("action", choices=["list", "set"])
@@ -481,7 +513,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings,
-            "rotate-key": cmd_rotate_key, "audit": cmd_audit, "staff": cmd_staff, "run": cmd_run,
+            "rotate-key": cmd_rotate_key, "audit": cmd_audit, "staff": cmd_staff, "export": cmd_export, "run": cmd_run,
             "simulate": cmd_simulate, "services": cmd_services,
             "digest": cmd_digest, "locales": cmd_locales}
 

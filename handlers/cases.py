@@ -158,7 +158,7 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
             [act(N_("🕓 Case file"), "file"), act(N_("✏ Change intake"), "change")],
         ]
     if staff.role is Role.COORDINATOR:
-        rows.append([act(N_("🗑 Erase"), "erase"),
+        rows.append([act(N_("📦 Copy (Art. 15)"), "export"), act(N_("🗑 Erase"), "erase"),
                      act(N_("⚖ Release hold"), "release") if glance.held else act(N_("⚖ Legal hold"), "hold")])
     if revealed:
         rows.append([InlineKeyboardButton(t.plain("🙈 Hide names and details"), callback_data=CASES.data("h", code))])

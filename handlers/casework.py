@@ -61,6 +61,8 @@ async def act(update: Update, context: BotContext, action: str, code: str) -> No
             await show_timeline(update, context, code)
         elif action == "erase":
             await erasure.ask_reason(update, context, code)
+        elif action == "export":
+            await erasure.export_case(update, context, code)
         elif action in ("hold", "release"):
             await erasure.legal_hold(update, context, code, place=action == "hold")
         elif action == "goals":

@@ -1,14 +1,19 @@
-"""Erasure with four eyes, and legal holds (coordinators; an admin may be the second person)."""
+"""The data subject's rights in the chat: access (a copy of everything stored), erasure with four
+eyes, and legal holds (coordinators; an admin may be the second person of an erasure)."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
 from bot.buttons import ERASE, ERASURE
 from bot.choices import label_of
+from bot.export import as_json, readable
 from bot.i18n import N_
 from bot.routes import StaleButton, press, reply
 from bot.services import BotContext
+from domain.reminders import ReminderKind
 from domain.retention import ErasureReason
 from domain.roles import Role
 from handlers.dialogue import begin
@@ -69,6 +74,33 @@ async def legal_hold(update: Update, context: BotContext, code: str, *, place: b
         return
     await store.aio.erasure.release(context.staff, code)
     await reply(update, t.plain(N_("Legal hold on {code} released."), code=code))
+
+
+async def export_case(update: Update, context: BotContext, code: str) -> None:
+    """📦 Art. 15: everything stored about the client, as JSON and as a readable document in German
+    and in the client's language (where one is shipped). The files leave the chat again after
+    REVEAL_SECONDS, like names shown on request."""
+    t, services, staff = context.t, context.services, context.staff
+    data = await services.store.aio.export.export(staff, code)
+    ctx = await services.store.run(services.form_context, staff)
+    today = services.local_now().date().isoformat()
+    spoken = [lang for lang in (data["intake"].get("languages") or []) if lang in services.catalogs.languages]
+    languages = ["de", *[lang for lang in spoken if lang != "de"][:1]]
+    if update.callback_query:
+        await update.callback_query.answer()
+    chat = update.effective_chat
+    sent = [await chat.send_document(InputFile(as_json(data), filename=f"{data['case']['code']}-art15.json"),
+                                     caption=t.gettext(N_("Everything stored about {code} (Art. 15 GDPR). Hand it to "
+                                                          "the client; it leaves this chat again in a few minutes."),
+                                                       code=t.isolate(data["case"]["code"])))]
+    for language in languages:
+        document = readable(services.renderer, services.catalogs.get(language), ctx, data, today)
+        sent.append(await chat.send_document(InputFile(document, filename=f"{data['case']['code']}-art15-{language}.html")))
+    due = services.store.clock.now() + timedelta(seconds=services.settings.reveal_seconds)
+    for message in sent:
+        await services.store.aio.outbox.schedule_for(org_id=staff.org_id, user_id=staff.id,
+                                                     kind=ReminderKind.DELETE_MESSAGE, ref_id=message.message_id,
+                                                     due_at=due)
 
 
 ROUTES = (

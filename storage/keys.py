@@ -34,12 +34,14 @@ class KeyRotation:
         with self._store.transaction() as s:
             return dict(s.exec(select(kids.c.kid, func.count()).group_by(kids.c.kid)).all())
 
-    def rewrap(self, *, batch: int = 500, progress=None) -> int:  # noqa: ANN001
-        """Move every row not under the active key to it; returns how many were moved."""
+    def rewrap(self, *, batch: int = 200, progress=None) -> int:  # noqa: ANN001
+        """Move every row not under the active key to it; returns how many were moved. Each batch
+        is read, re-wrapped outside any transaction, and written in a short one: the writes of
+        the people working meanwhile wait for a few updates at most, not for the cryptography."""
         moved = 0
-        for step in (self._case_keys, self._dialogues, self._inbox):
+        for table in (CaseKey, Dialogue, InboxUpdate):
             while True:
-                done, seen = step(batch)
+                done, seen = self._batch(table, batch)
                 moved += done
                 if progress is not None and done:
                     progress(moved)
@@ -47,56 +49,35 @@ class KeyRotation:
                     break
         return moved
 
-    def _case_keys(self, batch: int) -> tuple[int, int]:
+    def _batch(self, table, batch: int) -> tuple[int, int]:  # noqa: ANN001
         keyring = self._store.keyring
-        with self._store.transaction() as s:
-            rows = s.exec(select(CaseKey.case_id, CaseKey.kid, CaseKey.wrapped)
-                          .where(CaseKey.kid != keyring.active_kid).limit(batch)).all()
-            done = 0
-            for case_id, kid, blob in rows:
-                aad = case_key_aad(case_id)
-                try:
-                    fresh = keyring.wrap(keyring.unwrap(WrappedKey(kid, blob), aad=aad), aad=aad)
-                except CryptoError:
-                    continue  # damaged: it stays as it is (and is counted by in_use)
-                done += s.exec(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kid == kid,
-                                                     CaseKey.wrapped == blob)
-                               .values(kid=fresh.kid, wrapped=fresh.blob)).rowcount
-            return done, len(rows)
+        ident, blob_column = {CaseKey: (CaseKey.case_id, CaseKey.wrapped), Dialogue: (Dialogue.user_id, Dialogue.wrapped_key),
+                              InboxUpdate: (InboxUpdate.update_id, InboxUpdate.body_enc)}[table]
+        with self._store.reading() as connection:
+            rows = connection.execute(select(ident, table.kid, blob_column).where(table.kid != keyring.active_kid)
+                                      .limit(batch)).all()
+        fresh = []
+        for row_id, kid, blob in rows:
+            try:
+                fresh.append((row_id, kid, blob, *self._moved(table, row_id, kid, blob)))
+            except CryptoError:
+                continue  # damaged: it stays as it is (and is counted by in_use)
+        done = 0
+        with self._store.writing() as connection:
+            for row_id, kid, blob, new_kid, new_blob in fresh:
+                # compare and set: a row changed meanwhile (a dialogue restarted, a case erased) is left
+                done += connection.execute(update(table).where(ident == row_id, table.kid == kid, blob_column == blob)
+                                           .values({table.kid: new_kid, blob_column: new_blob})).rowcount
+        return done, len(rows)
 
-    def _dialogues(self, batch: int) -> tuple[int, int]:
+    def _moved(self, table, row_id: int, kid: str, blob: bytes) -> tuple[str, bytes]:  # noqa: ANN001
+        """The row's new key id and blob under the active master key."""
         keyring = self._store.keyring
-        with self._store.transaction() as s:
-            rows = s.exec(select(Dialogue.user_id, Dialogue.kid, Dialogue.wrapped_key)
-                          .where(Dialogue.kid != keyring.active_kid).limit(batch)).all()
-            done = 0
-            for user_id, kid, blob in rows:
-                aad = dialogue_key_aad(user_id)
-                try:
-                    fresh = keyring.wrap(keyring.unwrap(WrappedKey(kid, blob), aad=aad), aad=aad)
-                except CryptoError:
-                    continue
-                # only the key's wrapping changes: a step committed meanwhile (state and version)
-                # is not touched, a dialogue restarted meanwhile (another key) is not matched
-                done += s.exec(update(Dialogue).where(Dialogue.user_id == user_id, Dialogue.kid == kid,
-                                                      Dialogue.wrapped_key == blob)
-                               .values(kid=fresh.kid, wrapped_key=fresh.blob)).rowcount
-            return done, len(rows)
-
-    def _inbox(self, batch: int) -> tuple[int, int]:
-        keyring = self._store.keyring
-        with self._store.transaction() as s:
-            rows = s.exec(select(InboxUpdate.update_id, InboxUpdate.kid, InboxUpdate.body_enc)
-                          .where(InboxUpdate.kid != keyring.active_kid).limit(batch)).all()
+        if table is InboxUpdate:  # an update stored with the system key derived from the old master key
+            _, old_key = keyring.system_key(INBOX_KEY, kid)
             active, new_key = keyring.system_key(INBOX_KEY)
-            done = 0
-            for update_id, kid, blob in rows:
-                try:
-                    _, old_key = keyring.system_key(INBOX_KEY, kid)
-                    body = new_key.encrypt(old_key.decrypt(blob, aad=inbox_aad(update_id)), aad=inbox_aad(update_id))
-                except CryptoError:
-                    continue
-                done += s.exec(update(InboxUpdate).where(InboxUpdate.update_id == update_id, InboxUpdate.kid == kid,
-                                                         InboxUpdate.body_enc == blob)
-                               .values(kid=active, body_enc=body)).rowcount
-            return done, len(rows)
+            aad = inbox_aad(row_id)
+            return active, new_key.encrypt(old_key.decrypt(blob, aad=aad), aad=aad)
+        aad = case_key_aad(row_id) if table is CaseKey else dialogue_key_aad(row_id)
+        fresh = keyring.wrap(keyring.unwrap(WrappedKey(kid, blob), aad=aad), aad=aad)
+        return fresh.kid, fresh.blob

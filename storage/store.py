@@ -42,7 +42,7 @@ T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
-                "settings", "keys", "audit", "lifecycle", "erasure")
+                "settings", "keys", "audit", "lifecycle", "erasure", "export")
 
 
 class Store:
@@ -59,6 +59,7 @@ class Store:
         from storage.dialogues import DialogueRepository
         from storage.digest import DigestRepository
         from storage.erasure import Erasure
+        from storage.export import SubjectAccess
         from storage.inbox import InboxRepository
         from storage.jourfixe import JourFixeRepository
         from storage.keys import KeyRotation
@@ -95,6 +96,7 @@ class Store:
         self.audit = AuditChain(self)
         self.lifecycle = StaffLifecycle(self)
         self.erasure = Erasure(self)
+        self.export = SubjectAccess(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

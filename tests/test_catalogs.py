@@ -94,6 +94,8 @@ def test_every_template_renders_in_every_language(language):
                           outcomes=[("x", 1)], gaps=[("Wohnen", "Wohnungsamt", 6)], needs=[("Wohnen", 7)],
                           conferences=[("LEV-2026-0001", "1.12.26")], erasure_due=["LEV-2023-0001"]),
         "timeline.j2": dict(code="LEV-2026-0001", showing="All", total=2, lines=[(1, "24.11.2026", "<b>", "cm")]),
+        "export.html.j2": dict(title="T", sections=[("S", [[("a", "<b>")]]), ("E", [])], today="2026-11-24",
+                               language=t.language, rtl=t.rtl),
         "entry.j2": dict(kind="K", code="LEV-2026-0001", day="24.11.2026", role="cm", rows=[("a", "b")],
                          texts=[("t", "x")], history=["h"]),
     }

@@ -159,7 +159,8 @@ async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: i
     # pacing off: at Telegram's 30 calls/s it would measure Telegram's limit, not the bot
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN,
                         database_url=database_url or f"sqlite:///{workdir}/bench.sqlite3",
-                        master_key_file=workdir / "master.key", telegram_rate_limit=0)
+                        master_key_file=workdir / "master.key", telegram_rate_limit=0,
+                        pin_required=False)  # the PIN's own cost is a few presses a day, not the intake's
     initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
     services = build_services(settings)
     app = build_application(settings, services=services, request=network)

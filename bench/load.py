@@ -237,7 +237,7 @@ async def casebot(args: argparse.Namespace, workdir: Path, db_delay: float) -> f
     env = {**clean, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": SIMULATOR_TOKEN, "TELEGRAM_API_URL": telegram.url,
            "DATABASE_URL": url, "MASTER_KEY_FILE": str(key), "TELEGRAM_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING",
            "WEBHOOK_SECRET": SECRET, "WEBHOOK_URL": f"http://127.0.0.1:{ports[0]}/telegram",
-           "DATABASE_THREADS": str(args.threads)}
+           "DATABASE_THREADS": str(args.threads), "PIN_REQUIRED": "false"}
     processes = [subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=workdir, env={**env, "WEBHOOK_PORT": str(port)},
                                   stdout=subprocess.DEVNULL, stderr=(workdir / f"{name}-{port}.log").open("w"))
                  for port in ports]

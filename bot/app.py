@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, Defaults
@@ -33,6 +35,7 @@ from handlers import (
     language,
     locales,
     meetings,
+    pin,
     reminders,
     staff,
     start,
@@ -53,6 +56,7 @@ COMMANDS = (
     ("jourfixe", N_("the next Jour fixe and its agenda")),
     ("digest", N_("the coordinators' digest")),
     ("language", N_("change the language")),
+    ("lock", N_("lock: the PIN is asked again")),
     ("cancel", N_("stop the current dialogue")),
     ("help", N_("what I can do")),
 )
@@ -60,8 +64,9 @@ COMMANDS = (
 # only for messages: typed answers and commands, then documents (.po files before catalogues),
 # then anything else ("not stored").
 ROUTES = (
-    *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES, *language.ROUTES,
-    *invite.ROUTES, *staff.ROUTES, *erasure.ROUTES, *catalogue.ROUTES, *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
+    *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES,
+    *language.ROUTES, *invite.ROUTES, *staff.ROUTES, *erasure.ROUTES, *pin.ROUTES, *catalogue.ROUTES,
+    *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
     *dialogue.ANSWER_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )
 
@@ -71,8 +76,10 @@ def build_store(settings: Settings, *, clock: Clock | None = None) -> Store:
     # SQLite has one writer (the store lets its transactions take turns), so a few threads do;
     # PostgreSQL gets DATABASE_THREADS, and as many connections.
     threads = min(4, settings.database_threads) if settings.database_url.startswith("sqlite") else settings.database_threads
-    return Store(make_engine(settings.database_url, pool_size=threads), load_keyring(settings),
-                 clock, settings.tz, threads=threads)
+    store = Store(make_engine(settings.database_url, pool_size=threads), load_keyring(settings),
+                  clock, settings.tz, threads=threads)
+    store.pin.idle = timedelta(minutes=settings.pin_idle_minutes)
+    return store
 
 
 def load_keyring(settings: Settings) -> Keyring:

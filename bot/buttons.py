@@ -128,5 +128,5 @@ DIGEST = Buttons("d", one_of("f", "h"), token)  # frequency or hour, its value
 ERASE = Buttons("Q", case_code, one_of("request", "consent-withdrawn"))
 ERASURE = Buttons("E", integer, one_of("y", "n"))
 # /staff (admins): a member (0 for the list), what to do, and its argument (a receiver, a role)
-STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role"), optional)
+STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role", "pin"), optional)
 LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live"))  # language (or upload id), action

@@ -323,6 +323,9 @@ def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
         elif args.action == "reactivate":
             lifecycle.reactivate(operator, args.user)
             print(f"{members[args.user].label} active again")
+        elif args.action == "unlock":
+            store.pin.lift(operator, args.user)
+            print(f"{members[args.user].label}: PIN lock lifted")
         else:
             district = store.staff.district_by_code(org_id, args.district) if args.district else None
             lifecycle.change_role(operator, args.user, Role(args.role), district_id=district.id if district else None)
@@ -478,7 +481,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("code")
     export.add_argument("folder", nargs="?", default=".")
     staff = sub.add_parser("staff", help="colleagues: list, deactivate (caseload handed on), reactivate, role")
-    staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role"])
+    staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role", "unlock"])
     staff.add_argument("user", nargs="?", type=int, help="the member's id (from `casebot staff list`)")
     staff.add_argument("role", nargs="?", choices=[r.value for r in Role], help="role: the new role")
     staff.add_argument("--to", type=int, help="deactivate: who takes over the open cases")

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
     # chat hygiene: a message showing names and details is hidden again after this many seconds
     reveal_seconds: int = Field(default=600, ge=30, le=86400)
+    # the PIN on top of Telegram: asked before names, copies and changes after this idle time;
+    # PIN_REQUIRED=false only for benchmarks and tests that are about something else
+    pin_required: bool = True
+    pin_idle_minutes: int = Field(default=30, ge=1, le=1440)
     # worker threads for database work on PostgreSQL (none of it runs on the event loop), and as
     # many connections; SQLite, which has one writer, uses at most four
     database_threads: int = Field(default=16, ge=1, le=256)

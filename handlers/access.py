@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from bot.hygiene import forget_typed
 from bot.i18n import N_
 from bot.services import BotContext
 from handlers.dialogue import show_current
@@ -19,8 +20,13 @@ log = logging.getLogger("casebot.access")
 
 # what a stranger may do: redeem an invitation
 _OPEN_COMMANDS = ("/start",)
-# what may interrupt an open dialogue without ending it
-DIALOGUE_COMMANDS = ("/help", "/cancel", "/start")
+# what may interrupt an open dialogue without ending it (a save may ask for the PIN mid-dialogue)
+DIALOGUE_COMMANDS = ("/help", "/cancel", "/start", "/pin", "/unlock", "/lock")
+# presses that reveal names or details, copy a case, or change something (button families of
+# bot/buttons.py): they ask for the PIN when it was not entered within the idle time
+PROTECTED_FAMILIES = frozenset({"e", "g", "r", "h", "x", "Q", "E", "u"})
+PROTECTED_CASE_ACTIONS = frozenset({"reopen", "erase", "hold", "release", "export", "reassign"})
+PROTECTED_COMMANDS = frozenset({"/reopen"})
 
 
 def _command(update: Update) -> str | None:
@@ -93,6 +99,47 @@ async def guard_dialogue(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-# (handler, group): who is writing (group -2), then whether an open dialogue is being
-# interrupted (group -1); both may stop the update before any handler in group 0 sees it.
-GUARDS = ((TypeHandler(Update, identify), -2), (TypeHandler(Update, guard_dialogue), -1))
+def protected(update: Update) -> bool:
+    """Whether the update reveals, copies or changes case data (and so wants a fresh PIN)."""
+    if update.callback_query is None:
+        return _command(update) in PROTECTED_COMMANDS
+    family, _, rest = (update.callback_query.data or "").partition("|")
+    parts = rest.split("|")
+    if family == "c":  # the case list and view: only "show names and details"
+        return parts[0] == "r"
+    if family == "k":
+        return parts[0] in PROTECTED_CASE_ACTIONS
+    if family == "f":  # a dialogue: only its saving
+        return len(parts) > 2 and parts[2] == "k"
+    return family in PROTECTED_FAMILIES
+
+
+async def guard_pin(update: Update, context: BotContext) -> None:
+    """A lost phone with an open Telegram session shows nothing: a locked account does nothing
+    but read /help, and protected presses ask for the PIN after the idle time."""
+    staff, t, services = context.staff, context.t, context.services
+    if staff is None or not services.settings.pin_required:
+        return
+    command = _command(update)
+    if staff.pin_locked and command != "/help":
+        if command in ("/pin", "/unlock"):
+            await forget_typed(update, context)  # a PIN typed into a locked account leaves the chat too
+        await _answer(update, t.plain(N_("Your account is locked after too many wrong PINs. An admin can unlock it.")))
+        raise ApplicationHandlerStop
+    if not protected(update):
+        return
+    state = await services.store.aio.pin.state(staff.id)
+    if state == "open":
+        await services.store.aio.pin.touch(staff.id)
+        return
+    await _answer(update, t.plain(
+        N_("First set a PIN: send /pin and 4 to 8 digits, for example /pin 4711. The message is deleted at once.")
+        if state == "none" else
+        N_("🔒 Please confirm it is you: send /unlock and your PIN, then press again.")))
+    raise ApplicationHandlerStop
+
+
+# (handler, group): who is writing (group -3), whether a PIN is wanted (group -2), then whether an
+# open dialogue is being interrupted (group -1); each may stop the update before group 0.
+GUARDS = ((TypeHandler(Update, identify), -3), (TypeHandler(Update, guard_pin), -2),
+          (TypeHandler(Update, guard_dialogue), -1))

@@ -66,6 +66,9 @@ async def on_press(update: Update, context: BotContext, user_id: int, action: st
             moved = await lifecycle.deactivate(admin, member.id, hand_to=receiver.id if receiver else None)
             await _done(update, t.gettext(N_("{name} is deactivated. Open cases handed on to {receiver}: {count}."),
                                           name=member.label, count=moved, receiver=receiver.label if receiver else "–"))
+        elif action == "pin":
+            await context.services.store.aio.pin.lift(admin, member.id)
+            await _done(update, t.gettext(N_("The PIN lock of {name} is lifted."), name=member.label))
         elif action == "on":
             await lifecycle.reactivate(admin, member.id)
             await _done(update, t.gettext(N_("{name} is active again."), name=member.label))
@@ -91,6 +94,8 @@ async def _menu(update: Update, context: BotContext, member: Member) -> None:
     t = context.t
     rows = [[InlineKeyboardButton(t.plain(N_("🚫 Deactivate")) if member.active else t.plain(N_("✅ Reactivate")),
                                   callback_data=STAFF.data(member.id, "off" if member.active else "on", ""))]]
+    if member.pin_locked:
+        rows.append([InlineKeyboardButton(t.plain(N_("🔓 Lift the PIN lock")), callback_data=STAFF.data(member.id, "pin", ""))])
     rows += [[InlineKeyboardButton(t.plain(N_("Role: {role}"), role=t.plain(role.label)),
                                    callback_data=STAFF.data(member.id, "role", role.value))]
              for role in Role if role != member.role]

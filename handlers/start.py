@@ -46,6 +46,9 @@ async def start(update: Update, context: BotContext) -> None:
     context.staff = staff
     await update.effective_message.reply_text(t.gettext(
         N_("Welcome! You are registered as {role}."), role=t.plain(staff.role.label)))
+    if context.services.settings.pin_required:
+        await update.effective_chat.send_message(t.gettext(
+            N_("Now set your PIN: /pin and 4 to 8 digits. It protects names and changes if your phone is lost.")))
     await help_command(update, context)
 
 

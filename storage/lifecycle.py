@@ -32,7 +32,8 @@ class StaffLifecycle:
             rows = s.exec(select(AppUser, District.code, load.label("load"))
                           .join(District, AppUser.district_id == District.id, isouter=True)
                           .where(AppUser.org_id == admin.org_id).order_by(AppUser.active.desc(), AppUser.id)).all()
-            return [Member(u.id, u.display_name or f"#{u.id}", Role(u.role), code, u.active, n) for u, code, n in rows]
+            return [Member(u.id, u.display_name or f"#{u.id}", Role(u.role), code, u.active, n, bool(u.pin_locked))
+                    for u, code, n in rows]
 
     def member(self, admin: StaffUser, user_id: int) -> Member:
         found = next((m for m in self.members(admin) if m.id == user_id), None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -46,6 +46,12 @@ class AppUser(SQLModel, table=True):
     digest_frequency: str = Field(default="weekly", max_length=10, sa_column_kwargs={"server_default": "weekly"})
     digest_hour: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
     created_at: datetime
+    # the PIN on top of Telegram (storage/pin.py): its Argon2id hash, wrong tries in a row, a lock
+    # after too many (an admin lifts it), and until when the last PIN entry counts
+    pin_hash: str | None = Field(default=None, max_length=200)
+    pin_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    pin_locked: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    pin_until: datetime | None = None
 
 
 class Invitation(SQLModel, table=True):

@@ -38,7 +38,7 @@ def _staff(user: AppUser, district: District | None) -> StaffUser:
 
 _USER_BY_TELEGRAM_ID = (
     sa_select(AppUser.id, AppUser.org_id, AppUser.telegram_id, AppUser.role, AppUser.district_id,
-              AppUser.language, AppUser.display_name, District.code.label("district_code"))
+              AppUser.language, AppUser.display_name, AppUser.pin_locked, District.code.label("district_code"))
     .join(District, AppUser.district_id == District.id, isouter=True)
     .where(AppUser.telegram_id == bindparam("telegram_id"), AppUser.active.is_(True))
 )
@@ -96,7 +96,7 @@ class StaffRepository:
         user = None if row is None else StaffUser(
             id=row.id, org_id=row.org_id, telegram_id=row.telegram_id, role=Role(row.role),
             district_id=row.district_id, district_code=row.district_code, language=row.language,
-            display_name=row.display_name)
+            display_name=row.display_name, pin_locked=bool(row.pin_locked))
         self._cache[telegram_id] = (time.monotonic() + STAFF_CACHE_SECONDS, user)
         if len(self._cache) > STAFF_CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))

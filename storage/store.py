@@ -42,7 +42,7 @@ T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
-                "settings", "keys", "audit", "lifecycle", "erasure", "export")
+                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin")
 
 
 class Store:
@@ -66,6 +66,7 @@ class Store:
         from storage.lifecycle import StaffLifecycle
         from storage.locales import LocaleRepository
         from storage.outbox import OutboxRepository
+        from storage.pin import PinRepository
         from storage.planner import Planner
         from storage.referrals import ReferralRepository
         from storage.settings import SettingsRepository
@@ -97,6 +98,7 @@ class Store:
         self.lifecycle = StaffLifecycle(self)
         self.erasure = Erasure(self)
         self.export = SubjectAccess(self)
+        self.pin = PinRepository(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

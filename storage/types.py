@@ -23,6 +23,7 @@ class StaffUser:
     district_code: str | None
     language: str | None
     display_name: str = ""
+    pin_locked: bool = False  # too many wrong PINs: nothing but /help until an admin lifts it
 
     @property
     def label(self) -> str:
@@ -160,6 +161,7 @@ class Member:
     district_code: str | None
     active: bool
     open_cases: int
+    pin_locked: bool = False
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
     overrides.setdefault("telegram_rate_limit", 0)
     overrides.setdefault("telegram_bot_token", TEST_TOKEN)
     overrides.setdefault("locale_refresh_seconds", 0)  # the tests switch instances at once
+    overrides.setdefault("pin_required", False)  # tests/test_pin.py is about the PIN; the rest is not
     return Settings(_env_file=None, database_url=database_url, master_key_file=tmp_path / "keys" / "master.key",
                     **overrides)
 

@@ -46,6 +46,7 @@ class Installation:
         clean = {k: v for k, v in os.environ.items()
                  if not k.startswith(("TELEGRAM_", "DATABASE_", "MASTER_", "WEBHOOK_", "INBOX_"))}
         self.env = {**clean, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": SIMULATOR_TOKEN,
+                    "PIN_REQUIRED": "false",
                     "TELEGRAM_API_URL": f"http://127.0.0.1:{self.sim_port}", "DATABASE_URL": database_url,
                     "MASTER_KEY_FILE": str(self.settings.master_key_file), "INBOX_LEASE_SECONDS": "2",
                     "TELEGRAM_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING"}

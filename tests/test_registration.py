@@ -120,6 +120,6 @@ async def test_command_menu_is_published_in_every_language(bot):
 
     await _publish_commands(bot.app)
     assert {c["command"] for c in bot.fake.commands["de"]} == {"new", "cases", "case", "find", "conferences", "jourfixe",
-                                                              "digest", "language", "cancel", "help"}
+                                                              "digest", "language", "lock", "cancel", "help"}
     assert next(c for c in bot.fake.commands["en"] if c["command"] == "new")["description"] == "record a new client (intake)"
     assert next(c for c in bot.fake.commands["de"] if c["command"] == "new")["description"] == "neue Klient:in erfassen (Erstberatung)"

@@ -229,9 +229,13 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     if settings.has_master_key:
         # what a schema migration cannot do (it holds no keys): the status watcher's dates of
         # cases recorded before it, computed from their encrypted intake
-        watched = _store(settings).watch.backfill()
+        store = _store(settings)
+        watched = store.watch.backfill()
         if watched:
             print(f"status watcher: dates computed for {watched} cases")
+        sealed = store.jourfixe.encrypt_plaintext()
+        if sealed:
+            print(f"Jour fixe: {sealed} agenda points encrypted")
     return 0
 
 

@@ -203,7 +203,8 @@ def jourfixe_agenda(services: Services, row: ScheduledMessage, user: StaffUser, 
     today = services.local_now().date()
     items = services.store.jourfixe.items(user.org_id, today)
     lines = [t.gettext(N_("<b>Jour fixe today at {time}</b> · {place}"), time=t.isolate(series.at), place=series.place)]
-    lines += [f"{n}. {escape(item.text)}" for n, item in enumerate(items, start=1)] or [
+    lines += [f"{n}. {escape(item.text if item.text is not None else t.plain(UNREADABLE))}"
+                 for n, item in enumerate(items, start=1)] or [
         t.gettext(N_("No agenda items this time."))]
     return Notice("\n".join(lines))
 

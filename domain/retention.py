@@ -27,14 +27,19 @@ class ErasureReason(Term):
 class RetentionRules(Configurable):
     # years after closure until a closed case is erased
     closed_years: int = 3
+    # days a file is still kept after the client withdrew consent to documentation, where a law
+    # requires it (0: erased as soon as a second person confirms)
+    withdrawal_days: int = 0
 
     def with_setting(self, name: str, text: str) -> RetentionRules:
-        if name != "closed_years":
+        limits = {"closed_years": (1, 30), "withdrawal_days": (0, 3650)}
+        if name not in limits:
             raise ValueError(f"no such setting: {name}")
         number = int(text) if text.isdigit() else -1
-        if not 1 <= number <= 30:
-            raise ValueError("closed_years must be a number from 1 to 30")
-        return replace(self, closed_years=number)
+        low, high = limits[name]
+        if not low <= number <= high:
+            raise ValueError(f"{name} must be a number from {low} to {high}")
+        return replace(self, **{name: number})
 
     def erase_before(self, now: datetime) -> datetime:
         """Cases closed before this moment are due for erasure."""

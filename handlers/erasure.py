@@ -3,15 +3,16 @@ eyes, and legal holds (coordinators; an admin may be the second person of an era
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
-from bot.buttons import ERASE, ERASURE
+from bot.buttons import CASE_CODE, ERASE, ERASURE
 from bot.choices import label_of
 from bot.export import as_json, readable
 from bot.i18n import N_
-from bot.routes import StaleButton, press, reply
+from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
 from domain.reminders import ReminderKind
 from domain.retention import ErasureReason
@@ -56,11 +57,19 @@ async def on_decision(update: Update, context: BotContext, request_id: int, deci
         await reply(update, t.plain(N_("This erasure is no longer open, or it needs a second person.")))
         return
     await update.callback_query.answer()
-    text = (t.gettext(N_("{code} is erased. Kept, without anything personal: the code, the district, the dates of "
-                         "opening and closure, and the kinds and dates of the case file's entries."),
-                      code=t.isolate(info.code)) if decision == "y" else
-            t.gettext(N_("Erasure of {code} declined; nothing was changed."), code=t.isolate(info.code)))
+    if info.state == "scheduled":  # consent withdrawn where a law keeps the file a while
+        text = t.gettext(N_("{code} is closed: nothing more is documented. It is erased after {days} days, as the "
+                            "law requires."), code=t.isolate(info.code),
+                         days=(await store.aio.erasure.rules(context.staff.org_id)).withdrawal_days)
+    elif decision == "y":
+        text = t.gettext(N_("{code} is erased. Kept, without anything personal: the code, the district, the dates of "
+                            "opening and closure, and the kinds and dates of the case file's entries."),
+                         code=t.isolate(info.code))
+    else:
+        text = t.gettext(N_("Erasure of {code} declined; nothing was changed."), code=t.isolate(info.code))
     await update.callback_query.edit_message_text(text)
+    if decision == "y":
+        context.services.dispatcher.kick()  # what still shows the case in chats goes now
 
 
 async def legal_hold(update: Update, context: BotContext, code: str, *, place: bool) -> None:
@@ -98,12 +107,35 @@ async def export_case(update: Update, context: BotContext, code: str) -> None:
         sent.append(await chat.send_document(InputFile(document, filename=f"{data['case']['code']}-art15-{language}.html")))
     due = services.store.clock.now() + timedelta(seconds=services.settings.reveal_seconds)
     for message in sent:
+        # the code in the key: an erasure of the case deletes the copy at once (storage/erasure.py)
         await services.store.aio.outbox.schedule_for(org_id=staff.org_id, user_id=staff.id,
                                                      kind=ReminderKind.DELETE_MESSAGE, ref_id=message.message_id,
-                                                     due_at=due)
+                                                     due_at=due, key=f"{ReminderKind.DELETE_MESSAGE}:{message.message_id}:"
+                                                                     f"{data['case']['code']}:{secrets.token_hex(4)}")
+
+
+
+
+async def audit_trail(update: Update, context: BotContext) -> None:
+    """/audit CODE (coordinators): the case's audit trail as a file (who looked, changed, copied,
+    erased; case codes and staff names, never client data). `casebot audit export` does the same
+    for one member of staff and a period."""
+    import json
+
+    t, store, staff = context.t, context.services.store, context.staff
+    code = (context.args[0] if context.args else "").upper()
+    if staff.role is not Role.COORDINATOR or not CASE_CODE.match(code) or not await store.aio.cases.may_see(staff, code):
+        await update.effective_message.reply_text(t.gettext(N_("Coordinators: /audit and a case code, e.g. /audit LEV-2026-0001.")))
+        return
+    entries = await store.aio.audit.export(staff.org_id, case_code=code)
+    body = json.dumps(entries, ensure_ascii=False, indent=1).encode("utf-8")
+    await update.effective_chat.send_document(InputFile(body, filename=f"{code}-audit.json"),
+                                              caption=t.gettext(N_("Audit trail of {code}: {count} entries."),
+                                                                code=t.isolate(code), count=len(entries)))
 
 
 ROUTES = (
     press(ERASE, on_request),
     press(ERASURE, on_decision),
+    command("audit", audit_trail),
 )

@@ -7,7 +7,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.buttons import CONFERENCE, JOUR_FIXE
-from bot.i18n import N_
+from bot.i18n import N_, UNREADABLE
 from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
@@ -76,7 +76,8 @@ async def jour_fixe(update: Update, context: BotContext) -> None:
     items = await services.store.aio.jourfixe.items(staff.org_id, meeting)
     lines = [t.gettext(N_("<b>Next Jour fixe: {date}, {time}</b> · {place}"), date=t.date(meeting),
                        time=t.isolate(series.at), place=series.place)]
-    lines += [f"{n}. {escape(item.text)}" for n, item in enumerate(items, start=1)]
+    lines += [f"{n}. {escape(item.text if item.text is not None else t.plain(UNREADABLE))}"
+                 for n, item in enumerate(items, start=1)]
     markup = None
     if meeting > today:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("➕ Add an item"),

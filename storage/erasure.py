@@ -41,7 +41,7 @@ from storage.types import NotAllowed, StaffUser
 if TYPE_CHECKING:
     from storage.store import Store
 
-PENDING, DONE, DECLINED = "pending", "done", "declined"
+PENDING, DONE, DECLINED, SCHEDULED = "pending", "done", "declined", "scheduled"
 
 
 @dataclass(frozen=True)
@@ -103,14 +103,39 @@ class Erasure:
                     or request.requested_by == user.id or not _decides(user)):
                 raise NotAllowed()
             case = s.get(ClientCase, request.case_id)
-            request.state, request.decided_by, request.decided_at = (DONE if confirm else DECLINED), user.id, now
+            days = self.rules(user.org_id).withdrawal_days if request.reason == ErasureReason.CONSENT_WITHDRAWN else 0
+            state = (SCHEDULED if days else DONE) if confirm else DECLINED
+            request.state, request.decided_by, request.decided_at = state, user.id, now
             s.add(request)
             audit.record(s, at=now, org_id=user.org_id, user_id=user.id, case_id=case.id,
                          action="case.erase-confirm" if confirm else "case.erase-decline", detail=f"request={request.id}")
             code = case.code
         if confirm:
-            self.erase(code, org_id=user.org_id, actor_id=user.id, reason=request.reason)
+            if days:
+                self._erase_later(code, org_id=user.org_id, actor_id=user.id, days=days)
+            else:
+                self.erase(code, org_id=user.org_id, actor_id=user.id, reason=request.reason)
         return self.info(request_id)
+
+    def _erase_later(self, code: str, *, org_id: int, actor_id: int, days: int) -> None:
+        """Consent withdrawn where a law keeps the file a while: nothing more is documented (the
+        case is closed), and it is erased when the period ends (by the retention round)."""
+        from datetime import timedelta
+
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            case = self._case(s, org_id, code)
+            key = self._store.cases.data_key_or_none(s, case.id)
+            if case.status == CaseStatus.OPEN and case.assessments and key is not None:
+                latest = self._store.casework.record_or_empty(s, case.id, key, f"assessment/{case.assessments}")
+                tally(s, case.org_id, {k: v for k, v in latest.items() if v is not None}, -1)
+            case.status, case.closed_at = CaseStatus.CLOSED, case.closed_at or now
+            case.close_reason = case.close_reason or "declined"
+            case.erase_after = now + timedelta(days=days)
+            s.add(case)
+            self._cancel_messages(s, case)
+            audit.record(s, at=now, org_id=org_id, user_id=actor_id, action="case.erase-scheduled", case_id=case.id,
+                         detail=f"days={days}")
 
     # legal hold -------------------------------------------------------------------------
     def hold(self, user: StaffUser, code: str, reason: str) -> None:
@@ -154,11 +179,14 @@ class Erasure:
         """Closed cases whose retention ends within `within_days` (0: ended), without a hold."""
         from datetime import timedelta
 
-        cutoff = self.rules(org_id).erase_before(self._store.clock.now()) + timedelta(days=within_days)
+        now = self._store.clock.now()
+        cutoff = self.rules(org_id).erase_before(now) + timedelta(days=within_days)
         with self._store.transaction() as s:
             return list(s.exec(select(ClientCase.code).where(
                 ClientCase.org_id == org_id, ClientCase.status == CaseStatus.CLOSED, ClientCase.erased_at.is_(None),
-                ClientCase.hold_reason_enc.is_(None), ClientCase.closed_at < cutoff).order_by(ClientCase.closed_at)).all())
+                ClientCase.hold_reason_enc.is_(None),
+                (ClientCase.closed_at < cutoff) | (ClientCase.erase_after < now + timedelta(days=within_days)))
+                .order_by(ClientCase.closed_at)).all())
 
     def run_retention(self) -> int:
         """Erase what is due in every organisation; returns how many cases."""
@@ -222,6 +250,11 @@ class Erasure:
             if about and refs[about]:
                 s.exec(update(Outbox).where(Outbox.kind == kind, Outbox.ref_id.in_(refs[about]),
                                             Outbox.state == OutboxState.DUE).values(state=OutboxState.CANCELLED))
+        # messages that still show the case's names or details (a reveal not yet hidden, a copy
+        # not yet deleted) are hidden and deleted now rather than in a few minutes
+        s.exec(update(Outbox).where(Outbox.kind.in_((ReminderKind.REVEAL_EXPIRY, ReminderKind.DELETE_MESSAGE)),
+                                    Outbox.dedupe_key.like(f"%:{case.code}:%"), Outbox.state == OutboxState.DUE)
+               .values(due_at=self._store.clock.now()))
 
     def _drop_drafts(self, code: str) -> None:
         """Open dialogues about the case (a draft is encrypted with a key of its own, so each is

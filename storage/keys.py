@@ -18,7 +18,8 @@ from storage.crypto import CryptoError, WrappedKey
 from storage.dialogues import key_aad as dialogue_key_aad
 from storage.inbox import INBOX_KEY
 from storage.inbox import body_aad as inbox_aad
-from storage.models import CaseKey, Dialogue, InboxUpdate
+from storage.jourfixe import AGENDA_KEY, agenda_aad
+from storage.models import AgendaItem, CaseKey, Dialogue, InboxUpdate
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -30,7 +31,8 @@ class KeyRotation:
 
     def in_use(self) -> dict[str, int]:
         """How many rows each master key id still protects (wrapped keys and inbox updates)."""
-        kids = union_all(select(CaseKey.kid), select(Dialogue.kid), select(InboxUpdate.kid)).subquery()
+        kids = union_all(select(CaseKey.kid), select(Dialogue.kid), select(InboxUpdate.kid),
+                         select(AgendaItem.kid).where(AgendaItem.kid.is_not(None))).subquery()
         with self._store.transaction() as s:
             return dict(s.exec(select(kids.c.kid, func.count()).group_by(kids.c.kid)).all())
 
@@ -39,7 +41,7 @@ class KeyRotation:
         is read, re-wrapped outside any transaction, and written in a short one: the writes of
         the people working meanwhile wait for a few updates at most, not for the cryptography."""
         moved = 0
-        for table in (CaseKey, Dialogue, InboxUpdate):
+        for table in (CaseKey, Dialogue, InboxUpdate, AgendaItem):
             while True:
                 done, seen = self._batch(table, batch)
                 moved += done
@@ -52,9 +54,11 @@ class KeyRotation:
     def _batch(self, table, batch: int) -> tuple[int, int]:  # noqa: ANN001
         keyring = self._store.keyring
         ident, blob_column = {CaseKey: (CaseKey.case_id, CaseKey.wrapped), Dialogue: (Dialogue.user_id, Dialogue.wrapped_key),
-                              InboxUpdate: (InboxUpdate.update_id, InboxUpdate.body_enc)}[table]
+                              InboxUpdate: (InboxUpdate.update_id, InboxUpdate.body_enc),
+                              AgendaItem: (AgendaItem.id, AgendaItem.text_enc)}[table]
         with self._store.reading() as connection:
-            rows = connection.execute(select(ident, table.kid, blob_column).where(table.kid != keyring.active_kid)
+            rows = connection.execute(select(ident, table.kid, blob_column).where(table.kid != keyring.active_kid,
+                                                                                  blob_column.is_not(None))
                                       .limit(batch)).all()
         fresh = []
         for row_id, kid, blob in rows:
@@ -73,10 +77,10 @@ class KeyRotation:
     def _moved(self, table, row_id: int, kid: str, blob: bytes) -> tuple[str, bytes]:  # noqa: ANN001
         """The row's new key id and blob under the active master key."""
         keyring = self._store.keyring
-        if table is InboxUpdate:  # an update stored with the system key derived from the old master key
-            _, old_key = keyring.system_key(INBOX_KEY, kid)
-            active, new_key = keyring.system_key(INBOX_KEY)
-            aad = inbox_aad(row_id)
+        if table in (InboxUpdate, AgendaItem):  # encrypted with a system key derived from the old master key
+            purpose, aad = (INBOX_KEY, inbox_aad(row_id)) if table is InboxUpdate else (AGENDA_KEY, agenda_aad(row_id))
+            _, old_key = keyring.system_key(purpose, kid)
+            active, new_key = keyring.system_key(purpose)
             return active, new_key.encrypt(old_key.decrypt(blob, aad=aad), aad=aad)
         aad = case_key_aad(row_id) if table is CaseKey else dialogue_key_aad(row_id)
         fresh = keyring.wrap(keyring.unwrap(WrappedKey(kid, blob), aad=aad), aad=aad)

@@ -96,6 +96,8 @@ class ClientCase(SQLModel, table=True):
     watch_rev: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # erased (Art. 17, withdrawal, retention): the key is destroyed and only statistics remain
     erased_at: datetime | None = None
+    # consent to documentation withdrawn where the law keeps the file a while: erased then
+    erase_after: datetime | None = None
     # a legal hold keeps a closed case past its retention period; the reason is encrypted
     hold_reason_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
@@ -374,14 +376,20 @@ class JourFixe(SQLModel, table=True):
 
 
 class AgendaItem(SQLModel, table=True):
-    """A point for a Jour fixe. Staff text, not case data (the prompt asks for case codes only)."""
+    """A point for a Jour fixe. Staff text, not case data (the prompt asks for case codes only),
+    encrypted all the same."""
 
     __tablename__ = "agenda_item"
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     meeting_on: date = Field(index=True)
     user_id: int = Field(foreign_key="app_user.id")
+    # empty since the text is encrypted (text_enc, with a key derived from master key `kid`): a
+    # point can name a client even though it should not. Plaintext rows of earlier versions are
+    # encrypted by `casebot migrate` (and the planner's first pass)
     text: str = Field(max_length=500)
+    kid: str | None = Field(default=None, max_length=16)
+    text_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     created_at: datetime
 
 

@@ -46,6 +46,7 @@ class Planner:
             # cases that lack watch dates (recorded before the watcher, or the organisation's
             # figures changed): `casebot migrate` computes them, this catches an upgrade without it
             self._store.watch.backfill()
+            self._store.jourfixe.encrypt_plaintext()  # agenda points of an earlier version
             self._watch_backfilled = True
         now = self._store.clock.now()
         today = now.astimezone(hours.tz).date()

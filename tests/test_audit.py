@@ -82,3 +82,13 @@ async def test_the_command_line_verifies_and_exports(bot, tmp_path):
     execute(bot, "DELETE FROM audit_event WHERE seq = 2")
     tampered = casebot("audit", "verify", env=env, cwd=tmp_path)
     assert tampered.returncode == 1 and "entry 2: missing" in tampered.stdout
+
+
+async def test_a_coordinator_gets_a_cases_trail_in_the_chat(bot):
+    cm = await audited_case(bot)
+    coordinator = await bot.register(Role.COORDINATOR, None)
+    replies = await coordinator.send("/audit LEV-2026-0001")
+    [document] = [m for m in replies if m.document]
+    entries = json.loads(bot.fake.api.files[document.document["file_id"]]["content"])
+    assert [e["action"] for e in entries].count("case.view") == 3 and "Amina" not in json.dumps(entries)
+    assert (await cm.send("/audit LEV-2026-0001"))[0].text.startswith("Koordination: /audit und ein Fallcode")

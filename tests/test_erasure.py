@@ -112,3 +112,44 @@ async def test_the_digest_lists_cases_erased_within_a_month(bot, clock):
     clock.advance(timedelta(days=3 * 365 - 20))
     digest = (await coordinator.send("/digest"))[0].text
     assert "In den nächsten 30 Tagen gelöscht (Aufbewahrungsfrist endet)\nLEV-2026-0001" in digest
+
+
+async def test_an_erasure_removes_at_once_what_chats_still_show_of_the_case(bot):
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    first = await bot.register(Role.COORDINATOR, None)
+    second = await bot.register(Role.COORDINATOR, None)
+    await run_intake(cm)
+    await cm.send(f"/case {CODE}")
+    await cm.press("👁 Namen und Details zeigen")
+    revealed = cm.last()
+    await first.send(f"/case {CODE}")
+    await first.press("📦 Kopie (Art. 15)")
+    assert any(m.document for m in bot.fake.chat(first.id))
+    await steps(first, f"/case {CODE}", ">🗑 Löschen", ">Antrag der Klient:in (Art. 17 DSGVO)")
+    await dispatch(bot)
+    await second.press("🗑 Löschung bestätigen")
+    await dispatch(bot)  # no waiting for the ten minutes
+    assert "Amina" not in bot.fake.messages[(cm.id, revealed.message_id)].text
+    assert not any(m.document for m in bot.fake.chat(first.id))
+
+
+async def test_withdrawn_consent_is_erased_after_the_period_the_organisation_sets(bot, clock):
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    coordinator = await bot.register(Role.COORDINATOR, None)
+    admin = await bot.register(Role.ADMIN, None)
+    await run_intake(cm)
+    org = rows(bot, "SELECT id FROM organisation")[0][0]
+    bot.services.store.settings.set(org, "retention.withdrawal_days", "30")
+    await steps(coordinator, f"/case {CODE}", ">🗑 Löschen", ">Einwilligung in die Dokumentation widerrufen")
+    await dispatch(bot)
+    await admin.press("🗑 Löschung bestätigen")
+    assert admin.last().text == ("LEV-2026-0001 ist abgeschlossen: Es wird nichts mehr dokumentiert. Gelöscht wird "
+                                 "nach 30 Tagen, wie es das Gesetz verlangt.")
+    assert rows(bot, "SELECT status FROM client_case") == [("closed",)]
+    assert rows(bot, "SELECT COUNT(*) FROM case_key") == [(1,)]  # kept for the period
+    clock.advance(timedelta(days=29))
+    await dispatch(bot)
+    assert rows(bot, "SELECT erased_at FROM client_case") == [(None,)]
+    clock.advance(timedelta(days=2))
+    await dispatch(bot)
+    assert rows(bot, "SELECT COUNT(*) FROM case_key") == [(0,)]

@@ -77,3 +77,25 @@ def test_the_command_line_rotates_and_retires(tmp_path):
     from_env = casebot("rotate-key", env={**env, "MASTER_KEY": Keyring.generate().to_text()}, cwd=tmp_path)
     assert from_env.returncode == 2 and "rotate it in your secret store" in from_env.stderr
     assert "keys" not in from_env.stderr
+
+
+async def test_agenda_points_of_an_earlier_version_are_encrypted_and_rotated(bot):
+    from datetime import date
+
+    from sqlalchemy import text
+
+    store = bot.services.store
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    user_id = rows(bot, "SELECT id FROM app_user WHERE telegram_id = :t", t=cm.id)[0][0]
+    with store.engine.begin() as connection:  # as version 0.1 wrote it: in the clear
+        connection.execute(text("INSERT INTO agenda_item (org_id, meeting_on, user_id, text, created_at) "
+                                "VALUES (1, :d, :u, 'Frau Haddad braucht Hilfe', :c)"),
+                           {"d": date(2026, 12, 1), "u": user_id, "c": store.clock.now()})
+    assert store.jourfixe.encrypt_plaintext() == 1
+    assert rows(bot, "SELECT text FROM agenda_item") == [("",)]
+    assert [i.text for i in store.jourfixe.items(1, date(2026, 12, 1))] == ["Frau Haddad braucht Hilfe"]
+    path = bot.settings.master_key_file
+    Keyring.load(path).rotated().save(path)
+    store.keyring.refresh(force=True)
+    assert store.keys.rewrap() == 1 and store.keys.in_use() == {"k2": 1}
+    assert [i.text for i in store.jourfixe.items(1, date(2026, 12, 1))] == ["Frau Haddad braucht Hilfe"]

@@ -134,6 +134,8 @@ async def test_jour_fixe_agenda_collected_and_sent_on_the_morning(bot, team, clo
     assert coordinator.last().text.startswith("Jour fixe alle 14 Tage ab 01.12.2026, um 10:00.")
     await steps(cm, "/jourfixe", ">➕ Punkt ergänzen", "LEV-2026-0001: Wartelisten beim Sprachkurs", ">✔ Speichern")
     assert cm.last().text == "Auf die Tagesordnung des Jour fixe am 01.12.2026 gesetzt."
+    assert rows(bot, "SELECT text FROM agenda_item") == [("",)]  # encrypted: a point can name a client
+    assert b"Wartelisten" not in bytes(rows(bot, "SELECT text_enc FROM agenda_item")[0][0])
     set_clock(clock, berlin(2026, 12, 1, 7, 0))  # the meeting day: no more items
     view = (await colleague.send("/jourfixe"))[0]
     assert "Nächster Jour fixe: 01.12.2026, 10:00" in view.text and "1. LEV-2026-0001: Wartelisten" in view.text

@@ -50,6 +50,11 @@ async def hide_later(context: BotContext, message_id: int, code: str) -> None:
         key=f"{ReminderKind.REVEAL_EXPIRY}:{message_id}:{code}:{secrets.token_hex(4)}")
 
 
+async def remember(context: BotContext, code: str, message_id: int) -> None:
+    """A message about the case: an erasure of the case deletes it (while Telegram lets it)."""
+    await context.services.store.aio.erasure.remember_message(context.staff, code, message_id)
+
+
 async def shown_again(context: BotContext, message_id: int) -> None:
     """Hidden by the user (or shown anew): the pending hiding of that message is not needed."""
     await context.services.store.aio.outbox.cancel_for(user_id=context.staff.id, kind=ReminderKind.REVEAL_EXPIRY,

@@ -12,6 +12,7 @@ from bot.choices import label_of
 from bot.dialogue_view import display_value
 from bot.forms.engine import FormContext
 from bot.forms.registry import FORMS
+from bot.hygiene import remember
 from bot.i18n import N_, UNREADABLE, Translator
 from bot.routes import StaleButton, press
 from bot.services import BotContext
@@ -115,19 +116,21 @@ async def show_timeline(update: Update, context: BotContext, code: str, token: s
         rows.append(paging)
     rows.append([InlineKeyboardButton(t.plain(N_("🔎 Filter")), callback_data=TIMELINE_FILTER.data(page.code)),
                  InlineKeyboardButton(t.plain(N_("📂 Case")), callback_data=CASES.data("o", page.code))])
-    await _show(update, text, InlineKeyboardMarkup(rows), edit=bool(cursor) or token != "all")
+    await _show(update, context, page.code, text, InlineKeyboardMarkup(rows), edit=bool(cursor) or token != "all")
 
 
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup, *, edit: bool) -> None:
+async def _show(update: Update, context: BotContext, code: str, text: str, markup: InlineKeyboardMarkup, *,
+                edit: bool) -> None:
     """Paging and filtering change the message in place (no scrolling on a phone); opening
-    sends a new one."""
+    sends a new one, which an erasure of the case deletes."""
     query = update.callback_query
     if query:
         await query.answer()
     if query and edit:
         await query.edit_message_text(text, reply_markup=markup)
     else:
-        await update.effective_chat.send_message(text, reply_markup=markup)
+        message = await update.effective_chat.send_message(text, reply_markup=markup)
+        await remember(context, code, message.message_id)
 
 
 async def on_timeline(update: Update, context: BotContext, code: str, token: str, cursor: str) -> None:
@@ -165,7 +168,7 @@ async def on_entry(update: Update, context: BotContext, entry_id: int) -> None:
                                     role=_role(t, detail.line.author_role), rows=rows, texts=texts, history=history)
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(N_("🕓 Case file")),
                                                          callback_data=TIMELINE.data(detail.code, "all", ""))]])
-    await _show(update, text, markup, edit=False)
+    await _show(update, context, detail.code, text, markup, edit=False)
 
 
 def _text(t: Translator, value: Any) -> str:

@@ -8,7 +8,7 @@ from bot.buttons import CASE_ACTION, CASE_CODE, CASES
 from bot.choices import label_of
 from bot.dialogue_view import display_value
 from bot.forms.registry import FORMS
-from bot.hygiene import hide_later, shown_again
+from bot.hygiene import hide_later, remember, shown_again
 from bot.i18n import N_
 from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
@@ -114,6 +114,8 @@ async def send_case(update: Update, context: BotContext, code: str, *, reveal: b
         message_id = update.callback_query.message.message_id
     else:
         message_id = (await update.effective_chat.send_message(text, reply_markup=markup)).message_id
+    if not edit:
+        await remember(context, glance.summary.code, message_id)
     if reveal:  # names and details on screen: hidden again after a while (bot/hygiene.py)
         await hide_later(context, message_id, glance.summary.code)
     elif edit:

@@ -10,6 +10,7 @@ dates, and the timeline's kinds and dates (the statistics count them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, update
@@ -25,6 +26,7 @@ from storage.models import (
     AppUser,
     CaseEntry,
     CaseKey,
+    CaseMessage,
     CaseValue,
     CaseWatch,
     ClientCase,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 PENDING, DONE, DECLINED, SCHEDULED = "pending", "done", "declined", "scheduled"
+# Telegram lets a bot delete its messages in a private chat for 48 hours
+DELETABLE_FOR = timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -189,8 +193,10 @@ class Erasure:
                 .order_by(ClientCase.closed_at)).all())
 
     def run_retention(self) -> int:
-        """Erase what is due in every organisation; returns how many cases."""
+        """Erase what is due in every organisation; returns how many cases. (Also forgets the
+        bot's messages about cases once Telegram no longer lets them be deleted.)"""
         with self._store.transaction() as s:
+            s.exec(delete(CaseMessage).where(CaseMessage.sent_at < self._store.clock.now() - DELETABLE_FOR))
             orgs = s.exec(select(ClientCase.org_id).distinct()).all()
         erased = 0
         for org_id in orgs:
@@ -198,6 +204,25 @@ class Erasure:
                 self.erase(code, org_id=org_id, actor_id=None, reason=ErasureReason.RETENTION)
                 erased += 1
         return erased
+
+    # the bot's messages about a case ----------------------------------------------------------
+    def remember_message(self, user: StaffUser, code: str, message_id: int) -> None:
+        """A message about the case went to this user: an erasure deletes it while Telegram lets it."""
+        with self._store.transaction() as s:
+            case = s.exec(select(ClientCase.id).where(ClientCase.org_id == user.org_id,
+                                                      ClientCase.code == code.upper())).first()
+            if case is not None:
+                s.add(CaseMessage(case_id=case, user_id=user.id, message_id=message_id, sent_at=self._store.clock.now()))
+
+    def _delete_messages(self, s: Session, case: ClientCase) -> None:
+        """Every message about the case the bot can still delete goes (the dispatcher deletes it)."""
+        now = self._store.clock.now()
+        for user_id, message_id in s.exec(select(CaseMessage.user_id, CaseMessage.message_id)
+                                          .where(CaseMessage.case_id == case.id,
+                                                 CaseMessage.sent_at > now - DELETABLE_FOR)).all():
+            outbox.schedule(s, org_id=case.org_id, user_id=user_id, kind=ReminderKind.DELETE_MESSAGE, ref_id=message_id,
+                            due_at=now)
+        s.exec(delete(CaseMessage).where(CaseMessage.case_id == case.id))
 
     # the erasure itself -------------------------------------------------------------------
     def erase(self, code: str, *, org_id: int, actor_id: int | None, reason: str) -> None:
@@ -212,6 +237,7 @@ class Erasure:
                 latest = self._store.casework.record_or_empty(s, case.id, key, f"assessment/{case.assessments}")
                 tally(s, case.org_id, {k: v for k, v in latest.items() if v is not None}, -1)
             self._cancel_messages(s, case)
+            self._delete_messages(s, case)
             s.exec(delete(CaseKey).where(CaseKey.case_id == case.id))
             s.exec(delete(CaseValue).where(CaseValue.case_id == case.id))
             s.exec(delete(CaseWatch).where(CaseWatch.case_id == case.id))

@@ -161,6 +161,18 @@ class OrgSetting(SQLModel, table=True):
     value: str = Field(max_length=200)
 
 
+class CaseMessage(SQLModel, table=True):
+    """A message the bot sent about a case (its view, its case file): an erasure deletes what
+    Telegram still lets the bot delete (48 hours), so these are kept that long, no longer."""
+
+    __tablename__ = "case_message"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sent_at: datetime = Field(index=True)
+
+
 class ErasureRequest(SQLModel, table=True):
     """An erasure asked for by one person and carried out only on a second person's
     confirmation (four eyes). The reason is a category, never free text."""

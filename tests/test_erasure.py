@@ -45,7 +45,8 @@ async def test_an_erasure_needs_a_second_person_and_leaves_nothing_personal(bot)
     assert rows(bot, "SELECT COUNT(*) FROM case_value") == [(0,)]
     assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]
     assert rows(bot, "SELECT person_index, status FROM client_case")[0][0].startswith("erased/")
-    assert rows(bot, "SELECT COUNT(*) FROM outbox WHERE state = 'due'") == [(0,)]
+    # no reminder about the case is left; what stays due deletes the bot's messages about it
+    assert rows(bot, "SELECT COUNT(*) FROM outbox WHERE state = 'due' AND kind != 'delete-message'") == [(0,)]
     assert rows(bot, "SELECT COUNT(*) FROM case_entry")[0][0] >= 3  # kinds and dates, for the statistics
     raw = raw_database_bytes(bot)
     assert b"Gerichtsvollzieher" not in raw and b"LEV-2026-0001" in raw
@@ -129,7 +130,8 @@ async def test_an_erasure_removes_at_once_what_chats_still_show_of_the_case(bot)
     await dispatch(bot)
     await second.press("🗑 Löschung bestätigen")
     await dispatch(bot)  # no waiting for the ten minutes
-    assert "Amina" not in bot.fake.messages[(cm.id, revealed.message_id)].text
+    still = bot.fake.messages.get((cm.id, revealed.message_id))
+    assert still is None or "Amina" not in still.text  # deleted (a message about the case), or hidden
     assert not any(m.document for m in bot.fake.chat(first.id))
 
 
@@ -153,3 +155,24 @@ async def test_withdrawn_consent_is_erased_after_the_period_the_organisation_set
     clock.advance(timedelta(days=2))
     await dispatch(bot)
     assert rows(bot, "SELECT COUNT(*) FROM case_key") == [(0,)]
+
+
+async def test_an_erasure_deletes_the_bots_messages_about_the_case(bot, clock):
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    first = await bot.register(Role.COORDINATOR, None)
+    second = await bot.register(Role.COORDINATOR, None)
+    await run_intake(cm)
+    await run_intake(cm, given_name=("send", "Omar"))  # another case: its messages stay
+    view = (await cm.send(f"/case {CODE}"))[0]
+    await cm.press("🕓 Fallakte", view)
+    timeline = cm.last()
+    other = (await cm.send("/case LEV-2026-0002"))[0]
+    clock.advance(timedelta(hours=1))
+    await steps(first, f"/case {CODE}", ">🗑 Löschen", ">Antrag der Klient:in (Art. 17 DSGVO)")
+    await dispatch(bot)
+    await second.press("🗑 Löschung bestätigen")
+    await dispatch(bot)
+    assert (cm.id, view.message_id) not in bot.fake.messages and (cm.id, timeline.message_id) not in bot.fake.messages
+    assert (cm.id, other.message_id) in bot.fake.messages
+    assert rows(bot, "SELECT COUNT(*) FROM case_message WHERE case_id = (SELECT id FROM client_case WHERE code = :c)",
+                c=CODE) == [(0,)]

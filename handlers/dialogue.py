@@ -347,9 +347,14 @@ async def cancel(update: Update, context: BotContext) -> None:
     if not existed:
         await update.effective_chat.send_message(t.gettext(N_("Nothing to cancel.")))
         return
-    await _strip_keyboard(context, update.effective_chat.id,
-                          query.message.message_id if query and query.message else prompt_message_id)
-    await update.effective_chat.send_message(t.gettext(N_("Cancelled. Nothing of this dialogue was stored.")))
+    note = t.gettext(N_("Cancelled. Nothing of this dialogue was stored."))
+    message_id = query.message.message_id if query and query.message else prompt_message_id
+    try:  # the question (or summary) showed answers: it says only that it was cancelled now
+        if message_id is not None:
+            await context.bot.edit_message_text(note, chat_id=update.effective_chat.id, message_id=message_id)
+    except BadRequest:
+        await _strip_keyboard(context, update.effective_chat.id, message_id)
+    await update.effective_chat.send_message(note)
 
 
 async def on_other_content(update: Update, context: BotContext) -> None:

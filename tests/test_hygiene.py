@@ -82,3 +82,13 @@ async def test_a_failed_deletion_is_retried_and_a_gone_message_given_up(bot, clo
                                            kind="delete-message", ref_id=999_999, due_at=clock.now())
     await dispatch(bot)
     assert rows(bot, "SELECT state FROM outbox ORDER BY id") == [("sent",), ("sent",)]
+
+
+async def test_a_cancelled_summary_does_not_keep_the_answers_in_the_chat(bot):
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await run_intake(cm, save=False)
+    assert "Amina" in cm.last().text  # the summary
+    await cm.send("/cancel")
+    chat = visible(bot, cm)
+    for needle in PERSONAL:
+        assert needle not in chat, needle

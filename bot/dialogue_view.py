@@ -43,7 +43,10 @@ def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> st
         labels = {c.value: choice_label(t, c) for c in fld.options(ctx)}
         values = value if isinstance(value, list) else [value]
         return ", ".join(labels.get(v, v) for v in values)
-    # names, phone numbers and numbers keep their own direction inside right-to-left text
+    # names keep their own direction inside right-to-left text; phone numbers and numbers are
+    # always left to right (they have no letter that would say so)
+    if fld.kind in (Kind.PHONE, Kind.NUMBER):
+        return t.isolate_ltr(value)
     return t.isolate(value)
 
 

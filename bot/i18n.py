@@ -37,6 +37,7 @@ UNREADABLE = N_("(cannot be read: damaged or erased)")
 # Unicode "first strong isolate" ... "pop directional isolate": keeps a Latin case code or a
 # date from being reordered inside right-to-left text.
 _FSI, _PDI = "\u2068", "\u2069"
+_LRI = "\u2066"  # left-to-right isolate
 
 
 def _normalised(code: str) -> str:
@@ -130,6 +131,12 @@ class Translator:
     def isolate(self, text: object) -> str:
         """Wrap codes, dates, numbers and names so they keep their direction in RTL text."""
         return f"{_FSI}{text}{_PDI}" if self.rtl else str(text)
+
+    def isolate_ltr(self, text: object) -> str:
+        """Like `isolate`, for what is always written left to right and has no letter to tell
+        (a phone number, "+49 171 1234567"): a first-strong isolate would take the right-to-left
+        direction around it and show the groups in reverse order ("1234567 171 49+")."""
+        return f"{_LRI}{text}{_PDI}" if self.rtl else str(text)
 
     def date(self, value: date | str | None) -> str:
         if value is None:

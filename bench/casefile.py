@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bench.reminders import NOW, fill_cases, settings_for  # noqa: E402
+from bench.reminders import NOW, settings_for, with_cases  # noqa: E402
 from bot.app import build_services  # noqa: E402
 from bot.cli import initialise  # noqa: E402
 from storage import crypto  # noqa: E402
@@ -111,11 +111,8 @@ def timeline_bench(entries: int, rounds: int, workdir: Path) -> None:
 
 
 def watcher_bench(cases: int, workdir: Path) -> None:
-    settings = settings_for(f"sqlite:///{workdir / 'watch.sqlite3'}", workdir)
-    initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
-    services = build_services(settings, clock=FixedClock(NOW))
+    services = with_cases("watch.sqlite3", workdir, cases)
     store = services.store
-    fill_cases(services, cases)
     today = NOW.astimezone(services.settings.tz).date()
     with store.engine.begin() as connection:
         ids = [r[0] for r in connection.exec_driver_sql("SELECT id FROM client_case ORDER BY id")]

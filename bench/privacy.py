@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert  # noqa: E402
 
 from bench.casefile import case_with_entries  # noqa: E402
-from bench.reminders import NOW, fill_cases, settings_for  # noqa: E402
+from bench.reminders import NOW, settings_for, with_cases  # noqa: E402
 from bot.app import build_services  # noqa: E402
 from bot.cli import initialise  # noqa: E402
 from domain.roles import Role  # noqa: E402
@@ -49,11 +49,9 @@ def staff(services, role: Role, telegram_id: int):  # noqa: ANN001, ANN201
 
 
 def rotation(cases: int, workdir: Path) -> None:
-    settings = settings_for(f"sqlite:///{workdir / 'rotate.sqlite3'}", workdir)
-    initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
-    services = build_services(settings, clock=FixedClock(NOW))
+    services = with_cases("rotate.sqlite3", workdir, cases)
     store = services.store
-    fill_cases(services, cases)
+    settings = services.settings
     keyring = store.keyring
     with store.engine.begin() as connection:
         ids = [r[0] for r in connection.exec_driver_sql("SELECT id FROM client_case ORDER BY id")]

@@ -179,16 +179,23 @@ def fill_cases(services, cases: int) -> int:  # noqa: ANN001
     return org_id
 
 
+def with_cases(database: str, workdir: Path, cases: int):  # noqa: ANN201
+    """A fresh SQLite installation under the fixed clock with `cases` open cases (fill_cases)."""
+    settings = settings_for(f"sqlite:///{workdir / database}", workdir)
+    initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
+    services = build_services(settings, clock=FixedClock(NOW))
+    fill_cases(services, cases)
+    return services
+
+
 def digest_time(cases: int, workdir: Path, *, measure: str = "digest") -> float:
     """Seconds to build the digest (or, measure="planner", for the planner's first round) over
     `cases` open cases whose re-assessments fall due across three months."""
     from bot import digest
 
-    settings = settings_for(f"sqlite:///{workdir / f'digest{cases}-{secrets.token_hex(2)}.sqlite3'}", workdir)
-    initialise(settings, org_name="Bench", prefix="BEN", districts=["I", "II", "III"], quiet=True)
-    services = build_services(settings, clock=FixedClock(NOW))
+    services = with_cases(f"digest{cases}-{secrets.token_hex(2)}.sqlite3", workdir, cases)
     store = services.store
-    org_id = fill_cases(services, cases)
+    org_id = store.staff.first_organisation_id()
     t = services.catalogs.get("de")
     started = time.perf_counter()
     if measure == "planner":

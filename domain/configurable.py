@@ -15,6 +15,14 @@ def setting_text(value: object) -> str:
     return str(value)
 
 
+def number_setting(name: str, text: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high`, typed as text; ValueError names the bounds."""
+    number = int(text) if text.isdigit() else -1
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be a number from {low} to {high}")
+    return number
+
+
 class Configurable:
     """A frozen dataclass of rules whose fields are the organisation's settings."""
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from domain.configurable import Configurable
+from domain.configurable import Configurable, number_setting
 from domain.vocabulary import TOLERATED_STATUSES, ResidenceStatus
 
 ADULT_AGE = 18
@@ -60,10 +60,7 @@ class TargetGroupRules(Configurable):
     def with_setting(self, name: str, text: str) -> TargetGroupRules:
         """These rules with one setting changed; ValueError names what is wrong."""
         if name in ("adult_age", "recent_years"):
-            number = int(text) if text.isdigit() else -1
-            if not 0 <= number <= 99:
-                raise ValueError(f"{name} must be a number from 0 to 99")
-            return replace(self, **{name: number})
+            return replace(self, **{name: number_setting(name, text, 0, 99)})
         if name == "arrival_basis":
             if text not in ARRIVAL_BASES:
                 raise ValueError(f"arrival_basis must be one of {', '.join(ARRIVAL_BASES)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.configurable import Configurable
+from domain.configurable import Configurable, number_setting
 from domain.messages import N_
 from domain.vocabulary import Term
 
@@ -35,11 +35,7 @@ class RetentionRules(Configurable):
         limits = {"closed_years": (1, 30), "withdrawal_days": (0, 3650)}
         if name not in limits:
             raise ValueError(f"no such setting: {name}")
-        number = int(text) if text.isdigit() else -1
-        low, high = limits[name]
-        if not low <= number <= high:
-            raise ValueError(f"{name} must be a number from {low} to {high}")
-        return replace(self, **{name: number})
+        return replace(self, **{name: number_setting(name, text, *limits[name])})
 
     def erase_before(self, now: datetime) -> datetime:
         """Cases closed before this moment are due for erasure."""

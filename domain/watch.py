@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from domain.calendar import add_months
-from domain.configurable import Configurable
+from domain.configurable import Configurable, number_setting
 from domain.eligibility import years_after
 from domain.vocabulary import EXPIRING_STATUSES, ResidenceStatus
 
@@ -72,10 +72,7 @@ class WatchRules(Configurable):
     def with_setting(self, name: str, text: str) -> WatchRules:
         if name not in WATCH_FIGURES:
             raise ValueError(f"no such setting: {name}")
-        number = int(text) if text.isdigit() else -1
-        if not 0 <= number <= 120:
-            raise ValueError(f"{name} must be a number from 0 to 120")
-        return replace(self, **{name: number})
+        return replace(self, **{name: number_setting(name, text, 0, 120)})
 
 
 @dataclass(frozen=True)

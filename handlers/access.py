@@ -128,9 +128,8 @@ async def guard_pin(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if not protected(update):
         return
-    state = await services.store.aio.pin.state(staff.id)
+    state = await services.store.aio.pin.admit(staff.id)
     if state == "open":
-        await services.store.aio.pin.touch(staff.id)
         return
     await _answer(update, t.plain(
         N_("First set a PIN: send /pin and 4 to 8 digits, for example /pin 4711. The message is deleted at once.")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from storage.models import AuditEvent
+from storage.models import AppUser, AuditEvent, ClientCase
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -116,8 +116,6 @@ class AuditChain:
                since: datetime | None = None, until: datetime | None = None) -> list[dict]:
         """The trail of one case or one member of staff over a period, for the data-protection
         officer: case codes and staff names, no personal data of clients (the trail holds none)."""
-        from storage.models import AppUser, ClientCase
-
         query = (select(AuditEvent, AppUser.display_name, AppUser.role, ClientCase.code)
                  .join(AppUser, AuditEvent.user_id == AppUser.id, isouter=True)
                  .join(ClientCase, AuditEvent.case_id == ClientCase.id, isouter=True)

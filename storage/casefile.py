@@ -16,7 +16,7 @@ from domain.vocabulary import RESULT_STATUSES, CaseStatus, ChangeNature, EntryKi
 from domain.watch import new_rechtskreis
 from storage import outbox
 from storage.casework import row_aad
-from storage.models import CaseValue, ClientCase, Referral
+from storage.models import CaseEntry, CaseValue, ClientCase, Referral
 from storage.types import DuplicatePerson, NewEntry, NoConsent, NotAllowed, StaffUser
 
 if TYPE_CHECKING:
@@ -101,8 +101,6 @@ class CaseFileRepository:
 
     def rechtskreis_subject(self, entry_id: int, user_id: int) -> dict[str, Any] | None:
         """What a Rechtskreis reminder is about, if it still holds: (code, field, old, new)."""
-        from storage.models import CaseEntry
-
         with self._store.transaction() as s:
             entry = s.get(CaseEntry, entry_id)
             case = s.get(ClientCase, entry.case_id) if entry else None
@@ -121,13 +119,7 @@ class CaseFileRepository:
         the client's consent to share with that service (the concept: results are brought
         together with the case manager "insofern der/die Klient/in zustimmt"). Returns the code."""
         with self._store.transaction() as s:
-            referral = s.get(Referral, referral_id)
-            code = s.get(ClientCase, referral.case_id).code if referral else ""
-            case, key = self._store.casework.case_for_change(s, user, code, allow_closed=True)
-            if referral.status not in RESULT_STATUSES:
-                raise NotAllowed()
-            if referral.consent_at is None or referral.consent_withdrawn_at is not None:
-                raise NoConsent()
+            referral, case, key = self._result_target(s, user, referral_id)
             referral.result_enc = key.encrypt(result, aad=row_aad(case.id, "referral", referral.id, "result"))
             s.add(referral)
             self._store.casework.touch(s, case, user, "referral.result", f"referral={referral.id}", key=key,
@@ -138,12 +130,16 @@ class CaseFileRepository:
     def result_allowed(self, user: StaffUser, referral_id: int) -> str:
         """The case code if a result may be written for this referral now (raises otherwise)."""
         with self._store.transaction() as s:
-            referral = s.get(Referral, referral_id)
-            code = s.get(ClientCase, referral.case_id).code if referral else ""
-            self._store.casework.case_for_change(s, user, code, allow_closed=True)
-            if referral.status not in RESULT_STATUSES:
-                raise NotAllowed()
-            if referral.consent_at is None or referral.consent_withdrawn_at is not None:
-                raise NoConsent()
-            return code
+            return self._result_target(s, user, referral_id)[1].code
+
+    def _result_target(self, s, user: StaffUser, referral_id: int):  # noqa: ANN001, ANN202
+        """(referral, case, key) if a result may be written for the referral (raises otherwise)."""
+        referral = s.get(Referral, referral_id)
+        code = s.get(ClientCase, referral.case_id).code if referral else ""
+        case, key = self._store.casework.case_for_change(s, user, code, allow_closed=True)
+        if referral.status not in RESULT_STATUSES:
+            raise NotAllowed()
+        if referral.consent_at is None or referral.consent_withdrawn_at is not None:
+            raise NoConsent()
+        return referral, case, key
 

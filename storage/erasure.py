@@ -32,6 +32,7 @@ from storage.models import (
     ClientCase,
     Conference,
     Contact,
+    Dialogue,
     ErasureRequest,
     Goal,
     Handover,
@@ -124,15 +125,10 @@ class Erasure:
     def _erase_later(self, code: str, *, org_id: int, actor_id: int, days: int) -> None:
         """Consent withdrawn where a law keeps the file a while: nothing more is documented (the
         case is closed), and it is erased when the period ends (by the retention round)."""
-        from datetime import timedelta
-
         now = self._store.clock.now()
         with self._store.transaction() as s:
             case = self._case(s, org_id, code)
-            key = self._store.cases.data_key_or_none(s, case.id)
-            if case.status == CaseStatus.OPEN and case.assessments and key is not None:
-                latest = self._store.casework.record_or_empty(s, case.id, key, f"assessment/{case.assessments}")
-                tally(s, case.org_id, {k: v for k, v in latest.items() if v is not None}, -1)
+            self._leave_tally(s, case)
             case.status, case.closed_at = CaseStatus.CLOSED, case.closed_at or now
             case.close_reason = case.close_reason or "declined"
             case.erase_after = now + timedelta(days=days)
@@ -164,25 +160,12 @@ class Erasure:
             audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="case.release",
                          case_id=case.id)
 
-    def held(self, user: StaffUser, code: str) -> str | None:
-        """The hold's reason (None: no hold); for whom may see the case."""
-        with self._store.transaction() as s:
-            row = s.exec(self._store.cases.visible(user).where(ClientCase.code == code.upper())).first()
-            if row is None or row[0].hold_reason_enc is None:
-                return None
-            key = self._store.cases.data_key_or_none(s, row[0].id)
-            from storage.crypto import readable
-
-            return readable(key, row[0].hold_reason_enc, aad=f"case/{row[0].id}/hold/reason") or ""
-
     # retention --------------------------------------------------------------------------
     def rules(self, org_id: int) -> RetentionRules:
         return RetentionRules.from_settings(self._store.settings.section(org_id, "retention"))
 
     def due(self, org_id: int, *, within_days: int = 0) -> list[str]:
         """Closed cases whose retention ends within `within_days` (0: ended), without a hold."""
-        from datetime import timedelta
-
         now = self._store.clock.now()
         cutoff = self.rules(org_id).erase_before(now) + timedelta(days=within_days)
         with self._store.transaction() as s:
@@ -232,10 +215,7 @@ class Erasure:
             case = self._case(s, org_id, code)
             if case.erased_at is not None:
                 return
-            key = self._store.cases.data_key_or_none(s, case.id)
-            if case.status == CaseStatus.OPEN and case.assessments and key is not None:
-                latest = self._store.casework.record_or_empty(s, case.id, key, f"assessment/{case.assessments}")
-                tally(s, case.org_id, {k: v for k, v in latest.items() if v is not None}, -1)
+            self._leave_tally(s, case)
             self._cancel_messages(s, case)
             self._delete_messages(s, case)
             s.exec(delete(CaseKey).where(CaseKey.case_id == case.id))
@@ -254,6 +234,13 @@ class Erasure:
             s.add(case)
             audit.record(s, at=now, org_id=org_id, user_id=actor_id, action="case.erase", case_id=case.id,
                          detail=f"reason={reason}")
+
+    def _leave_tally(self, s: Session, case: ClientCase) -> None:
+        """An open case stops counting in the anonymous tally of needs (as a closure does)."""
+        key = self._store.cases.data_key_or_none(s, case.id)
+        if case.status == CaseStatus.OPEN and case.assessments and key is not None:
+            latest = self._store.casework.record_or_empty(s, case.id, key, f"assessment/{case.assessments}")
+            tally(s, case.org_id, {k: v for k, v in latest.items() if v is not None}, -1)
 
     def _cancel_messages(self, s: Session, case: ClientCase) -> None:
         """Pending messages about the case, its goals, referrals, conferences, handovers, entries."""
@@ -287,8 +274,6 @@ class Erasure:
         opened to see what it is about; there is at most one per member of staff)."""
         dialogues = self._store.dialogues
         with self._store.transaction() as s:
-            from storage.models import Dialogue
-
             users = s.exec(select(Dialogue.user_id)).all()
         for user_id in users:
             try:

@@ -13,6 +13,7 @@ from domain.roles import Role
 from domain.vocabulary import CaseStatus, OutboxState
 from storage import audit
 from storage.models import AppUser, ClientCase, Dialogue, District, Outbox
+from storage.referrals import _follow_ups_to
 from storage.types import Member, NotAllowed, StaffUser
 
 if TYPE_CHECKING:
@@ -64,11 +65,7 @@ class StaffLifecycle:
                 s.add(case)
                 audit.record(s, at=now, org_id=admin.org_id, user_id=admin.id or None, action="case.reassign", case_id=case.id,
                              detail=f"from={target.id};to={receiver.id};reason=deactivated")
-            if cases:
-                from storage.referrals import _follow_ups_to
-
-                for case in cases:
-                    _follow_ups_to(s, case.id, receiver.id)
+                _follow_ups_to(s, case.id, receiver.id)
             s.exec(update(Outbox).where(Outbox.user_id == target.id, Outbox.state == OutboxState.DUE)
                    .values(state=OutboxState.CANCELLED))
             s.exec(delete(Dialogue).where(Dialogue.user_id == target.id))

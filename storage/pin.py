@@ -49,21 +49,21 @@ class PinRepository:
         self._store = store
         self.idle = timedelta(minutes=idle_minutes)
 
-    def state(self, user_id: int) -> PinState:
+    def admit(self, user_id: int) -> PinState:
+        """The PIN state before a protected action; when it is open, the idle time starts again
+        in the same transaction (one visit to the database per protected press)."""
         with self._store.transaction() as s:
             user = s.get(AppUser, user_id)
+            now = self._store.clock.now()
             if user.pin_locked:
                 return PinState.LOCKED
             if user.pin_hash is None:
                 return PinState.NONE
-            return PinState.OPEN if user.pin_until and user.pin_until > self._store.clock.now() else PinState.ASK
-
-    def touch(self, user_id: int) -> None:
-        """A protected action passed: the idle time starts again."""
-        with self._store.transaction() as s:
-            user = s.get(AppUser, user_id)
-            user.pin_until = self._store.clock.now() + self.idle
+            if not (user.pin_until and user.pin_until > now):
+                return PinState.ASK
+            user.pin_until = now + self.idle
             s.add(user)
+            return PinState.OPEN
 
     def set_pin(self, staff: StaffUser, pin: str) -> None:
         """Set the first PIN, or change it while the session is open."""

@@ -138,11 +138,6 @@ class TimelineRepository:
                          case_id=case.id, detail=f"entry={row.id};kind={row.kind}")
             return EntryDetail(code=case.code, line=line, at=row.at, data=data)
 
-    def case_of_entry(self, entry_id: int) -> str:
-        with self._store.transaction() as s:
-            row = s.get(CaseEntry, entry_id)
-            return s.get(ClientCase, row.case_id).code if row else ""
-
     def _case(self, s: Session, user: StaffUser, code: str) -> ClientCase:
         row = s.exec(self._store.cases.visible(user).where(ClientCase.code == code.upper())).first() if code else None
         if row is None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot import logs, notices
+from bot.commands import menu
 from bot.concurrency import PerUserUpdateProcessor
 from bot.dispatcher import Dispatcher
 from bot.gate import Gate
-from bot.i18n import N_, Catalogs
+from bot.i18n import Catalogs
 from bot.inbox import Inbox
 from bot.ratelimit import PerChatRateLimiter
 from bot.render import Renderer
@@ -46,20 +47,6 @@ from storage.db import make_engine
 from storage.store import Store
 
 # The command menu, offered in each language (setMyCommands); descriptions from the catalog.
-COMMANDS = (
-    # Translators: Telegram's command menu; each at most about 30 characters
-    ("new", N_("record a new client (intake)")),
-    ("cases", N_("your cases")),
-    ("case", N_("one case, by its code")),
-    ("find", N_("find a person by name and date of birth")),
-    ("conferences", N_("your coming Fallkonferenzen")),
-    ("jourfixe", N_("the next Jour fixe and its agenda")),
-    ("digest", N_("the coordinators' digest")),
-    ("language", N_("change the language")),
-    ("lock", N_("lock: the PIN is asked again")),
-    ("cancel", N_("stop the current dialogue")),
-    ("help", N_("what I can do")),
-)
 # Every handler module's routes, in the order PTB tries them within group 0. The order matters
 # only for messages: typed answers and commands, then documents (.po files before catalogues),
 # then anything else ("not stored").
@@ -129,8 +116,7 @@ async def _publish_commands(application: Application) -> None:
     for code in catalogs.languages:
         t = catalogs.get(code)
         await application.bot.set_my_commands(
-            [BotCommand(name, t.plain(description)) for name, description in COMMANDS], language_code=code
-        )
+            menu(t, None), language_code=code)  # strangers' menu; staff get theirs per chat
 
 
 def build_application(

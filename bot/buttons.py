@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.messages import N_
-from domain.vocabulary import GOAL_OUTCOMES, ReferralStatus
+from domain.vocabulary import GOAL_OUTCOMES, LifeDomain, ReferralStatus
 
 SEPARATOR = "|"
 MAX_BYTES = 64  # Telegram's limit
@@ -31,6 +31,17 @@ Parser = Callable[[str], Any]  # a field's text -> its value, or None when it is
 
 def integer(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+# direction marks and isolates that a code copied out of right-to-left text carries along
+_INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# what may name a case when typed: its code, or just its number ("37"), or year and number
+CASE_NUMBER = re.compile(r"^(?:(?P<year>\d{4})[-/])?(?P<number>\d{1,6})$")
+
+
+def typed_code(text: str) -> str:
+    """A case code as typed or pasted: invisible marks gone, upper case."""
+    return _INVISIBLE.sub("", text).strip().upper()
 
 
 def case_code(text: str) -> str | None:
@@ -98,21 +109,27 @@ class Buttons:
 
 # --- the families (prefix, fields) ---------------------------------------------------------
 # a step of an open dialogue: nonce, version, action, argument (bot/dialogue_view.py)
-FORM = Buttons("f", token, integer, one_of("b", "s", "d", "c", "e", "q", "t", "x", "k"), optional,
+FORM = Buttons("f", token, integer, one_of("b", "s", "d", "c", "e", "q", "n", "t", "x", "k"), optional,
                refusal=N_("This button is no longer valid. Please use the latest question."))
 # /cases and the case view: open, reveal, hide (a case code) or a page of a list (filter, offset)
 CASES = Buttons("c", either(one_of("o", "r", "h"), lambda t: t if t.startswith("p") and len(t) <= 12 else None),
                 either(case_code, integer))
+# an unfinished dialogue met a new one: continue it, or discard it (and start the new one: its
+# form and case, and the life domain a next-step button gave); the nonce names the unfinished one
+RESUME = Buttons("D", one_of("c", "n"), token, optional, optional, optional)
 # the case view's actions on a case
 CASE_ACTION = Buttons("k", one_of("assess", "goal", "refer", "note", "handover", "close", "conference", "reopen",
                                   "goals", "referrals", "reassign", "file", "change", "erase", "hold", "release",
                                   "export"),
                       case_code)
+# a next step offered after a save: a goal or referral in one life domain of a case
+NEXT_STEP = Buttons("n", one_of("goal", "refer"), case_code, one_of(*(d.value for d in LifeDomain)))
 GOAL = Buttons("g", integer, one_of(*GOAL_OUTCOMES))
 REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw", "result"))
 HANDOVER = Buttons("h", integer, one_of("a", "d"))  # accept, decline
 REASSIGN = Buttons("x", case_code, integer)  # to a case manager
-REMINDER = Buttons("o", integer, one_of("z", "d"))  # an outbox row: snooze, done
+# an outbox row: snooze, done; "Z": every reminder of the gathered message it is on, snoozed
+REMINDER = Buttons("o", integer, one_of("z", "d", "Z"))
 CONFERENCE = Buttons("v", integer, one_of("r", "x", "X", "o"))  # move, cancel (ask, confirmed), outcome
 JOUR_FIXE = Buttons("j", token)  # add an agenda item to the meeting on this ISO date
 LANGUAGE = Buttons("l", token)
@@ -129,4 +146,4 @@ ERASE = Buttons("Q", case_code, one_of("request", "consent-withdrawn"))
 ERASURE = Buttons("E", integer, one_of("y", "n"))
 # /staff (admins): a member (0 for the list), what to do, and its argument (a receiver, a role)
 STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role", "pin"), optional)
-LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live"))  # language (or upload id), action
+LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live", "drop"))  # language (or upload id), action

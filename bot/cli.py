@@ -195,8 +195,8 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
                                     current=locale_check.parse(current, language) if current else None)
         if not result.ok:
             print(f"casebot: nothing was changed; please correct {path.name}:", file=sys.stderr)
-            for line, problem in result.problems:
-                print(f"  line {line}: {problem}", file=sys.stderr)
+            for problem in result.problems:
+                print(f"  line {problem.line}: {problem.english()}", file=sys.stderr)
             return 2
         locales.make_live(locales.add_pending(language=language, po=content.decode("utf-8"), user_id=None), user_id=None)
         print(f"{language} is live ({result.completeness} % translated)")
@@ -233,6 +233,10 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         watched = store.watch.backfill()
         if watched:
             print(f"status watcher: dates computed for {watched} cases")
+        reindexed, kept = store.cases.reindex()
+        if reindexed:
+            print(f"duplicate check: names of {reindexed} cases indexed by the current rules"
+                  + (f" ({kept} kept their earlier index: another case has the same name and birth date)" if kept else ""))
         sealed = store.jourfixe.encrypt_plaintext()
         if sealed:
             print(f"Jour fixe: {sealed} agenda points encrypted")

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.buttons import FORM
 from bot.forms import engine
 from bot.forms.engine import Choice, Field, Form, FormContext, Kind, LabelKind
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.render import Renderer
 from storage.types import DialogueSnapshot
 
@@ -30,7 +30,9 @@ def choice_label(t: Translator, choice: Choice) -> str:
 
 def field_label(t: Translator, fld: Field) -> str:
     """A field's short label, with its life domain where it is one of a series."""
-    return f"{t.plain(fld.subject)}: {t.plain(fld.label)}" if fld.subject else t.plain(fld.label)
+    if fld.subject:
+        return f"{t.plain(fld.subject)}: {t.plain(fld.label)}" if fld.label else t.plain(fld.subject)
+    return t.plain(fld.label)
 
 
 def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> str:
@@ -42,7 +44,7 @@ def display_value(t: Translator, fld: Field, value: Any, ctx: FormContext) -> st
     if fld.uses_buttons:
         labels = {c.value: choice_label(t, c) for c in fld.options(ctx)}
         values = value if isinstance(value, list) else [value]
-        return ", ".join(labels.get(v, v) for v in values)
+        return t.join(labels.get(v, v) for v in values)
     # names keep their own direction inside right-to-left text; phone numbers and numbers are
     # always left to right (they have no letter that would say so)
     if fld.kind in (Kind.PHONE, Kind.NUMBER):
@@ -77,6 +79,16 @@ def button(t: Translator, label: str, snapshot: DialogueSnapshot, action: str, a
     return InlineKeyboardButton(label, callback_data=FORM.data(snapshot.nonce, snapshot.version, action, arg))
 
 
+_SHORTCUTS = {"0": N_("today"), "1": N_("yesterday"), "w2": N_("in 2 weeks"), "m1": N_("in 1 month"),
+              "m3": N_("in 3 months")}
+
+
+def _shortcut_label(t: Translator, fld: Field, key: str, answers: dict) -> str:
+    if key == engine.SAME_AS:  # "same day: 10.03.2024", the date it repeats
+        return t.plain(N_("same day: {date}"), date=t.date(answers[fld.same_as]))
+    return t.plain(_SHORTCUTS[key])
+
+
 def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ctx: FormContext) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     options = fld.options(ctx, snapshot.state["answers"])
@@ -90,8 +102,11 @@ def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ct
         cells = [button(t, choice_label(t, c), snapshot, "c", i) for i, c in enumerate(options)]
         width = 2 if max(len(b.text) for b in cells) <= 18 else 1
         rows += [cells[i : i + width] for i in range(0, len(cells), width)]
+    if fld.kind is Kind.NUMBER:
+        rows.append([button(t, t.isolate_ltr(n), snapshot, "n", n) for n in engine.quick_numbers(fld)])
     if fld.quick_dates:
-        rows.append([button(t, t.plain("today"), snapshot, "q", 0), button(t, t.plain("yesterday"), snapshot, "q", 1)])
+        rows.append([button(t, _shortcut_label(t, fld, key, snapshot.state["answers"]), snapshot, "q", key)
+                     for key in fld.quick_dates if key != engine.SAME_AS or snapshot.state["answers"].get(fld.same_as)])
     nav = []
     if snapshot.state["history"]:
         nav.append(button(t, t.plain("« Back"), snapshot, "b"))
@@ -135,5 +150,5 @@ def summary(
     edit_buttons = [button(t, f"✎ {i + 1}", snapshot, "e", form.index(f.name)) for i, f in enumerate(fields)]
     keyboard = [edit_buttons[i : i + 6] for i in range(0, len(edit_buttons), 6)]
     keyboard.append([button(t, t.plain("« Back"), snapshot, "b"), button(t, t.plain("✖ Cancel"), snapshot, "x")])
-    keyboard.append([button(t, t.plain("✔ Save"), snapshot, "k")])
+    keyboard.append([button(t, t.plain(form.save_label), snapshot, "k")])
     return text, InlineKeyboardMarkup(keyboard)

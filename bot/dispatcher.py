@@ -51,10 +51,15 @@ class Notice:
     # instead of a new message: this message of the user's chat is replaced by `text` (a reveal
     # hidden again), or deleted (`text` empty); one that is too old or gone is given up quietly
     replaces: int | None = None
+    # a reminder that may wait for the morning message (a due re-assessment, a goal, a hint of
+    # the status watcher): the case it is about; several of one round come as one message with a
+    # line and buttons each. Without it (a Fallkonferenz in an hour) a notice comes on its own.
+    morning_case: str | None = None
 
 
 Compose = Callable[[ScheduledMessage, StaffUser], Notice | None]
-Gather = Callable[[StaffUser, list[Notice]], Notice]
+# (the recipient, [(the rows a notice is about, the notice)]) -> one message saying them all
+Gather = Callable[[StaffUser, list[tuple[list[ScheduledMessage], Notice]]], Notice]
 # a person gets at most this many messages in one round; the rest come gathered in one more
 MESSAGES_PER_ROUND = 5
 
@@ -155,17 +160,24 @@ class Dispatcher:
         return {chat: self._bounded(items) for chat, items in by_chat.items()}
 
     def _bounded(self, items: list) -> list:
-        """At most MESSAGES_PER_ROUND messages to one person: beyond that, the plain ones are
-        gathered into one (calendar files and charts still come on their own)."""
+        """One notification where there would be many: the reminders that may wait for the
+        morning come as one message (each with its own buttons); then at most
+        MESSAGES_PER_ROUND messages to one person, the plain rest gathered into one more
+        (calendar files and charts still come on their own)."""
+        morning = [item for item in items if item[2].morning_case]
+        if len(morning) > 1:
+            items = [item for item in items if not item[2].morning_case] + [self._gathered(morning)]
         if len(items) <= MESSAGES_PER_ROUND:
             return items
         plain = [item for item in items[MESSAGES_PER_ROUND - 1:] if not item[2].document and not item[2].photo]
         kept = [item for item in items if item not in plain]
         if not plain:
             return items
-        user = plain[0][1]
-        rows = [row for item in plain for row in item[0]]
-        return [*kept, (rows, user, self.gather(user, [item[2] for item in plain]))]
+        return [*kept, self._gathered(plain)]
+
+    def _gathered(self, items: list) -> tuple:
+        user = items[0][1]
+        return [row for item in items for row in item[0]], user, self.gather(user, [(item[0], item[2]) for item in items])
 
     def _set_aside(self, row: ScheduledMessage, failure: Exception) -> None:
         """A row that cannot be composed: unreadable data stays unreadable, so it fails at once;

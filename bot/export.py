@@ -44,8 +44,8 @@ def sections(t: Translator, ctx: FormContext, data: dict[str, Any]) -> list[tupl
               (t.plain(N_("Status")), t.plain(label_of(GoalStatus, g["status"])))] for g in data["goals"]]
     referrals = [[(t.plain(N_("Service")), r["service"] or "–"), (t.plain(N_("Purpose")), _value(t, r["purpose"])),
                   (t.plain(N_("Status")), t.plain(label_of(ReferralStatus, r["status"]))),
-                  (t.plain(N_("consent given")), r["consent_given"][:10] if r["consent_given"] else "–"),
-                  (t.plain(N_("consent withdrawn")), r["consent_withdrawn"][:10] if r["consent_withdrawn"] else "–"),
+                  (t.plain(N_("consent given")), t.date(r["consent_given"]) if r["consent_given"] else "–"),
+                  (t.plain(N_("consent withdrawn")), t.date(r["consent_withdrawn"]) if r["consent_withdrawn"] else "–"),
                   (t.plain(N_("Shared life domains")), ", ".join(t.plain(label_of(LifeDomain, d)) for d in r["shared_life_domains"]) or "–")]
                  + ([(t.plain(N_("Result reported back")), r["result_reported_back"])] if r["result_reported_back"] else [])
                  for r in data["referrals"]]
@@ -58,7 +58,7 @@ def sections(t: Translator, ctx: FormContext, data: dict[str, Any]) -> list[tupl
                  for h in data["handovers"]]
     timeline = [[(t.date(e["date"]), t.plain(label_of(EntryKind, e["kind"])))] for e in data["case_file"]]
     case_data = [(t.plain(N_("Case code")), t.isolate(case["code"])),
-                 (t.plain(N_("Consent to documentation")), t.date(case["consent_to_documentation"]["given"][:10])),
+                 (t.plain(N_("Consent to documentation")), t.date(case["consent_to_documentation"]["given"])),
                  (t.plain(N_("District")), case["district"])]
     return [
         (t.plain(N_("Case data")), [case_data]),

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -93,6 +93,13 @@ def load_translations(language: str, locales_dir: Path = LOCALES_DIR, *, po: byt
     return gettext.GNUTranslations(buffer)
 
 
+# languages clients speak that CLDR does not name
+LANGUAGES_CLDR_LACKS = {
+    # Translators: Dari, the Persian of Afghanistan
+    "prs": N_("Dari"),
+}
+
+
 @dataclass
 class Translator:
     """Everything locale-dependent that a handler or template needs, for one language."""
@@ -138,19 +145,33 @@ class Translator:
         direction around it and show the groups in reverse order ("1234567 171 49+")."""
         return f"{_LRI}{text}{_PDI}" if self.rtl else str(text)
 
-    def date(self, value: date | str | None) -> str:
+    def date(self, value: date | datetime | str | None) -> str:
+        """A day as the reader counts it: a moment (consent given at 00:45 in Berlin, 23:45 UTC
+        the day before) is the local day it fell on, never the UTC one."""
         if value is None:
             return ""
         if isinstance(value, str):
-            value = date.fromisoformat(value)
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        if isinstance(value, datetime):
+            value = value.astimezone(self.tz).date()
         return self.isolate(format_date(value, format="medium", locale=self.language))
 
     def datetime(self, value: datetime) -> str:
-        return self.isolate(format_datetime(value.astimezone(self.tz), format="short", locale=self.language))
+        """A moment as the date reads everywhere else (02.12.2026, not 02.12.26) and the time
+        without seconds, joined as the language joins them."""
+        local = value.astimezone(self.tz)
+        pattern = str(Locale.parse(self.language).datetime_formats["short"]).replace("'", "")
+        return self.isolate(pattern.replace("{1}", format_date(local, format="medium", locale=self.language))
+                            .replace("{0}", format_time(local, format="short", locale=self.language)))
+
+    def join(self, items: Iterable[str]) -> str:
+        """A list as the language writes it: Arabic and Farsi with their own comma."""
+        return ("، " if self.language.split("_")[0] in ("ar", "fa") else ", ").join(items)
 
     def language_name(self, code: str) -> str:
-        """A language's name in this locale, from CLDR (Babel) rather than our own catalog."""
-        name = Locale.parse(self.language).languages.get(code, code)
+        """A language's name in this locale, from CLDR (Babel) rather than our own catalog;
+        from the catalog where CLDR has none (Dari)."""
+        name = Locale.parse(self.language).languages.get(code) or self.plain(LANGUAGES_CLDR_LACKS.get(code, code))
         return name[:1].upper() + name[1:]
 
 

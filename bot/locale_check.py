@@ -12,7 +12,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po
 
-from bot.i18n import LOCALES_DIR
+from bot.i18n import LOCALES_DIR, N_
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)[sd]")
 TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
@@ -22,19 +22,38 @@ _QUOTED = r'"(?:[^"\\]|\\.)*"'
 PO_LINE = re.compile(rf"^(?:#.*|(?:msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\])\s+{_QUOTED}|{_QUOTED})$")
 
 
-def syntax_problems(content: bytes) -> list[tuple[int, str]]:
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong at a line of the file, written for a translator: a msgid with its values,
+    said in the reader's language (the chat) or in English (the command line)."""
+
+    line: int
+    message: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def english(self) -> str:
+        return self.message.format(**self.params)
+
+
+def _listed(placeholders: set[str]) -> str:
+    return ", ".join(sorted(placeholders)) or "–"
+
+
+def syntax_problems(content: bytes) -> list[Problem]:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
-        return [(content[: error.start].count(b"\n") + 1, "syntax: not UTF-8")]
-    return [(number, "syntax: not a comment, keyword with a quoted string, or continuation line")
+        return [Problem(content[: error.start].count(b"\n") + 1,
+                        N_("The file is not saved as UTF-8. Please save it as UTF-8 (Poedit does so)."))]
+    return [Problem(number, N_("This line does not belong in a .po file: expected a comment (#), msgid or msgstr "
+                               "with its text in quotes, or a quoted continuation line."))
             for number, line in enumerate(text.splitlines(), start=1) if line.strip() and not PO_LINE.match(line.strip())]
 
 
 @dataclass
 class CheckResult:
     catalog: Catalog | None
-    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, what is wrong)
+    problems: list[Problem] = field(default_factory=list)
     translated: int = 0
     total: int = 0
 
@@ -69,16 +88,18 @@ def _tags_balanced(text: str) -> bool:
 def check(content: bytes, language: str, *, current: Catalog | None = None) -> CheckResult:
     """Everything wrong with the file, by line; a catalog only when there is nothing."""
     if not LANGUAGE_CODE.match(language):
-        return CheckResult(None, [(0, f"{language!r} is not a language code like tr or pt_BR")])
+        return CheckResult(None, [Problem(0, N_("“{language}” is not a language code. Name the file after its "
+                                                "language, e.g. tr.po or pt_BR.po."), {"language": language})])
     if problems := syntax_problems(content):
         return CheckResult(None, problems)
     try:
         catalog = parse(content, language)
     except PoFileError as error:
         line = re.search(r"line (\d+)", str(error))
-        return CheckResult(None, [(int(line[1]) if line else 0, f"syntax: {str(error).split(' on line')[0]}")])
-    except (UnknownLocaleError, ValueError, UnicodeDecodeError) as error:
-        return CheckResult(None, [(0, f"not a readable catalog: {type(error).__name__}")])
+        return CheckResult(None, [Problem(int(line[1]) if line else 0, N_(
+            "The structure of the file is broken here, e.g. a msgstr without its msgid or a missing quote."))])
+    except (UnknownLocaleError, ValueError, UnicodeDecodeError):
+        return CheckResult(None, [Problem(0, N_("This is not a catalog that can be read (.po, UTF-8)."))])
     try:
         plurals = get_plural(language).num_plurals
     except (UnknownLocaleError, ValueError):
@@ -96,22 +117,42 @@ def check(content: bytes, language: str, *, current: Catalog | None = None) -> C
         had = before.get((source.id, source.context))
         if not any(strings):
             if had and any(had if isinstance(had, tuple) else (had,)):
-                result.problems.append((line, f"“{label}”: was translated before and is now empty"))
+                result.problems.append(Problem(line, N_("“{text}”: was translated before and is empty now."),
+                                               {"text": label}))
             continue
         result.translated += 1
         if isinstance(source.id, tuple) and len(strings) != plurals:
-            result.problems.append((line, f"“{label}”: {len(strings)} plural forms, {language} needs {plurals}"))
+            result.problems.append(Problem(line, N_("“{text}”: {found} plural forms; {language} needs {needed}."),
+                                           {"text": label, "found": len(strings), "language": language,
+                                            "needed": plurals}))
         expected = set().union(*(PLACEHOLDER.findall(s) for s in sources))
         expected_tags = sorted(TAG.findall(sources[-1]))
         for string in strings:
             if not string:
-                result.problems.append((line, f"“{label}”: a plural form is empty"))
+                result.problems.append(Problem(line, N_("“{text}”: a plural form is empty."), {"text": label}))
                 continue
             found = set(PLACEHOLDER.findall(string))
             if (found - expected) or (not isinstance(source.id, tuple) and found != expected):
-                result.problems.append((line, f"“{label}”: placeholders {sorted(found)} instead of {sorted(expected)}"))
+                result.problems.append(Problem(line, N_(
+                    "“{text}”: the placeholders in braces must stay as in the original, untranslated: "
+                    "{expected} (the translation has: {found})."),
+                    {"text": label, "expected": _listed(expected), "found": _listed(found)}))
             if sorted(TAG.findall(string)) != expected_tags or not _tags_balanced(string):
-                result.problems.append((line, f"“{label}”: HTML tags differ from the source or are unbalanced"))
+                result.problems.append(Problem(line, N_(
+                    "“{text}”: the formatting marks in angle brackets must be the same as in the original, "
+                    "each one closed again."), {"text": label}))
     if result.catalog is not None and not result.problems and result.translated == 0:
-        result.problems.append((0, "the file translates nothing"))
+        result.problems.append(Problem(0, N_("The file translates nothing.")))
     return result
+
+
+def changed(new: Catalog, current: Catalog | None) -> list[str]:
+    """The translations an upload changes or adds (as users will read them), in catalog order."""
+    before = {(m.id, m.context): m.string for m in current} if current is not None else {}
+    texts = []
+    for message in new:
+        if not message.id or not message.string or before.get((message.id, message.context)) == message.string:
+            continue
+        string = message.string
+        texts.append(string[0] if isinstance(string, tuple) else string)
+    return texts

@@ -52,7 +52,7 @@ def case_reminder(services: Services, row: ScheduledMessage, user: StaffUser, t:
     message, action = texts[ReminderKind(row.kind)]
     domain = t.plain(label_of(LifeDomain, subject.get("domain")))
     return Notice(t.gettext(message, code=code, date=when, domain=domain),
-                  _reminder_keyboard(t, row, subject["code"], action))
+                  _reminder_keyboard(t, row, subject["code"], action), morning_case=subject["code"])
 
 
 def status_watch(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
@@ -78,7 +78,8 @@ def status_watch(services: Services, row: ScheduledMessage, user: StaffUser, t: 
     }
     message, action = texts[ReminderKind(row.kind)]
     status = t.plain(label_of(ResidenceStatus, subject.get("status")))
-    return Notice(t.gettext(message, code=code, date=when, status=status), _reminder_keyboard(t, row, subject["code"], action))
+    return Notice(t.gettext(message, code=code, date=when, status=status), _reminder_keyboard(t, row, subject["code"], action),
+                  morning_case=subject["code"])
 
 
 def rechtskreis(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
@@ -90,7 +91,20 @@ def rechtskreis(services: Services, row: ScheduledMessage, user: StaffUser, t: T
     return Notice(t.gettext(N_("{code} changed from {old} to {new}: a new Rechtskreis. Please offer the referrals "
                                "that now apply (★ in the referral)."), code=t.isolate(subject["code"]),
                             old=t.plain(label_of(terms, subject["old"])), new=t.plain(label_of(terms, subject["new"]))),
-                  _reminder_keyboard(t, row, subject["code"], (N_("↪ Referral"), "refer")))
+                  _reminder_keyboard(t, row, subject["code"], (N_("↪ Referral"), "refer")), morning_case=subject["code"])
+
+
+def case_reassigned(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """To the case manager who received a case from a coordinator, and to the one who had it."""
+    subject = services.store.referrals.reassignment_subject(row.ref_id, user.id)
+    if subject is None:
+        return None
+    code, holder, mine = subject
+    if mine:
+        return Notice(t.gettext(N_("A coordinator assigned case {code} to you."), code=t.isolate(code)),
+                      InlineKeyboardMarkup([[_button(t, N_("📂 Open case"), CASES.data("o", code))]]))
+    return Notice(t.gettext(N_("A coordinator assigned case {code} to {name}; it is no longer in your caseload."),
+                            code=t.isolate(code), name=holder))
 
 
 def reveal_expiry(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
@@ -191,7 +205,8 @@ def conference(services: Services, row: ScheduledMessage, user: StaffUser, t: Tr
         ics = conference_ics(uid=f"conference-{info.id}@kim-casebot", sequence=info.sequence, start=info.starts_at,
                              minutes=info.minutes, summary=t.plain(N_("Fallkonferenz {code}"), code=info.code),
                              description=info.agenda or "", location=info.place or "", stamp=services.store.clock.now(),
-                             cancelled=cancelled)
+                             organiser=(info.organiser_id, staff.get(info.organiser_id, "–")),
+                             attendee=(user.id, user.label), cancelled=cancelled)
         return Notice(f"<b>{text}</b>\n{details}", document=(ics, f"fallkonferenz-{info.code}.ics"))
     return Notice(f"<b>{text}</b>\n{details}")
 
@@ -223,6 +238,7 @@ BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
     **{kind: case_reminder for kind in ReminderKind if kind.about_case},
     **{kind: status_watch for kind in ReminderKind if kind.about_watch},
     ReminderKind.RECHTSKREIS: rechtskreis,
+    ReminderKind.CASE_REASSIGNED: case_reassigned,
     ReminderKind.REVEAL_EXPIRY: reveal_expiry,
     ReminderKind.DELETE_MESSAGE: delete_message,
     ReminderKind.ERASURE_REQUEST: erasure_request,
@@ -244,16 +260,31 @@ def compose(services: Services, row: ScheduledMessage, user: StaffUser) -> Notic
     return builder(services, row, user, t)
 
 
-def gather(services: Services, user: StaffUser, many: list[Notice]) -> Notice:
-    """Several messages for one person in one: the first line of each (their buttons stay with
-    the case view and /cases)."""
+# items of one gathered message that get buttons of their own (Telegram allows 100 a message;
+# a phone shows about this many rows without scrolling far)
+GATHERED_WITH_BUTTONS = 12
+
+
+def gather(services: Services, user: StaffUser, many: list[tuple[list[ScheduledMessage], Notice]]) -> Notice:
+    """Several messages for one person in one notification: a numbered line each; a reminder
+    about a case keeps buttons of its own (open the case, done), and "all tomorrow" snoozes
+    them together. The morning's reminders come this way."""
     t = services.translator(user)
-    lines = [t.gettext(N_("<b>More reminders ({count}):</b>"), count=len(many))]
-    for notice in many:
+    all_morning = all(notice.morning_case for _, notice in many)
+    title = N_("<b>Good morning: {count} reminders</b>") if all_morning else N_("<b>More reminders ({count}):</b>")
+    lines, keyboard, reminders = [t.gettext(title, count=len(many))], [], []
+    for n, (rows, notice) in enumerate(many, start=1):
         first = plain_text(notice.text).split("\n", 1)[0]
-        lines.append("· " + escape(first if len(first) <= 200 else first[:199] + "…"))
+        lines.append(f"{t.isolate(n)}. " + escape(first if len(first) <= 200 else first[:199] + "…"))
+        if notice.morning_case and len(keyboard) < GATHERED_WITH_BUTTONS:
+            code = notice.morning_case
+            keyboard.append([InlineKeyboardButton(f"{n} · 📂 {code}", callback_data=CASES.data("o", code)),
+                             _button(t, N_("✔ Done"), REMINDER.data(rows[0].id, "d"))])
+            reminders.append(rows[0].id)
+    if reminders:
+        keyboard.append([_button(t, N_("⏰ All tomorrow"), REMINDER.data(reminders[0], "Z"))])
     text = "\n".join(lines)
     while visible_length(text) > MESSAGE_LIMIT and len(lines) > 2:  # never longer than Telegram allows
         lines.pop()
         text = "\n".join([*lines, "· …"])
-    return Notice(text)
+    return Notice(text, InlineKeyboardMarkup(keyboard) if keyboard else None)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.commands import ChatMenus
 from bot.dispatcher import Dispatcher
 from bot.forms.engine import Form, FormContext
 from bot.gate import Gate
@@ -35,6 +36,8 @@ class Services:
     gate: Gate
     # how updates come in: stored first, then handled (bot/inbox.py)
     inbox: Inbox
+    # each person's command menu, as their role allows (bot/commands.py)
+    menus: ChatMenus = field(default_factory=ChatMenus)
 
     @property
     def working_hours(self) -> WorkingHours:
@@ -81,11 +84,15 @@ class Services:
             index = cases.person_index(org_id=staff.org_id, given_name=given, family_name=family, birth_date=born)
             return cases.code_of_person(org_id=staff.org_id, person_index=index)
 
+        def similar_code(given: str, family: str, born) -> str | None:  # noqa: ANN001
+            fold = cases.person_fold(org_id=staff.org_id, given_name=given, family_name=family, birth_date=born)
+            return cases.code_of_similar(org_id=staff.org_id, person_fold=fold, other_than=about.get("case"))
+
         return FormContext(
             today=now.astimezone(self.settings.tz).date(), now=now,
             local_now=now.astimezone(self.settings.tz).replace(tzinfo=None),
             districts=tuple(self.store.staff.districts(staff.org_id)),
-            services={"duplicate_code": duplicate_code}, subject=subject,
+            services={"duplicate_code": duplicate_code, "similar_code": similar_code}, subject=subject,
         )
 
 

@@ -41,6 +41,8 @@ class ReminderKind(StrEnum):
     # a coordinator asked for a case's erasure: a second person confirms or declines (ref: the request)
     ERASURE_REQUEST = "erasure-request"
     DELETE_MESSAGE = "delete-message"
+    # a coordinator gave a case to another case manager: both are told (ref: the case)
+    CASE_REASSIGNED = "case-reassigned"
 
     @property
     def about_goal(self) -> bool:
@@ -89,3 +91,15 @@ def dedupe_key(kind: ReminderKind, ref: object, moment: object, user_id: int) ->
     however many instances the planner runs. The date in it lets a reminder see that its
     subject moved on (a done assessment moves the due date)."""
     return f"{kind}:{ref}:{moment}:{user_id}"
+
+
+# what stays overdue is reminded of again after this many days, until it is done
+REMIND_AGAIN_DAYS = 7
+
+
+def weekly_key(key: str, overdue_since: date, today: date) -> str:
+    """The key of an overdue reminder this week: a new one every REMIND_AGAIN_DAYS while the
+    thing stays overdue, so neither "done" pressed too early nor a missed message silences it for
+    good. The first week keeps the key earlier versions gave (no second reminder on upgrade)."""
+    rounds = max(0, (today - overdue_since).days) // REMIND_AGAIN_DAYS
+    return key if rounds == 0 else f"{key}:again{rounds}"

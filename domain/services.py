@@ -85,7 +85,7 @@ DEFAULT_CATALOGUE = (
      "language,work,money,residence,family,participation", 27, None, ""),
     ("teilhabe", "Teilhabemanagement („Gemeinsam klappt's“ / „Durchstarten“)", "", "Teilhabemanagement",
      "education,work,language", 18, 27, "gestattung,duldung"),
-    ("abh", "Ausländerbehörde (incl. §25a/§25b AufenthG)", "AufenthG", "", "residence", None, None, ""),
+    ("abh", "Ausländerbehörde (auch §25a/§25b AufenthG)", "AufenthG", "", "residence", None, None, ""),
     ("einbuergerung", "Einbürgerungsbehörde", "StAG", "", "residence", 16, None,
      "aufenthaltserlaubnis,niederlassungserlaubnis,eu"),
     ("sprachkurs", "Sprachkursträger (Integrationskurs)", "AufenthG", "", "language", 16, None, ""),

@@ -120,6 +120,9 @@ class ContactKind(Term):
     PHONE = "phone", N_("phone call")
     HOME_VISIT = "home-visit", N_("home visit")
     OFFICE_HOURS = "office-hours", N_("office hours in the shelter")
+    ACCOMPANIMENT = "accompaniment", N_("accompaniment (Begleitung)")
+    EMAIL = "email", N_("e-mail")
+    VIDEO = "video", N_("video call")
 
 
 class CloseReason(Term):
@@ -150,7 +153,10 @@ class ResidenceStatus(Term):
     DULDUNG = "duldung", N_("Duldung (tolerated stay)")
     AUFENTHALTSERLAUBNIS = "aufenthaltserlaubnis", N_("Aufenthaltserlaubnis (residence permit)")
     NIEDERLASSUNGSERLAUBNIS = "niederlassungserlaubnis", N_("Niederlassungserlaubnis (settlement permit)")
+    TEMPORARY_PROTECTION = "paragraph-24", N_("§24 AufenthG (temporary protection, e.g. from Ukraine)")
+    FIKTION = "fiktion", N_("Fiktionsbescheinigung (while a permit is decided)")
     EU = "eu", N_("EU citizen")
+    NATURALISED = "german", N_("German citizen (naturalised)")
     OTHER = "other", N_("Other status")
 
 
@@ -204,7 +210,8 @@ class OtherCaseManagement(Term):
 
 
 # a residence document that expires: its valid-until date is asked for and watched
-EXPIRING_STATUSES = frozenset({ResidenceStatus.GESTATTUNG, ResidenceStatus.DULDUNG, ResidenceStatus.AUFENTHALTSERLAUBNIS})
+EXPIRING_STATUSES = frozenset({ResidenceStatus.GESTATTUNG, ResidenceStatus.DULDUNG, ResidenceStatus.AUFENTHALTSERLAUBNIS,
+                               ResidenceStatus.TEMPORARY_PROTECTION, ResidenceStatus.FIKTION})
 
 
 class ChangeNature(Term):

@@ -21,7 +21,8 @@ log = logging.getLogger("casebot.access")
 # what a stranger may do: redeem an invitation
 _OPEN_COMMANDS = ("/start",)
 # what may interrupt an open dialogue without ending it (a save may ask for the PIN mid-dialogue)
-DIALOGUE_COMMANDS = ("/help", "/cancel", "/start", "/pin", "/unlock", "/lock")
+# /new offers to continue the open dialogue or discard it (handlers/dialogue.py)
+DIALOGUE_COMMANDS = ("/help", "/cancel", "/start", "/pin", "/unlock", "/lock", "/new")
 # presses that reveal names or details, copy a case, or change something (button families of
 # bot/buttons.py): they ask for the PIN when it was not entered within the idle time
 PROTECTED_FAMILIES = frozenset({"e", "g", "r", "h", "x", "Q", "E", "u"})
@@ -54,6 +55,8 @@ async def identify(update: Update, context: BotContext) -> None:
     context.t = services.translator(staff, update.effective_user)
     if staff is not None:
         services.gate.is_staff(update.effective_user.id)
+        if services.menus.wanted(staff, context.t.language):  # their role's commands, in their language
+            services.menus.publish_soon(context.bot, staff, context.t)
     else:
         services.gate.is_not_staff(update.effective_user.id)
     if staff is not None or (update.message is not None and _command(update) in _OPEN_COMMANDS):

@@ -251,6 +251,10 @@ def _entry_view(t: Translator, ctx: FormContext, detail: EntryDetail) -> tuple[l
     elif kind in (EntryKind.CONFERENCE, EntryKind.CONFERENCE_OUTCOME):
         if d.get("starts_at"):
             rows += [(t.plain(N_("When")), t.datetime(d["starts_at"])), (t.plain(N_("Place")), _text(t, d.get("place")))]
+            if d.get("agencies"):
+                rows.append((t.plain(N_("Agencies")), ", ".join(d["agencies"])))
+            if d.get("consent_now"):
+                rows.append((t.plain(N_("Consent to share recorded for")), ", ".join(d["consent_now"])))
             texts.append((t.plain(N_("Agenda")), _text(t, d.get("agenda"))))
         if "decisions" in d and d["decisions"] is not None or kind == EntryKind.CONFERENCE_OUTCOME:
             texts.append((t.plain(N_("Decisions and tasks")), _text(t, d.get("decisions"))))

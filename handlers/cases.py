@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.buttons import CASE_ACTION, CASE_CODE, CASES
+from bot.buttons import CASE_ACTION, CASE_CODE, CASE_NUMBER, CASES, typed_code
 from bot.choices import label_of
 from bot.dialogue_view import display_value
 from bot.forms.registry import FORMS
@@ -27,8 +29,11 @@ async def list_cases(update: Update, context: BotContext, offset: int = 0, filte
     """The user's cases (a coordinator's: the organisation's), soonest due first, with filters."""
     services, t, staff = context.services, context.t, context.staff
     today = services.local_now().date()
-    total, page, districts = await services.store.run(_listing, services.store, staff, filter_key, today, offset)
-    text = services.renderer.render("cases.j2", t, cases=page, total=total, today=today,
+    window = _window(services.settings, today)
+    total, page, districts, reasons = await services.store.run(_listing, services.store, staff, filter_key, window, offset)
+    text = services.renderer.render("cases.j2", t, total=total, today=today,
+                                    cases=[(c, reasons.get(c.id, ())) for c in page],
+                                    reason_labels={key: t.plain(label) for key, label in DUE_REASONS.items()},
                                     statuses={s.value: t.plain(s.label) for s in CaseStatus})
     rows = [[InlineKeyboardButton(c.code, callback_data=CASES.data("o", c.code)) for c in page[i : i + 2]]
             for i in range(0, len(page), 2)]
@@ -51,41 +56,85 @@ async def list_cases(update: Update, context: BotContext, offset: int = 0, filte
         await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-def _listing(store, staff: StaffUser, filter_key: str, today, offset: int):  # noqa: ANN001, ANN202
-    """(total, this page, the districts to filter by), read in one go (in a worker thread)."""
+# why a case is due (storage: CaseRepository.due_reasons), as the list names it
+DUE_REASONS = {
+    "assessment": N_("📝 assessment"), "reassessment": N_("📝 re-assessment"), "goal": N_("🎯 goal"),
+    "follow-up": N_("↪ follow-up"), "silent": N_("☎ no contact since"),
+}
+
+
+def _window(settings, today: date) -> tuple[date, date]:  # noqa: ANN001
+    """(due by, silent before): "due" means within the reminder window, as the reminders count."""
+    return today + timedelta(days=settings.reminder_days_before), today - timedelta(days=settings.silent_case_days)
+
+
+def _listing(store, staff: StaffUser, filter_key: str, window: tuple[date, date], offset: int):  # noqa: ANN001, ANN202
+    """(total, this page, the districts to filter by, why each is due), read in one go (in a
+    worker thread)."""
     districts = store.staff.districts(staff.org_id) if staff.may(roles.sees_all_cases) else []
-    status, due_by, district = _filter(filter_key, today, staff, districts)
-    total = store.cases.count_for(staff, status=status, due_by=due_by, district_id=district)
-    page = store.cases.list_for(staff, offset=offset, limit=PAGE_SIZE, status=status, due_by=due_by, district_id=district)
-    return total, page, districts
+    status, due, district = _filter(filter_key, staff, districts)
+    due_by, silent_before = window if due else (None, None)
+    total = store.cases.count_for(staff, status=status, due_by=due_by, district_id=district, silent_before=silent_before)
+    page = store.cases.list_for(staff, offset=offset, limit=PAGE_SIZE, status=status, due_by=due_by,
+                                district_id=district, silent_before=silent_before)
+    reasons = store.cases.due_reasons([c.id for c in page if c.status == CaseStatus.OPEN],
+                                      due_by=window[0], silent_before=window[1])
+    return total, page, districts, reasons
 
 
-def _filter(key: str, today, staff: StaffUser, districts):  # noqa: ANN001, ANN202
-    """(status, due by, district id) of a filter key; unknown keys (forged) mean "open"."""
+def _filter(key: str, staff: StaffUser, districts):  # noqa: ANN001, ANN202
+    """(status, whether only what is due, district id) of a filter key; unknown keys (forged)
+    mean "open"."""
     if key == "all":
-        return None, None, None
+        return None, False, None
     if key == "closed":
-        return CaseStatus.CLOSED, None, None
+        return CaseStatus.CLOSED, False, None
     if key == "due":
-        return CaseStatus.OPEN, today, None
+        return CaseStatus.OPEN, True, None
     if key.startswith("d") and key[1:].isdigit() and staff.may(roles.sees_all_cases):
         if any(d.id == int(key[1:]) for d in districts):
-            return CaseStatus.OPEN, None, int(key[1:])
-    return CaseStatus.OPEN, None, None
+            return CaseStatus.OPEN, False, int(key[1:])
+    return CaseStatus.OPEN, False, None
 
 
 async def list_command(update: Update, context: BotContext) -> None:
     await list_cases(update, context)
 
 
+async def case_from_args(update: Update, context: BotContext, command: str, action: str | None = None) -> str | None:
+    """The case a command names: by its code (pasted out of right-to-left text too) or by its
+    number alone ("/case 37"). None when it named none or several; the user was told which
+    (several: a button each, opening the case or, with `action`, doing that to it)."""
+    t = context.t
+    text = typed_code(" ".join(context.args or ()))
+    if CODE.match(text):
+        return text
+    number = CASE_NUMBER.match(text)
+    if number is None:
+        await update.effective_message.reply_text(t.gettext(
+            N_("Please give a case code or its number, for example /{command} LEV-2026-0001 or /{command} 1."),
+            command=command))
+        return None
+    codes = await context.services.store.aio.cases.codes_numbered(
+        context.staff, int(number["number"]), int(number["year"]) if number["year"] else None)
+    if len(codes) == 1:
+        return codes[0]
+    if not codes:
+        await update.effective_message.reply_text(t.gettext(
+            N_("No case with the number {number} among the cases you may see."), number=t.isolate(text)))
+        return None
+    buttons = [InlineKeyboardButton(code, callback_data=CASE_ACTION.data(action, code) if action else CASES.data("o", code))
+               for code in codes]
+    await update.effective_message.reply_text(t.gettext(N_("Several cases have this number. Which one?")),
+                                              reply_markup=InlineKeyboardMarkup([[b] for b in buttons]))
+    return None
+
+
 async def show_case(update: Update, context: BotContext) -> None:
-    """/case <code>: one case at a glance, without names."""
-    code = context.args[0] if context.args else ""
-    if not CODE.match(code):
-        await update.effective_message.reply_text(
-            context.t.gettext(N_("Please give a case code, for example /case LEV-2026-0001.")))
-        return
-    await send_case(update, context, code, reveal=False)
+    """/case <code or number>: one case at a glance, without names."""
+    code = await case_from_args(update, context, "case")
+    if code is not None:
+        await send_case(update, context, code, reveal=False)
 
 
 async def send_case(update: Update, context: BotContext, code: str, *, reveal: bool, edit: bool = False) -> None:
@@ -132,8 +181,9 @@ def _glance_view(t, glance: CaseGlance, today) -> dict:  # noqa: ANN001
         "residence_status": t.plain(label_of(ResidenceStatus, glance.residence_status)),
         "benefits": t.plain(label_of(Benefits, glance.benefits)) if glance.benefits else None,
         "overdue": bool(case.next_due_on and case.next_due_on < today and not glance.closed),
-        "needs": [(t.plain(label_of(LifeDomain, d)), t.plain(label_of(NeedLevel, level)))
-                  for d, level in glance.needs.items() if level != NeedLevel.NONE],
+        # in the fixed order of the life domains, so two cases read alike
+        "needs": [(t.plain(label_of(LifeDomain, d.value)), t.plain(label_of(NeedLevel, glance.needs[d.value])))
+                  for d in LifeDomain if glance.needs.get(d.value, NeedLevel.NONE) != NeedLevel.NONE],
         "goals": [(t.plain(label_of(LifeDomain, g.domain)), g.due_on, g.due_on < today) for g in glance.goals],
         "referrals": [(r.service_name, t.plain(label_of(ReferralStatus, r.status)), r.consent)
                       for r in glance.referrals],
@@ -153,8 +203,8 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
         rows.append([act(N_("↩ Reopen"), "reopen"), act(N_("🕓 Case file"), "file")])
     else:
         rows += [
-            [act(N_("📝 Assessment"), "assess"), act(N_("🎯 Goal"), "goal"), act(N_("↪ Referral"), "refer")],
-            [act(N_("☎ Contact"), "note"), act(N_("🎯 Goals"), "goals"), act(N_("↪ Referrals"), "referrals")],
+            [act(N_("📝 Assessment"), "assess"), act(N_("➕ New goal"), "goal"), act(N_("➕ New referral"), "refer")],
+            [act(N_("☎ Record contact"), "note"), act(N_("🎯 Goals"), "goals"), act(N_("↪ Referrals"), "referrals")],
             [act(N_("🗓 Fallkonferenz"), "conference"), act(N_("🔀 Handover"), "handover"), act(N_("🔒 Close"), "close")]
             + ([act(N_("👥 Reassign"), "reassign")] if staff.may(roles.reassigns_cases) else []),
             [act(N_("🕓 Case file"), "file"), act(N_("✏ Change intake"), "change")],

@@ -3,10 +3,16 @@ and the commands /assess /goal /refer /note /handover /close /reopen /find."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.buttons import CASE_ACTION, CASE_CODE, GOAL, HANDOVER, REASSIGN, REFERRAL
+from bot.buttons import CASE_ACTION, GOAL, HANDOVER, NEXT_STEP, REASSIGN, REFERRAL
 from bot.choices import label_of
+from bot.confirm.cycle import found_reply
+from bot.forms import engine
+from bot.forms.registry import FORMS
+from bot.hygiene import forget_typed
 from bot.i18n import N_, UNREADABLE, Translator
 from bot.routes import StaleButton, command, press, reply
 from bot.services import BotContext
@@ -15,7 +21,7 @@ from domain.calendar import FOLLOW_UP_AGAIN_DAYS, referral_follow_up
 from domain.vocabulary import GOAL_OUTCOMES, REFERRAL_STEPS, RESULT_STATUSES, GoalStatus, LifeDomain, ReferralStatus, Responsible
 from handlers import erasure
 from handlers.casefile import show_timeline
-from handlers.cases import send_case
+from handlers.cases import case_from_args, send_case
 from handlers.dialogue import begin
 from storage.types import CaseClosed, NoConsent, NotAllowed
 
@@ -42,8 +48,9 @@ async def _refuse(update: Update, context: BotContext, problem: Exception, code:
     await reply(update, _refusal(context.t, problem, code))
 
 
-async def act(update: Update, context: BotContext, action: str, code: str) -> None:
-    """One action on a case, from a button or a command; rights are checked here, every time."""
+async def act(update: Update, context: BotContext, action: str, code: str, **preset: str) -> None:
+    """One action on a case, from a button or a command; rights are checked here, every time.
+    `preset`: answers a next-step button gives in advance (the life domain of a goal)."""
     store, staff, t = context.services.store, context.staff, context.t
     code = code.upper()
     try:
@@ -53,7 +60,7 @@ async def act(update: Update, context: BotContext, action: str, code: str) -> No
                 raise CaseClosed()
             if update.callback_query:
                 await update.callback_query.answer()
-            await begin(update, context, FORM_ACTIONS[action], case=code)
+            await begin(update, context, FORM_ACTIONS[action], case=code, **preset)
         elif action == "reopen":
             await store.aio.casework.reopen(staff, code)
             await send_case(update, context, code, reveal=False)
@@ -82,27 +89,48 @@ async def on_action(update: Update, context: BotContext, action: str, code: str)
     await act(update, context, action, code)
 
 
+async def on_next_step(update: Update, context: BotContext, action: str, code: str, domain: str) -> None:
+    """A next step offered after a save: a goal or referral in one life domain."""
+    await act(update, context, action, code, domain=domain)
+
+
 def case_command(action: str):  # noqa: ANN201
     """/assess LEV-2026-0001 and its siblings."""
 
     async def handle(update: Update, context: BotContext) -> None:
-        code = context.args[0] if context.args else ""
-        if not CASE_CODE.match(code):
-            await update.effective_message.reply_text(context.t.gettext(
-                N_("Please give a case code, for example /{command} LEV-2026-0001."), command=action))
-            return
-        await act(update, context, action, code)
+        code = await case_from_args(update, context, action, action)
+        if code is not None:
+            await act(update, context, action, code)
 
     handle.__doc__ = f"/{action} <code>"
     return handle
 
 
 async def find(update: Update, context: BotContext) -> None:
-    """/find: a person by name and date of birth."""
+    """/find: a person by name and date of birth, asked for one at a time, or in one line
+    (/find Olena Kovalenko 14.02.1986)."""
+    t = context.t
     if not context.staff.may(roles.sees_case_content):
-        await update.effective_message.reply_text(context.t.gettext(N_("Admins do not see case content.")))
+        await update.effective_message.reply_text(t.gettext(N_("Admins do not see case content.")))
         return
-    await begin(update, context, "find")
+    if not context.args:
+        await begin(update, context, "find")
+        return
+    await forget_typed(update, context)  # the line holds a name and a date of birth
+    *words, born = context.args
+    try:
+        birth_date = engine.parse_text(FORMS["find"].field("birth_date"), born)
+        if not words:
+            raise engine.Invalid("A name needs letters. Please type the name (the date of birth comes next).")
+        engine.check_name(" ".join(words), {}, None)
+    except engine.Invalid as problem:
+        await update.effective_chat.send_message(
+            t.gettext(N_("Send /find alone to be asked step by step, or /find, the name and the date of birth "
+                         "in one line, e.g. /find Olena Kovalenko 14.02.1986.")) + "\n" + t.plain(problem.message))
+        return
+    # the duplicate key does not tell given from family names (storage/crypto.py: normalise_name)
+    reply = await context.services.store.run(found_reply, context, " ".join(words), "", date.fromisoformat(birth_date))
+    await update.effective_chat.send_message(reply.text, reply_markup=reply.keyboard)
 
 
 # goals ---------------------------------------------------------------------------------------
@@ -235,7 +263,9 @@ async def _reassign_menu(update: Update, context: BotContext, code: str) -> None
     if not context.staff.may(roles.reassigns_cases):
         raise NotAllowed()
     await store.aio.casework.subject_of(context.staff, code)
-    managers = await store.aio.staff.case_managers(context.staff.org_id)
+    holder = (await store.aio.casework.glance(context.staff, code, audited=False)).summary.assigned_to
+    managers = [(user, load) for user, load in await store.aio.staff.case_managers(context.staff.org_id)
+                if user.id != holder]  # giving it to whom has it already is no choice
     rows = [[InlineKeyboardButton(t.plain(N_("{name} · district {district} · {count} open"), name=user.label,
                                           district=user.district_code or "–", count=load),
                                   callback_data=REASSIGN.data(code, user.id))] for user, load in managers]
@@ -254,13 +284,16 @@ async def on_reassign(update: Update, context: BotContext, code: str, to_user: i
         await reply(update, _refusal(t, problem, code))
         return
     await query.answer()
-    await query.edit_message_text(t.gettext(N_("Case {code} reassigned."), code=t.isolate(code)))
+    context.services.dispatcher.kick()  # both case managers are told
+    await query.edit_message_text(t.gettext(N_("Case {code} reassigned. Both case managers are told."),
+                                            code=t.isolate(code)))
 
 
 ROUTES = (
     *(command(name, case_command(name)) for name in COMMANDS),
     command("find", find),
     press(CASE_ACTION, on_action),
+    press(NEXT_STEP, on_next_step),
     press(GOAL, on_goal),
     press(REFERRAL, on_referral),
     press(HANDOVER, on_handover),

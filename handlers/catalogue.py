@@ -26,6 +26,12 @@ def catalogue_file(rows: list[dict], name: str) -> tuple[io.BytesIO, str]:
     return io.BytesIO(data), name
 
 
+
+def _qualifier(row: dict) -> str:
+    """" (JMD)" after a service's name, unless its name says so already."""
+    extra = row["programme"] or row["legal_area"]
+    return f" ({extra})" if extra and f"({extra})" not in row["name"] else ""
+
 async def show(update: Update, context: BotContext) -> None:
     """The catalogue in short, with its export button; admins only."""
     t = context.t
@@ -35,7 +41,7 @@ async def show(update: Update, context: BotContext) -> None:
     rows = await context.services.store.aio.catalogue.export(context.staff.org_id)
     active = [r for r in rows if r["active"]]
     lines = [t.gettext(N_("<b>Catalogue of services</b> · {count} active"), count=len(active))]
-    lines += ["· " + escape(r["name"] + (f" ({r['programme'] or r['legal_area']})" if r["programme"] or r["legal_area"] else ""))
+    lines += ["· " + escape(r["name"] + _qualifier(r))
               for r in active]  # names are the admins' own text: escaped for Telegram HTML
     lines += ["", t.gettext(N_("To change it: export the file, edit it, and send it back to me as a document."))]
     await update.effective_message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(

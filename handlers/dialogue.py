@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import dialogue_view
-from bot.buttons import FORM
+from bot.buttons import FORM, RESUME
 from bot.confirm.common import save
 from bot.forms import engine
 from bot.forms.engine import Form, FormContext, Invalid, Kind, Stopped
@@ -25,7 +25,7 @@ from bot.hygiene import forget_typed
 from bot.i18n import N_
 from bot.routes import NEW_MESSAGES, StaleButton, command, press, refuse_press
 from bot.services import BotContext
-from storage.types import CaseClosed, DialogueSnapshot, DuplicatePerson, NotAllowed, StaleDialogue
+from storage.types import CaseClosed, CryptoError, DialogueSnapshot, DuplicatePerson, NotAllowed, StaleDialogue
 
 State = dict[str, Any]
 # the dialogue version at which the current question was first shown: its buttons stay good for
@@ -33,10 +33,13 @@ State = dict[str, Any]
 STEP_VERSION = "step_version"
 
 
-async def begin(update: Update, context: BotContext, form_name: str, **about: object) -> None:
+async def begin(update: Update, context: BotContext, form_name: str, *, replace: bool = False, **about: object) -> None:
     """Open a new dialogue with the form and ask its first question. `about` says what it is
-    about (case=code, referral=id) and stays in the dialogue's state."""
+    about (case=code, referral=id) and stays in the dialogue's state. An unfinished dialogue
+    with answers is not thrown away unasked: the user may continue it or discard it."""
     services, staff, form = context.services, context.staff, FORMS[form_name]
+    if not replace and await _offer_resume(update, context, form_name, about):
+        return
 
     def start() -> tuple[DialogueSnapshot, FormContext]:  # in a worker thread: reads and a write
         ctx = services.form_context(staff, form, {"context": about, "answers": {}})
@@ -46,6 +49,58 @@ async def begin(update: Update, context: BotContext, form_name: str, **about: ob
 
     snapshot, ctx = await services.store.run(start)
     await _send_step(update, context, form, snapshot, ctx)
+
+
+def _unfinished(services, staff):  # noqa: ANN001, ANN202 - in a worker thread
+    """The open dialogue if it holds answers the user gave, with its form and position."""
+    try:
+        snapshot, form, ctx = _open(services, staff)
+    except CryptoError:
+        return None  # unreadable: nothing to continue, the new dialogue replaces it
+    if snapshot is None or not snapshot.state["history"]:
+        return None
+    return snapshot, form, engine.position(form, snapshot.state, ctx)
+
+
+async def _offer_resume(update: Update, context: BotContext, form_name: str, about: dict) -> bool:
+    """Whether an unfinished dialogue was found (and continue / discard offered)."""
+    found = await context.services.store.run(_unfinished, context.services, context.staff)
+    if found is None:
+        return False
+    snapshot, form, (number, total) = found
+    t = context.t
+    # the new dialogue can be started from the button when what it is about fits into one
+    again = (form_name, about.get("case", ""), about.get("domain", "")) if set(about) <= {"case", "domain"} else None
+    keyboard = InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.plain(N_("▶ Continue")), callback_data=RESUME.data("c", snapshot.nonce, "", "", "")),
+        InlineKeyboardButton(t.plain(N_("🗑 Discard")), callback_data=RESUME.data("n", snapshot.nonce, *(again or ("", "", "")))),
+    ]])
+    if update.callback_query:
+        await update.callback_query.answer()
+    await update.effective_chat.send_message(t.gettext(
+        N_("An unfinished {form} is open (question {number} of {total}). Continue it, or discard its answers?"),
+        form=t.plain(form.title), number=number, total=total), reply_markup=keyboard)
+    return True
+
+
+async def on_resume(update: Update, context: BotContext, choice: str, nonce: str, form_name: str, code: str,
+                    domain: str) -> None:
+    """Continue the unfinished dialogue, or discard it and start what was asked for."""
+    query, store = update.callback_query, context.services.store
+    snapshot = await store.run(lambda: _unfinished(context.services, context.staff))
+    if snapshot is None or snapshot[0].nonce != nonce or (form_name and form_name not in FORMS):
+        raise StaleButton
+    await query.answer()
+    if choice == "c":
+        await query.edit_message_reply_markup(reply_markup=None)
+        await show_current(update, context)
+        return
+    await store.aio.dialogues.close(context.staff.id)
+    await _strip_keyboard(context, update.effective_chat.id, snapshot[0].prompt_message_id)
+    await query.edit_message_text(context.t.gettext(N_("Discarded. Nothing of it was stored.")))
+    if form_name:
+        about = {k: v for k, v in (("case", code), ("domain", domain)) if v}
+        await begin(update, context, form_name, replace=True, **about)
 
 
 def _open(services, staff) -> tuple[DialogueSnapshot | None, Form | None, FormContext | None]:  # noqa: ANN001
@@ -64,6 +119,40 @@ async def show_current(update: Update, context: BotContext, *, error: str | None
         return False
     await _strip_keyboard(context, update.effective_chat.id, snapshot.prompt_message_id)
     await _send_step(update, context, form, snapshot, ctx, error=error)
+    return True
+
+
+# how to answer a question, by the kind of its field (/help inside a dialogue)
+_HOW_TO_ANSWER = {
+    Kind.TEXT: N_("Type the answer as a message."),
+    Kind.DATE: N_("Type the date as DD.MM.YYYY (e.g. 24.11.1990), or press one of the date buttons."),
+    Kind.CHOICE: N_("Press the button that fits; typing its label works too."),
+    Kind.MULTI: N_("Tick every option that fits (press again to untick), then press Done."),
+    Kind.YESNO: N_("Press Yes or No."),
+    Kind.NUMBER: N_("Press a number, or type a larger one."),
+    Kind.PHONE: N_("Type the phone number, e.g. +49 214 406 0000."),
+    Kind.TIME: N_("Type the time as HH:MM, e.g. 14:30."),
+}
+
+
+async def explain_current(update: Update, context: BotContext) -> bool:
+    """/help inside a dialogue: how to answer the current question, then the question again.
+    False when no dialogue is open."""
+    snapshot, form, ctx = await context.services.store.run(_open, context.services, context.staff)
+    if snapshot is None:
+        return False
+    t, fld = context.t, engine.current_field(form, snapshot.state)
+    lines = [t.gettext(N_("<b>Help: {form}</b>"), form=t.plain(form.title))]
+    if fld is None:
+        lines.append(t.gettext(N_("This is the summary. ✎ and a number correct that answer; Save stores it all.")))
+    else:
+        lines.append(t.gettext(_HOW_TO_ANSWER[fld.kind]))
+        if fld.optional:
+            lines.append(t.gettext(N_("Not known now? Skip » leaves it open; it can be added later.")))
+    lines.append(t.gettext(N_("« Back returns to the previous question. ✖ Cancel discards the dialogue (it asks "
+                              "first). /cancel does the same at once.")))
+    await update.effective_message.reply_text("\n".join(lines))
+    await show_current(update, context)
     return True
 
 
@@ -224,7 +313,7 @@ async def on_button(update: Update, context: BotContext, nonce: str, version: in
         raise StaleButton
     fld = engine.current_field(form, snapshot.state)
     if action == "x":
-        await cancel(update, context)
+        await _cancel_press(update, context, form, snapshot, ctx, arg)
         return
     if action == "k":
         await _confirm(update, context, form, snapshot, ctx)
@@ -238,9 +327,10 @@ async def on_button(update: Update, context: BotContext, nonce: str, version: in
         "d": lambda s: engine.finish_multi(form, s, ctx),
         "c": lambda s: engine.answer(form, s, _option(fld, arg, ctx, s["answers"]), ctx),
         "e": lambda s: engine.edit(form, s, _field_name(form, arg), ctx),
-        "q": lambda s: engine.answer(form, s, _quick_date(arg, ctx), ctx),
+        "q": lambda s: engine.answer(form, s, engine.quick_date(fld, arg, s["answers"], ctx), ctx),
+        "n": lambda s: engine.answer(form, s, engine.quick_number(fld, arg), ctx),
     }
-    answered = fld.name if fld is not None and action in ("c", "d", "s", "q") else None
+    answered = fld.name if fld is not None and action in ("c", "d", "s", "q", "n") else None
     await _commit(update, context, form, snapshot, ctx, steps[action], answered=answered)
 
 
@@ -249,12 +339,6 @@ def _option(fld: engine.Field | None, arg: str, ctx: FormContext, answers: dict)
     if not arg.isdigit() or int(arg) >= len(options):
         raise StaleButton
     return options[int(arg)].value
-
-
-def _quick_date(arg: str, ctx: FormContext) -> str:
-    if arg not in ("0", "1"):
-        raise StaleButton
-    return (ctx.today - timedelta(days=int(arg))).isoformat()
 
 
 def _field_name(form: Form, arg: str) -> str:
@@ -338,6 +422,26 @@ def _duplicate_of(form: Form, snapshot: DialogueSnapshot, ctx: FormContext) -> s
     return check(answers["given_name"], answers["family_name"], date.fromisoformat(answers["birth_date"]))
 
 
+async def _cancel_press(update: Update, context: BotContext, form: Form, snapshot: DialogueSnapshot,
+                        ctx: FormContext, arg: str) -> None:
+    """✖ next to « Back: one slip of the thumb must not throw answers away, so it asks first
+    ("y" confirms, "n" returns to the question); with nothing answered yet it just cancels."""
+    query, t = update.callback_query, context.t
+    answered = len(snapshot.state["history"])
+    if arg == "y" or answered == 0:
+        await cancel(update, context)
+        return
+    if arg == "n":
+        await query.answer()
+        await _send_step(update, context, form, snapshot, ctx, in_place=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup([
+        [dialogue_view.button(t, t.plain(N_("🗑 Yes, discard {count} answers"), count=answered), snapshot, "x", "y")],
+        [dialogue_view.button(t, t.plain(N_("↩ No, continue")), snapshot, "x", "n")],
+    ]))
+
+
 async def cancel(update: Update, context: BotContext) -> None:
     """/cancel or the ✖ button: drop the draft (and its key) and say that nothing was kept."""
     store, t, query = context.services.store, context.t, update.callback_query
@@ -381,7 +485,7 @@ async def on_edited(update: Update, context: BotContext) -> None:
         N_("Edited messages are not taken over. Use « Back, or correct the answer in the summary.")))
 
 
-ROUTES = (command("cancel", cancel), press(FORM, on_button))
+ROUTES = (command("cancel", cancel), press(FORM, on_button), press(RESUME, on_resume))
 # after every other handler has had its chance: answers, and whatever nobody else takes
 ANSWER_ROUTES = (
     CallbackQueryHandler(on_unknown_button),

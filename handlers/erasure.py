@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
-from bot.buttons import CASE_CODE, ERASE, ERASURE
+from bot.buttons import CASE_CODE, ERASE, ERASURE, typed_code
 from bot.choices import label_of
 from bot.export import as_json, readable
 from bot.i18n import N_
@@ -123,7 +123,7 @@ async def audit_trail(update: Update, context: BotContext) -> None:
     import json
 
     t, store, staff = context.t, context.services.store, context.staff
-    code = (context.args[0] if context.args else "").upper()
+    code = typed_code(context.args[0]) if context.args else ""
     if staff.role is not Role.COORDINATOR or not CASE_CODE.match(code) or not await store.aio.cases.may_see(staff, code):
         await update.effective_message.reply_text(t.gettext(N_("Coordinators: /audit and a case code, e.g. /audit LEV-2026-0001.")))
         return

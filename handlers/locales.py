@@ -22,6 +22,7 @@ from handlers.dialogue import on_other_content
 
 MAX_PO = 2_000_000
 MAX_PROBLEMS_SHOWN = 25
+PREVIEW_SHOWN = 8  # changed messages shown before making an upload live
 PREVIEW = ("Welcome! You are registered as {role}.", "Please use the buttons below.", "Cancelled. Nothing of this dialogue was stored.")
 
 
@@ -64,6 +65,12 @@ async def on_button(update: Update, context: BotContext, subject: str, action: s
     if not context.staff.may(roles.manages_languages):
         raise StaleButton
     locales = services.store.aio.locales
+    if action == "drop" and subject.isdigit():
+        if not await locales.discard_pending(int(subject), user_id=context.staff.id):
+            raise StaleButton
+        await query.answer()
+        await query.edit_message_text(t.gettext(N_("The upload was discarded; nothing changed.")))
+        return
     if action == "live" and subject.isdigit():
         try:
             language = await locales.make_live(int(subject), user_id=context.staff.id)
@@ -109,20 +116,26 @@ async def on_upload(update: Update, context: BotContext) -> None:
     result = locale_check.check(content, language, current=locale_check.parse(current, language) if current else None)
     if not result.ok:
         lines = [t.gettext(N_("Nothing was changed. Please correct {file}:"), file=document.file_name)]
-        lines += [t.gettext(N_("Line {line}: {problem}"), line=line, problem=problem)
-                  for line, problem in result.problems[:MAX_PROBLEMS_SHOWN]]
+        lines += [t.gettext(N_("Line {line}: {problem}"), line=problem.line, problem=t.plain(problem.message, **problem.params))
+                  for problem in result.problems[:MAX_PROBLEMS_SHOWN]]
         if len(result.problems) > MAX_PROBLEMS_SHOWN:
             lines.append(t.gettext(N_("… and {count} more."), count=len(result.problems) - MAX_PROBLEMS_SHOWN))
         await update.effective_message.reply_text("\n".join(lines))
         return
     catalog_id = await services.store.aio.locales.add_pending(language=language, po=content.decode("utf-8"), user_id=context.staff.id)
-    translations = load_translations(language, po=content)
-    preview = [f"· {escape(translations.gettext(message))}" for message in PREVIEW]
-    await update.effective_message.reply_text(
-        "\n".join([t.gettext(N_("{file} is fine: {percent} % translated. A few messages as users will see them:"),
-                             file=document.file_name, percent=result.completeness), *preview]),
-        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("✔ Make live"),
-                                                                 callback_data=LOCALES.data(catalog_id, "live"))]]))
+    changed = locale_check.changed(result.catalog, locale_check.parse(current, language) if current else None)
+    if changed:
+        heading = t.gettext(N_("{file} is fine: {percent} % translated. {count} messages change, as users will see "
+                               "them:"), file=document.file_name, percent=result.completeness, count=len(changed))
+        preview = [f"· {escape(text)}" for text in changed[:PREVIEW_SHOWN]]
+    else:
+        heading = t.gettext(N_("{file} is fine: {percent} % translated, the same as now. A few messages as users "
+                               "will see them:"), file=document.file_name, percent=result.completeness)
+        translations = load_translations(language, po=content)
+        preview = [f"· {escape(translations.gettext(message))}" for message in PREVIEW]
+    await update.effective_message.reply_text("\n".join([heading, *preview]), reply_markup=InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.plain(N_("✔ Make live")), callback_data=LOCALES.data(catalog_id, "live")),
+        InlineKeyboardButton(t.plain(N_("✖ Discard")), callback_data=LOCALES.data(catalog_id, "drop"))]]))
 
 
 ROUTES = (command("locales", table), press(LOCALES, on_button))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.commands import commands_for
 from bot.i18n import N_
 from bot.routes import command
 from bot.services import BotContext
-from handlers.dialogue import show_current
+from domain import roles
+from handlers.dialogue import explain_current
 from storage.types import InvitationProblem
 
 _INVITATION_PROBLEMS = {
@@ -44,6 +46,7 @@ async def start(update: Update, context: BotContext) -> None:
         return
     services.gate.is_staff(sender)
     context.staff = staff
+    services.menus.publish_soon(context.bot, staff, t)  # their role's menu
     await update.effective_message.reply_text(t.gettext(
         N_("Welcome! You are registered as {role}."), role=t.plain(staff.role.label)))
     if context.services.settings.pin_required:
@@ -53,10 +56,15 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/help: what this user can do; inside a dialogue, the current question again."""
-    text = context.services.renderer.render("help.j2", context.t, role=context.staff.role.value)
+    """/help: the commands of this user's role; inside a dialogue, how to answer the current
+    question (and the question again)."""
+    if await explain_current(update, context):
+        return
+    t, role = context.t, context.staff.role
+    text = context.services.renderer.render(
+        "help.j2", t, role_label=t.plain(role.label), case_worker=roles.sees_case_content(role),
+        commands=[(name, t.plain(description)) for name, description in commands_for(role)])
     await update.effective_message.reply_text(text)
-    await show_current(update, context)
 
 
 ROUTES = (command("start", start), command("help", help_command))

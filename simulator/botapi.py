@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import math
 import time
 from collections import deque
@@ -210,12 +211,24 @@ class BotApi:
     def _api_setWebhook(self, params: dict, files: dict) -> bool:  # noqa: N802
         return True
 
+    @staticmethod
+    def _menu_key(params: dict) -> str:
+        """Menus are kept as Telegram keeps them: per chat ("chat:<id>", BotCommandScopeChat),
+        else per language ("" for all)."""
+        scope = params.get("scope") or {}
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        if scope.get("type") == "chat":
+            return f"chat:{scope['chat_id']}"
+        return params.get("language_code") or ""
+
     def _api_setMyCommands(self, params: dict, files: dict) -> bool:  # noqa: N802
-        self.commands[params.get("language_code") or ""] = params["commands"]
+        commands = params["commands"]
+        self.commands[self._menu_key(params)] = json.loads(commands) if isinstance(commands, str) else commands
         return True
 
     def _api_getMyCommands(self, params: dict, files: dict) -> list:  # noqa: N802
-        return self.commands.get(params.get("language_code") or "", [])
+        return self.commands.get(self._menu_key(params), [])
 
     def _render(self, source: str, parse_mode: str | None, *, caption: bool = False) -> tuple[str, str]:
         if parse_mode == "HTML":

@@ -91,7 +91,7 @@ class CaseFileRepository:
                                                      ClientCase.id != case.id)).first()
         if other:
             raise DuplicatePerson(other)
-        case.person_index = index
+        self._store.cases.indexes_of(s, case, values)
 
     def intake(self, user: StaffUser, code: str) -> dict[str, Any]:
         """The intake's current values, for the change dialogue (not audited: the change is)."""

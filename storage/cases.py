@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from domain import roles
-from domain.vocabulary import EntryKind
+from domain.names import folded_key
+from domain.vocabulary import FINAL_STATUSES, EntryKind, GoalStatus
 from storage import audit
 from storage.crypto import CryptoError, DataKey, WrappedKey, normalise_name
 from storage.db import upsert_insert
-from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Organisation
+from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Goal, Organisation, Referral
 from storage.types import CaseDetail, CaseSummary, DuplicatePerson, NewEntry, StaffUser
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ def _summary(case: ClientCase, district: District) -> CaseSummary:
     )
 
 
+# the revision of the name rules (domain/names.py) the blind indexes are computed with
+NAME_RULES = 1
+
+
 class CaseRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -58,11 +63,69 @@ class CaseRepository:
             f"org/{org_id}/person", normalise_name(given_name, family_name), birth_date.isoformat()
         )
 
+    def person_fold(self, *, org_id: int, given_name: str, family_name: str, birth_date: date) -> str:
+        """The second blind index: the transliteration-folded name (a warning, not a refusal)."""
+        return self._store.keyring.blind_index(
+            f"org/{org_id}/person-fold", folded_key(given_name, family_name), birth_date.isoformat()
+        )
+
     def code_of_person(self, *, org_id: int, person_index: str) -> str | None:
         with self._store.transaction() as s:
             return s.exec(
                 select(ClientCase.code).where(ClientCase.org_id == org_id, ClientCase.person_index == person_index)
             ).first()
+
+    def code_of_similar(self, *, org_id: int, person_fold: str, other_than: str | None = None) -> str | None:
+        """A case whose person may be the same, written differently (the folded index)."""
+        with self._store.transaction() as s:
+            query = select(ClientCase.code).where(ClientCase.org_id == org_id, ClientCase.person_fold == person_fold)
+            if other_than:
+                query = query.where(ClientCase.code != other_than)
+            return s.exec(query.order_by(ClientCase.id)).first()
+
+    def indexes_of(self, s: Session, case: ClientCase, values: dict[str, Any]) -> None:
+        """Set both blind indexes of a case from its intake values (names and date of birth)."""
+        names = (values.get("given_name") or "", values.get("family_name") or "")
+        born = values.get("birth_date")
+        if born:
+            born = date.fromisoformat(born) if isinstance(born, str) else born
+            case.person_index = self.person_index(org_id=case.org_id, given_name=names[0], family_name=names[1],
+                                                  birth_date=born)
+            case.person_fold = self.person_fold(org_id=case.org_id, given_name=names[0], family_name=names[1],
+                                                birth_date=born)
+        case.index_rev = NAME_RULES
+
+    def reindex(self, *, batch: int = 200) -> tuple[int, int]:
+        """Compute both blind indexes again where they were computed with older name rules
+        (before 0.8 "Al-Hassan" was one part, and there was no folded index). Returns (cases
+        done, cases left with their old exact index because another case already holds the
+        new one: the folded index warns about them instead). Erased cases have nothing left."""
+        done = kept = 0
+        while True:
+            with self._store.transaction() as s:
+                cases = s.exec(select(ClientCase).where(ClientCase.index_rev < NAME_RULES)
+                               .order_by(ClientCase.id).limit(batch)).all()
+                taken = set()
+                for case in cases:
+                    key = self.data_key_or_none(s, case.id) if case.erased_at is None else None
+                    intake = self._store.casework.record_or_empty(s, case.id, key, "intake") if key else {}
+                    if not intake.get("birth_date"):  # erased or unreadable: nothing to index
+                        case.index_rev = NAME_RULES
+                        s.add(case)
+                        continue
+                    old = case.person_index
+                    self.indexes_of(s, case, intake)
+                    clash = case.person_index != old and (case.person_index in taken or s.exec(
+                        select(ClientCase.id).where(ClientCase.org_id == case.org_id, ClientCase.id != case.id,
+                                                    ClientCase.person_index == case.person_index)).first())
+                    if clash:
+                        case.person_index = old
+                        kept += 1
+                    taken.add(case.person_index)
+                    s.add(case)
+                done += len(cases)
+            if len(cases) < batch:
+                return done, kept
 
     # writing ------------------------------------------------------------------------------
     def create(
@@ -86,8 +149,12 @@ class CaseRepository:
                     org_id=user.org_id, code=self._next_code(s, user.org_id, now), district_id=district_id,
                     assigned_to=assigned_to, created_by=user.id, person_index=person_index,
                     consent_version=consent_version, consent_at=consent_at, next_due_on=next_due_on,
-                    created_at=now, updated_at=now,
+                    created_at=now, updated_at=now, index_rev=NAME_RULES,
                 )
+                if values.get("birth_date"):
+                    case.person_fold = self.person_fold(
+                        org_id=user.org_id, given_name=values.get("given_name") or "",
+                        family_name=values.get("family_name") or "", birth_date=date.fromisoformat(values["birth_date"]))
                 s.add(case)
                 s.flush()
                 data_key = DataKey.generate()
@@ -160,28 +227,73 @@ class CaseRepository:
             return query
         return query.where(ClientCase.assigned_to == user.id)
 
-    def _filtered(self, user: StaffUser, status: str | None, due_by: date | None, district_id: int | None):  # noqa: ANN202
+    def codes_numbered(self, user: StaffUser, number: int, year: int | None = None, limit: int = 5) -> list[str]:
+        """The codes of the cases the user may see that carry this number ("/case 37"), newest
+        first; a code's number has at least four digits (LEV-2026-0037)."""
+        suffix = f"-{year}-{number:04d}" if year else f"-{number:04d}"
+        with self._store.transaction() as s:
+            rows = s.exec(self.visible(user).where(ClientCase.code.endswith(suffix))
+                          .order_by(ClientCase.id.desc()).limit(limit)).all()
+        return [case.code for case, _ in rows]
+
+    def due_reasons(self, case_ids: list[int], *, due_by: date, silent_before: date) -> dict[int, list[tuple[str, date]]]:
+        """Why each of these cases is due, soonest first: ("assessment" | "reassessment" |
+        "goal" | "follow-up" | "silent", the date): its next assessment, and whatever else falls
+        due by `due_by`. For one page of a list: three small indexed queries, nothing decrypted."""
+        reasons: dict[int, list[tuple[str, date]]] = {i: [] for i in case_ids}
+        if not case_ids:
+            return reasons
+        with self._store.transaction() as s:
+            for case in s.exec(select(ClientCase).where(ClientCase.id.in_(case_ids))).all():
+                if case.next_due_on:  # always: every open case has its next assessment
+                    reasons[case.id].append(("reassessment" if case.assessments else "assessment", case.next_due_on))
+                last = case.last_contact_on or case.created_at.astimezone(self._store.tz).date()
+                if last <= silent_before:
+                    reasons[case.id].append(("silent", last))
+            for case_id, due in s.exec(select(Goal.case_id, func.min(Goal.due_on)).where(
+                    Goal.case_id.in_(case_ids), Goal.status == GoalStatus.OPEN, Goal.due_on <= due_by)
+                    .group_by(Goal.case_id)).all():
+                reasons[case_id].append(("goal", due))
+            for case_id, due in s.exec(select(Referral.case_id, func.min(Referral.follow_up_on)).where(
+                    Referral.case_id.in_(case_ids), Referral.follow_up_on <= due_by,
+                    Referral.status.not_in(FINAL_STATUSES)).group_by(Referral.case_id)).all():
+                reasons[case_id].append(("follow-up", due))
+        # "silent since" is a past date: it sorts by when the silence began to count, not before all
+        return {i: sorted(r, key=lambda kind_day: kind_day[1]) for i, r in reasons.items()}
+
+    def _filtered(self, user: StaffUser, status: str | None, due_by: date | None, district_id: int | None,  # noqa: ANN202
+                  silent_before: date | None = None):
         query = self.visible(user)
         if status:
             query = query.where(ClientCase.status == status)
         if due_by:
-            query = query.where(ClientCase.next_due_on <= due_by)
+            # due for any reason within the window: assessment, an open goal, a referral to follow
+            # up, or silence (each an indexed condition; the list pages them)
+            goal_due = select(Goal.id).where(Goal.case_id == ClientCase.id, Goal.status == GoalStatus.OPEN,
+                                             Goal.due_on <= due_by).exists()
+            follow_up = select(Referral.id).where(Referral.case_id == ClientCase.id, Referral.follow_up_on <= due_by,
+                                                  Referral.status.not_in(FINAL_STATUSES)).exists()
+            condition = (ClientCase.next_due_on <= due_by) | goal_due | follow_up
+            if silent_before is not None:
+                condition = condition | silent_since(silent_before, self._store.tz)
+            query = query.where(condition)
         if district_id:
             query = query.where(ClientCase.district_id == district_id)
         return query
 
     def count_for(self, user: StaffUser, *, status: str | None = None, due_by: date | None = None,
-                  district_id: int | None = None) -> int:
+                  district_id: int | None = None, silent_before: date | None = None) -> int:
         with self._store.transaction() as s:
-            query = self._filtered(user, status, due_by, district_id)
+            query = self._filtered(user, status, due_by, district_id, silent_before)
             return s.exec(select(func.count()).select_from(query.subquery())).one()
 
     def list_for(self, user: StaffUser, *, offset: int = 0, limit: int = 10, status: str | None = None,
-                 due_by: date | None = None, district_id: int | None = None) -> list[CaseSummary]:
+                 due_by: date | None = None, district_id: int | None = None,
+                 silent_before: date | None = None) -> list[CaseSummary]:
         """The user's cases, soonest due first; no personal data, so not audited as a read."""
         with self._store.transaction() as s:
             rows = s.exec(
-                self._filtered(user, status, due_by, district_id)
+                self._filtered(user, status, due_by, district_id, silent_before)
                 .order_by(ClientCase.next_due_on.is_(None), ClientCase.next_due_on, ClientCase.id.desc())
                 .offset(offset).limit(limit)
             ).all()

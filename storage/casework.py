@@ -17,7 +17,7 @@ from domain.vocabulary import CasePhase, CaseStatus, EntryKind, GoalStatus, Hand
 from storage import audit, outbox
 from storage.cases import _summary, value_aad
 from storage.crypto import DataKey, readable
-from storage.models import CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral, Service
+from storage.models import AppUser, CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral, Service
 from storage.types import CaseClosed, CaseGlance, GoalInfo, NewEntry, NotAllowed, ReferralInfo, StaffUser
 
 if TYPE_CHECKING:
@@ -189,6 +189,7 @@ class CaseworkRepository:
                                .where(Referral.case_id == case.id).order_by(Referral.id)).all()
             pending = s.exec(select(func.count(Handover.id)).where(Handover.case_id == case.id,
                                                                    Handover.status == HandoverStatus.PENDING)).one()
+            responsible = s.get(AppUser, case.assigned_to)
             if audited:
                 audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="case.view",
                              case_id=case.id)
@@ -206,6 +207,7 @@ class CaseworkRepository:
                 if intake.get("residence_valid_until") else None,
                 benefits=intake.get("benefits"),
                 erased_at=case.erased_at, held=case.hold_reason_enc is not None,
+                responsible=(responsible.display_name or f"#{responsible.id}") if responsible else "",
             )
 
     def subject_of(self, user: StaffUser, code: str) -> dict[str, Any]:
@@ -214,11 +216,15 @@ class CaseworkRepository:
         with self._store.transaction() as s:
             case, key = self.case_for_change(s, user, code, allow_closed=True)
             intake = self._record(s, case.id, key, "intake")
+            # the services the client consented to share data with (a referral's consent, not withdrawn)
+            consented = s.exec(select(Referral.service_id).where(
+                Referral.case_id == case.id, Referral.consent_at.is_not(None),
+                Referral.consent_withdrawn_at.is_(None))).all()
         today = self._store.clock.now().astimezone(self._store.tz).date()
         born = intake.get("birth_date")
         return {"code": case.code, "age": age_on(date.fromisoformat(born), today) if born else None,
                 "status": intake.get("residence_status"), "benefits": intake.get("benefits"),
-                "district_id": case.district_id}
+                "district_id": case.district_id, "consented_services": sorted(set(consented))}
 
     def find(self, user: StaffUser, *, given_name: str, family_name: str, birth_date: date) -> tuple[str, bool] | None:
         """A person by name and date of birth (blind index): (case code, whether the user may see it)."""

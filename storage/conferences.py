@@ -47,7 +47,10 @@ class ConferenceRepository:
         self._store = store
 
     def schedule(self, user: StaffUser, code: str, *, starts_at: datetime, minutes: int, place: str, agenda: str,
-                 participant_ids: list[int], service_ids: list[int], hours: WorkingHours) -> int:
+                 participant_ids: list[int], service_ids: list[int], hours: WorkingHours,
+                 consent_now: list[int] = ()) -> int:
+        """`consent_now`: agencies the client consented, at this scheduling, to share data with
+        (recorded with the conference's entry in the case file, and audited)."""
         now = self._store.clock.now()
         with self._store.transaction() as s:
             case, key = self._store.casework.case_for_change(s, user, code)
@@ -62,9 +65,13 @@ class ConferenceRepository:
             for person in people:
                 s.add(ConferenceParticipant(conference_id=conference.id, user_id=person))
             self._plan(s, conference, people, kind=ReminderKind.CONFERENCE_INVITE, hours=hours)
-            self._store.casework.touch(s, case, user, "conference.schedule",
-                                       f"conference={conference.id};participants={len(people)}",
-                                       entry=NewEntry(EntryKind.CONFERENCE, ref_id=conference.id))
+            names = dict(s.exec(select(Service.id, Service.name).where(Service.id.in_(service_ids))).all()) if service_ids else {}
+            self._store.casework.touch(
+                s, case, user, "conference.schedule",
+                f"conference={conference.id};participants={len(people)};consent_now={len(consent_now)}",
+                entry=NewEntry(EntryKind.CONFERENCE, ref_id=conference.id,
+                               payload={"agencies": [names.get(i, "–") for i in service_ids],
+                                        "consent_now": [names.get(i, "–") for i in consent_now]}))
             return conference.id
 
     def _plan(self, s, conference: Conference, people: list[int], *, kind: str, hours: WorkingHours) -> None:  # noqa: ANN001

@@ -24,7 +24,6 @@ import secrets
 import stat
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from domain.names import exact_key
 from storage.types import CryptoError  # raised here; storage.types is where callers catch it from
 
 log = logging.getLogger("casebot.crypto")
@@ -282,12 +282,6 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def normalise_name(given: str, family: str) -> str:
-    """Name key for duplicate detection: case, accents, punctuation and the order of name
-    parts do not matter (given and family names are often swapped between documents)."""
-    tokens = []
-    for raw in f"{given} {family}".split():
-        decomposed = unicodedata.normalize("NFKD", raw.casefold())
-        token = "".join(ch for ch in decomposed if unicodedata.category(ch)[0] in "LN")
-        if token:
-            tokens.append(token)
-    return " ".join(sorted(tokens))
+    """Name key for duplicate detection (domain/names.py): case, accents, separators and the
+    order of name parts do not matter (given and family names are often swapped between documents)."""
+    return exact_key(given, family)

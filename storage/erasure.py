@@ -228,6 +228,7 @@ class Erasure:
             s.exec(update(Conference).where(Conference.case_id == case.id).values(place_enc=b"", agenda_enc=b"",
                                                                                  outcome_enc=None))
             case.person_index = f"erased/{case.id}"  # no blind index of the person stays
+            case.person_fold = None
             case.status, case.erased_at, case.hold_reason_enc = CaseStatus.CLOSED, now, None
             case.closed_at = case.closed_at or now
             case.close_reason = case.close_reason or "other"

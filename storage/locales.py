@@ -49,6 +49,16 @@ class LocaleRepository:
             row = s.get(LocaleCatalog, catalog_id)
             return row if row is not None and row.state == "pending" else None
 
+    def discard_pending(self, catalog_id: int, *, user_id: int | None) -> bool:
+        """An upload the admin decided against: gone, nothing else changes."""
+        with self._store.transaction() as s:
+            row = s.get(LocaleCatalog, catalog_id)
+            if row is None or row.state != "pending":
+                return False
+            s.delete(row)
+            self._audit(s, user_id, "locale.discard", f"language={row.language}")
+            return True
+
     def make_live(self, catalog_id: int, *, user_id: int | None) -> str:
         """The pending upload becomes the language's catalog; the one before stays for rollback."""
         with self._store.transaction() as s:

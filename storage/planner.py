@@ -16,7 +16,15 @@ from sqlmodel import select
 
 from domain import roles
 from domain.calendar import WorkingHours, is_meeting_day
-from domain.reminders import ReminderKind, dedupe_key, goal_reminder, reassessment_reminder, remind_from, silent_cutoff
+from domain.reminders import (
+    ReminderKind,
+    dedupe_key,
+    goal_reminder,
+    reassessment_reminder,
+    remind_from,
+    silent_cutoff,
+    weekly_key,
+)
 from domain.vocabulary import CaseStatus, GoalStatus, OutboxState
 from storage.cases import silent_since
 from storage.db import upsert_insert
@@ -47,6 +55,7 @@ class Planner:
             # figures changed): `casebot migrate` computes them, this catches an upgrade without it
             self._store.watch.backfill()
             self._store.jourfixe.encrypt_plaintext()  # agenda points of an earlier version
+            self._store.cases.reindex()  # names indexed by earlier rules
             self._watch_backfilled = True
         now = self._store.clock.now()
         today = now.astimezone(hours.tz).date()
@@ -98,7 +107,8 @@ class Planner:
                                   ClientCase.next_due_on <= remind_from(today, days_before)), ClientCase.id)
         for case_id, org_id, user_id, due in rows:
             kind = reassessment_reminder(due, today)
-            yield Planned(org_id, user_id, kind, case_id, deliver_at, dedupe_key(kind, case_id, due, user_id))
+            yield Planned(org_id, user_id, kind, case_id, deliver_at,
+                          weekly_key(dedupe_key(kind, case_id, due, user_id), due, today))
 
     def _goals(self, today: date, deliver_at: datetime, days_before: int) -> Iterator[Planned]:
         rows = self._pages(select(Goal.id, Goal.due_on, ClientCase.org_id, ClientCase.assigned_to)
@@ -107,7 +117,8 @@ class Planner:
                                   Goal.due_on <= remind_from(today, days_before)), Goal.id)
         for goal_id, due, org_id, user_id in rows:
             kind = goal_reminder(due, today)
-            yield Planned(org_id, user_id, kind, goal_id, deliver_at, dedupe_key(kind, goal_id, due, user_id))
+            yield Planned(org_id, user_id, kind, goal_id, deliver_at,
+                          weekly_key(dedupe_key(kind, goal_id, due, user_id), due, today))
 
     def _silent_cases(self, today: date, deliver_at: datetime, silent_days: int, hours: WorkingHours) -> Iterator[Planned]:
         """Open cases without a contact for `silent_days` (or, never contacted, opened that long ago)."""
@@ -117,8 +128,9 @@ class Planner:
                            .where(ClientCase.status == CaseStatus.OPEN, silent_since(cutoff, hours.tz)), ClientCase.id)
         kind = ReminderKind.SILENT_CASE
         for case_id, org_id, user_id, last, created in rows:
+            since = last or created.astimezone(hours.tz).date()
             yield Planned(org_id, user_id, kind, case_id, deliver_at,
-                          dedupe_key(kind, case_id, last or created.astimezone(hours.tz).date(), user_id))
+                          weekly_key(dedupe_key(kind, case_id, since, user_id), since + timedelta(days=silent_days), today))
 
     def _digests(self, today: date, now: datetime, hours: WorkingHours) -> list[Planned]:
         """Each coordinator's digest: daily on working days, or weekly on Mondays, at their hour."""

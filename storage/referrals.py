@@ -189,6 +189,19 @@ class ReferralRepository:
             case.assigned_to = target.id
             _follow_ups_to(s, case.id, target.id)
             self._store.casework.touch(s, case, user, "case.reassign", f"from={previous};to={target.id}")
+            # both are told, in their language, by the dispatcher (the coordinator may be one of them)
+            for told in ({previous, target.id} - {user.id}) if previous != target.id else ():
+                outbox.schedule(s, org_id=case.org_id, user_id=told, kind=ReminderKind.CASE_REASSIGNED, ref_id=case.id,
+                                due_at=self._store.clock.now())
+
+    def reassignment_subject(self, case_id: int, user_id: int) -> tuple[str, str, bool] | None:
+        """(case code, name of its case manager now, whether that is `user_id`) of an open case."""
+        with self._store.transaction() as s:
+            case = s.get(ClientCase, case_id)
+            if case is None or case.status != CaseStatus.OPEN:
+                return None
+            holder = s.get(AppUser, case.assigned_to)
+            return case.code, (holder.display_name or f"#{holder.id}") if holder else "–", case.assigned_to == user_id
 
 
 def _follow_ups_to(s, case_id: int, user_id: int) -> None:  # noqa: ANN001

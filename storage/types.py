@@ -149,6 +149,7 @@ class CaseGlance:
     benefits: str | None = None
     erased_at: datetime | None = None
     held: bool = False  # a legal hold keeps it past its retention period
+    responsible: str = ""  # the display name of the case manager the case is assigned to
 
 
 @dataclass(frozen=True)

@@ -18,3 +18,12 @@ def rows(bot, sql: str, **params) -> list:  # noqa: ANN001, ANN003
     services = getattr(bot, "services", bot)
     with services.store.engine.connect() as connection:
         return list(connection.execute(text(sql), params))
+
+
+def said(user, needle: str) -> list[str]:  # noqa: ANN001
+    """Every line of the bot's messages to `user` that contains `needle`, as said on its own or
+    as one numbered line of a gathered message (the morning's reminders)."""
+    import re
+
+    return [re.sub(r"^\d+\. ", "", line) for m in user.messages() if m.from_bot
+            for line in m.text.splitlines() if needle in line]

@@ -13,7 +13,7 @@ from bot.buttons import ENTRY, REFERRAL, TIMELINE, TIMELINE_FILTER
 from bot.choices import LIFE_DOMAINS
 from domain.roles import Role
 from tests.flows import INTAKE_STEPS, do, run_intake
-from tests.helpers import rows
+from tests.helpers import rows, said
 from tests.test_encryption import raw_database_bytes
 from tests.test_reminders import berlin, dispatch, set_clock
 
@@ -244,12 +244,12 @@ async def test_a_status_change_with_valid_until_is_watched_in_working_hours_once
     set_clock(clock, berlin(2027, 1, 18, 8, 0))
     sent = await dispatch(bot)
     assert sent >= 1
-    notices = [m.text for m in cm.messages() if "Aufenthaltsdokument von" in m.text]
+    notices = said(cm, "Aufenthaltsdokument von")
     assert notices == ["Das Aufenthaltsdokument von LEV-2026-0001 (Duldung) gilt bis 15.03.2027. "
                        "Die Verlängerung sollte rechtzeitig beantragt werden."]
     set_clock(clock, berlin(2027, 1, 19, 9, 0))
     await dispatch(bot)
-    assert [m.text for m in cm.messages() if "Aufenthaltsdokument von" in m.text] == notices  # once
+    assert said(cm, "Aufenthaltsdokument von") == notices  # once
     # a new permit moves the date on: the old reminder no longer holds
     assert rows(bot, "SELECT COUNT(*) FROM outbox WHERE kind = 'status-expiry'")[0][0] == 1
 
@@ -264,12 +264,12 @@ async def test_18th_and_27th_birthdays_are_watched(bot, clock):
     assert "1995" not in str(rows(bot, "SELECT * FROM case_watch"))
     set_clock(clock, berlin(2026, 12, 1, 9, 0))
     await dispatch(bot)
-    texts = [m.text for m in cm.messages() if "wird am" in m.text]
+    texts = said(cm, "wird am")
     assert texts == ["LEV-2026-0001 wird am 15.12.2026 18: Jugendhilfe endet, Angebote für Erwachsene beginnen. "
                      "Bitte die Vermittlungen prüfen."]
     set_clock(clock, berlin(2027, 2, 1, 9, 0))
     await dispatch(bot)
-    texts = [m.text for m in cm.messages() if "wird am" in m.text]
+    texts = said(cm, "wird am")
     assert texts[-1].startswith("LEV-2026-0002 wird am 10.02.2027 27: JMD, Teilhabemanagement und §25a AufenthG enden")
     assert len(texts) == 2
 

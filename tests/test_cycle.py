@@ -49,20 +49,20 @@ async def cm(bot):  # noqa: ANN001, ANN201
 
 async def test_assessment_and_reassessment_show_what_changed(bot, cm):
     await assess(cm, {"housing": "hoch", "health": "mittel"})
-    assert cm.last().text.startswith("Bestandsaufnahme 1 von LEV-2026-0001 gespeichert. Nächste Überprüfung: 24.02.2027.")
+    assert cm.last().text.startswith("Bestandsaufnahme Nr. 1 für LEV-2026-0001 gespeichert. Nächste Bestandsaufnahme: 24.02.2027.")
     view = (await cm.send(f"/case {CODE}"))[0].text
     assert "Wohnen: hoch" in view and "Gesundheit: mittel" in view and "Phase" not in view
-    assert "Planung" in view and "Nächste Überprüfung: 24.02.2027" in view
+    assert "Planung" in view and "Nächste Bestandsaufnahme: 24.02.2027" in view
     assert rows(bot, "SELECT next_due_on, assessments, phase FROM client_case")[0][1:] == (1, "planning")
     await assess(cm, {"housing": "mittel", "health": "mittel"}, via_button=False)
     text = cm.last().text
-    assert "Bestandsaufnahme 2" in text and "Geändert seit der letzten Bestandsaufnahme:\nWohnen: hoch → mittel" in text
+    assert "Bestandsaufnahme Nr. 2" in text and "Geändert seit der letzten Bestandsaufnahme:\nWohnen: hoch → mittel" in text
     assert "Gesundheit" not in text.split("Geändert")[1]
 
 
 async def test_goals_are_agreed_reviewed_and_closed(bot, cm):
     await cm.send(f"/case {CODE}")
-    await steps(cm, ">🎯 Ziel", ">Qualifizierung", "Deutschkurs B1 abschließen", ">die Klient:in")
+    await steps(cm, ">➕ Neues Ziel", ">Qualifizierung", "Deutschkurs B1 abschließen", ">die Klient:in")
     assert "Das Datum liegt in der Vergangenheit" in (await cm.send("01.01.2026"))[-1].text
     await steps(cm, "30.06.2027", ">✔ Speichern")
     assert cm.last().text == "Ziel für LEV-2026-0001 gespeichert, fällig am 30.06.2027."
@@ -189,7 +189,7 @@ async def test_handover_accepted_by_the_new_districts_case_manager(bot, cm):
     assert "Fall LEV-2026-0001 soll an Sie übergeben werden." in request.text and "Kita-Anmeldung läuft" in request.text
     accept = request.buttons()[0]["callback_data"]
     await other.press("✔ Annehmen", request)
-    assert other.last().text == "Fall LEV-2026-0001 ist jetzt Ihrer."
+    assert other.last().text == "Fall LEV-2026-0001 liegt jetzt bei Ihnen."
     assert cm.last().text == "Die Übergabe von LEV-2026-0001 wurde angenommen."
     assert "LEV-2026-0001" in (await other.send("/cases"))[0].text
     assert "Hier sind keine Fälle." in (await cm.send("/cases"))[0].text
@@ -227,7 +227,7 @@ async def test_a_coordinator_reassigns_and_a_case_manager_cannot(bot, cm):
     menu = coordinator.last()
     assert any(label.startswith("Ana · Bezirk II · 0 offen") for label in menu.button_texts())
     await coordinator.press(next(label for label in menu.button_texts() if "Bezirk II" in label))
-    assert coordinator.last().text == "Fall LEV-2026-0001 neu zugewiesen."
+    assert coordinator.last().text == "Fall LEV-2026-0001 neu zugewiesen. Beide Case Manager:innen werden benachrichtigt."
     assert rows(bot, "SELECT assigned_to FROM client_case") == [(other_id,)]
     assert rows(bot, "SELECT action FROM audit_event ORDER BY id DESC")[0] == ("case.reassign",)
 
@@ -254,7 +254,7 @@ async def test_forged_buttons_on_another_users_case_are_refused(bot, cm):
     other = await bot.register(Role.CASE_MANAGER, "I")
     admin = await bot.register(Role.ADMIN, None)
     await cm.send(f"/case {CODE}")
-    await steps(cm, ">🎯 Ziel", ">Wohnen", "Wohnung finden", ">die Klient:in", "30.06.2027", ">✔ Speichern")
+    await steps(cm, ">➕ Neues Ziel", ">Wohnen", "Wohnung finden", ">die Klient:in", "30.06.2027", ">✔ Speichern")
     goal_id = rows(bot, "SELECT id FROM goal")[0][0]
     await other.send("/help")
     anywhere = other.last()
@@ -271,14 +271,14 @@ async def test_forged_buttons_on_another_users_case_are_refused(bot, cm):
 
 
 async def test_find_a_person_by_name_and_birth_date(bot, cm):
-    await steps(cm, "/find", "haddad", "AMINA", "01.02.1995", ">✔ Speichern")
+    await steps(cm, "/find", "haddad", "AMINA", "01.02.1995", ">🔍 Suchen")
     assert cm.last().text == "Gefunden: Fall LEV-2026-0001."
     await cm.press("LEV-2026-0001")
     assert cm.last().text.startswith("Fall LEV-2026-0001")
     other = await bot.register(Role.CASE_MANAGER, "II")
-    await steps(other, "/find", "Amina", "Haddad", "01.02.1995", ">✔ Speichern")
+    await steps(other, "/find", "Amina", "Haddad", "01.02.1995", ">🔍 Suchen")
     assert other.last().text == "Diese Person ist ein Fall (LEV-2026-0001) eines anderen Case Managements."
-    await steps(other, "/find", "Amina", "Haddad", "02.02.1995", ">✔ Speichern")
+    await steps(other, "/find", "Amina", "Haddad", "02.02.1995", ">🔍 Suchen")
     assert other.last().text == "Kein Fall mit diesem Namen und Geburtsdatum."
     trail = str(rows(bot, "SELECT detail FROM audit_event WHERE action = 'case.find'"))
     assert "Amina" not in trail and "Haddad" not in trail

@@ -53,7 +53,7 @@ async def test_an_erasure_needs_a_second_person_and_leaves_nothing_personal(bot)
     view = (await second.send(f"/case {CODE}"))[0].text
     assert "Gelöscht am" in view and "Amina" not in view
     # the same person cannot be found any more, and may be recorded anew
-    await steps(cm, "/find", "Amina", "Haddad", "01.02.1995", ">✔ Speichern")
+    await steps(cm, "/find", "Amina", "Haddad", "01.02.1995", ">🔍 Suchen")
     assert cm.last().text == "Kein Fall mit diesem Namen und Geburtsdatum."
     actions = [r[0] for r in rows(bot, "SELECT action FROM audit_event WHERE action LIKE 'case.erase%' ORDER BY id")]
     assert actions == ["case.erase-request", "case.erase-confirm", "case.erase"]

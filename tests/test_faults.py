@@ -95,7 +95,7 @@ async def test_one_damaged_record_among_the_due_messages_harms_only_itself(bot, 
     colleague = await bot.register(Role.CASE_MANAGER, "II")
     await run_intake(manager)
     await run_intake(manager, given_name=("send", "Omid"), family_name=("send", "Karimi"))
-    await steps(manager, f"/conference {CODE}", "01.12.2026", "14", ">60 min", "Rathaus Opladen", ">Fertig", ">Fertig",
+    await steps(manager, f"/conference {CODE}", "01.12.2026", "14", ">60 Min.", "Rathaus Opladen", ">Fertig", ">Fertig",
                 "Wohnung", ">✔ Speichern")
     await steps(manager, f"/handover {CODE}", ">II", "Zieht um", ">✔ Speichern")
     await steps(manager, "/handover LEV-2026-0002", ">II", "Zieht auch um", ">✔ Speichern")
@@ -246,7 +246,7 @@ async def test_a_long_assessment_summary_still_arrives_with_its_save_button(bot)
     assert summary.text.startswith("Bestandsaufnahme · bitte prüfen") and "…" in summary.text
     assert "✔ Speichern" in summary.button_texts()
     await manager.press("✔ Speichern", summary)
-    assert manager.last().text.startswith(f"Bestandsaufnahme 1 von {CODE} gespeichert.")
+    assert manager.last().text.startswith(f"Bestandsaufnahme Nr. 1 für {CODE} gespeichert.")
     note = bot.services.store.cases.reveal(bot.services.store.staff.user_by_telegram_id(manager.id), CODE)
     assert len(note.records["assessment/1"]["note_housing"]) > 400  # stored whole
 

@@ -24,7 +24,7 @@ async def test_a_full_intake_creates_an_encrypted_case_on_the_users_list(bot):
     cm = await bot.register(Role.CASE_MANAGER, "I")
     saved = await run_intake(cm)
     assert saved[0].text == ("Gespeichert als Fall LEV-2026-0001. Nächster Schritt: die Bestandsaufnahme, "
-                             "fällig am 08.12.2026. /case LEV-2026-0001 zeigt den Fall.")
+                             "fällig am 08.12.2026.")
     [(code, status, _, assigned, consent_version, due)] = case_rows(bot)
     assert (code, status, consent_version, str(due)) == ("LEV-2026-0001", "open", "2026-01", "2026-12-08")
     assert assigned == rows(bot, "SELECT id FROM app_user WHERE telegram_id = :t", t=cm.id)[0][0]
@@ -32,7 +32,7 @@ async def test_a_full_intake_creates_an_encrypted_case_on_the_users_list(bot):
     fields = {r[0] for r in rows(bot, "SELECT field FROM case_value")}
     assert {"given_name", "family_name", "birth_date", "note", "phone", "residence_status"} <= fields
     listing = (await cm.send("/cases"))[0]
-    assert "LEV-2026-0001 · offen · fällig 08.12.2026" in listing.text and "1 Fall" in listing.text
+    assert "LEV-2026-0001 · offen\n   📝 Bestandsaufnahme 08.12.2026" in listing.text and "1 Fall" in listing.text
     assert "Amina" not in listing.text
 
 
@@ -79,7 +79,8 @@ async def test_back_skip_and_cancel(bot):
 async def test_the_cancel_button_leaves_nothing_behind(bot):
     cm = await bot.register()
     await answer_until(cm, "birth_date")
-    await cm.press("✖ Abbrechen")
+    await cm.press("✖ Abbrechen")  # answers would be lost: asked first
+    await cm.press("🗑 Ja, ")
     assert cm.last().text == "Abgebrochen. Von diesem Dialog wurde nichts gespeichert."
     assert row_counts(bot)["dialogue"] == 0 and row_counts(bot)["case_value"] == 0
 
@@ -259,7 +260,7 @@ async def test_a_command_mid_dialogue_keeps_the_dialogue(bot):
     assert replies[0].text == "Ein Dialog ist offen. Beantworten Sie die Frage unten oder brechen Sie mit /cancel ab."
     assert "Familienname der Klientin" in replies[1].text
     replies = await cm.send("/help")
-    assert "/new" in replies[0].text and "Familienname der Klientin" in replies[1].text
+    assert replies[0].text.startswith("Hilfe: Erstberatung") and "Familienname der Klientin" in replies[1].text
     assert (await cm.send("/unbekannt"))[0].text.startswith("Ein Dialog ist offen.")
     await cm.send("Haddad")
     assert "Geburtsdatum?" in cm.last().text

@@ -86,9 +86,9 @@ async def test_a_good_upload_is_previewed_then_live_on_another_instance_without_
 
 
 @pytest.mark.parametrize(("change", "complaint"), [
-    ({"Welcome! You are registered as {role}.": "Willkommen, {rolle}!"}, "placeholders ['{rolle}'] instead of ['{role}']"),
-    ({"<b>Goals of {code}</b>": "<b>Ziele von {code}"}, "HTML tags differ from the source or are unbalanced"),
-    ({"Please type an answer.": ""}, "was translated before and is now empty"),
+    ({"Welcome! You are registered as {role}.": "Willkommen, {rolle}!"}, "unübersetzt bleiben: {role} (die Übersetzung hat: {rolle})"),
+    ({"<b>Goals of {code}</b>": "<b>Ziele von {code}"}, "Die Formatierungszeichen in spitzen Klammern müssen wie im Original bleiben"),
+    ({"Please type an answer.": ""}, "war übersetzt und ist jetzt leer"),
 ])
 async def test_a_broken_upload_is_refused_by_line_and_changes_nothing(bot, change, complaint):
     admin = await bot.register(Role.ADMIN, None)
@@ -110,7 +110,7 @@ async def test_a_missing_plural_form_is_refused(bot):
     without = shipped_po("de").replace('msgstr[1] "%(num)d Fälle"\n'.encode(), b"", 1)
     assert without != shipped_po("de")
     text = (await upload(admin, "de.po", without))[0].text
-    assert "“%(num)d case”: a plural form is empty" in text and "Zeile " in text
+    assert "„%(num)d case“: eine Pluralform ist leer" in text and "Zeile " in text
     assert rows(bot, "SELECT COUNT(*) FROM locale_catalog")[0][0] == 0
 
 
@@ -118,7 +118,7 @@ async def test_a_syntax_error_is_named_with_its_line(bot):
     admin = await bot.register(Role.ADMIN, None)
     broken = shipped_po("de").replace(b'msgstr "Bitte eine Antwort eingeben."', b'msgstr "Bitte eine Antwort eingeben.', 1)
     text = (await upload(admin, "de.po", broken))[0].text
-    assert text.startswith("Es wurde nichts geändert.") and "syntax" in text and "Zeile " in text
+    assert text.startswith("Es wurde nichts geändert.") and "Diese Zeile gehört nicht in eine .po-Datei" in text and "Zeile " in text
 
 
 def new_language_po(language: str) -> bytes:
@@ -129,8 +129,8 @@ def new_language_po(language: str) -> bytes:
         template = read_po(handle)
     catalog = Catalog(locale=language)
     catalog.update(template)
-    catalog["Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it."].string = (
-        "کیس {code} کے طور پر محفوظ ہو گیا۔ اگلا قدم: جائزہ، آخری تاریخ {date}۔ /case {code} اسے دکھاتا ہے۔")
+    catalog["Saved as case {code}. Next step: the assessment, due {date}."].string = (
+        "کیس {code} کے طور پر محفوظ ہو گیا۔ اگلا قدم: جائزہ، آخری تاریخ {date}۔")
     catalog["Date of birth"].string = "تاریخ پیدائش"
     plurals = get_plural(language).num_plurals
     catalog[("%(num)d case", "%(num)d cases")].string = ("%(num)d کیس",) * plurals
@@ -196,9 +196,9 @@ async def test_switching_a_language_off_and_on(bot):
     await admin.send("/locales")
     await admin.press("Ausschalten")
     assert "✗ en" in admin.last().text
-    assert (await english.send("/help"))[0].text.startswith("KIM Casebot\n/new · neue Klient:in erfassen")
+    assert (await english.send("/help"))[0].text.startswith("KIM Casebot · Case Manager:in\n/new · neue Klient:in erfassen")
     await admin.press("Einschalten")
-    assert (await english.send("/help"))[0].text.startswith("KIM Casebot\n/new · record a new client")
+    assert (await english.send("/help"))[0].text.startswith("KIM Casebot · case manager\n/new · record a new client")
 
 
 def test_the_cli_lists_exports_imports_and_rolls_back(tmp_path):

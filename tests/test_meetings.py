@@ -11,7 +11,7 @@ from PIL import Image
 
 from domain.roles import Role
 from tests.flows import run_intake
-from tests.helpers import rows
+from tests.helpers import rows, said
 from tests.test_reminders import berlin, set_clock
 
 CODE = "LEV-2026-0001"
@@ -52,9 +52,11 @@ async def test_a_fallkonferenz_from_invitation_to_outcome(bot, team, clock):
     assert "Das Datum liegt in der Vergangenheit" in (await cm.send("20.11.2026"))[-1].text
     await steps(cm, "01.12.2026")
     assert "Bitte die Uhrzeit als HH:MM schreiben" in (await cm.send("nachmittags"))[-1].text
-    await steps(cm, "14", ">60 min", "Rathaus Opladen, Raum 3", ">Dana", ">Kim", ">Fertig", ">Jobcenter", ">Fertig",
-                "Wohnsituation klären <dringend>", ">✔ Speichern")
-    assert cm.last().text.startswith("Fallkonferenz zu LEV-2026-0001 für 01.12.26, 14:00 angesetzt. Einladungen mit "
+    await steps(cm, "14", ">60 Min.", "Rathaus Opladen, Raum 3", ">Dana", ">Kim", ">Fertig", ">Jobcenter", ">Fertig")
+    # no consent to share with the Jobcenter yet: said, and asked before it is invited
+    assert "Keine Einwilligung zur Datenweitergabe an: Jobcenter." in cm.last().text
+    await steps(cm, ">Die Person willigt jetzt ein (erfassen)", "Wohnsituation klären <dringend>", ">✔ Speichern")
+    assert cm.last().text.startswith("Fallkonferenz zu LEV-2026-0001 für 01.12.2026, 14:00 angesetzt. Einladungen mit "
                                      "Kalenderdatei gehen an 3 Personen")
     assert await deliver(bot) == 3
     for person in (cm, colleague, coordinator):
@@ -68,6 +70,10 @@ async def test_a_fallkonferenz_from_invitation_to_outcome(bot, team, clock):
         assert (int(event["sequence"]), str(event["location"])) == (0, "Rathaus Opladen, Raum 3")
         assert str(event["summary"]) == "Fallkonferenz LEV-2026-0001"
         assert str(calendar_of(bot, invitation)["method"]) == "REQUEST"
+        # an invitation to calendars: organiser and attendee named, an alarm half an hour before
+        names = {cm.id: "Cem", colleague.id: "Dana", coordinator.id: "Kim"}
+        assert (event["organizer"].params["cn"], event["attendee"].params["cn"]) == ("Cem", names[person.id])
+        assert str(event.walk("VALARM")[0]["trigger"].to_ical(), "ascii") == "-PT30M"
     assert b"Rathaus" not in bytes(rows(bot, "SELECT place_enc FROM conference")[0][0])
     set_clock(clock, berlin(2026, 11, 30, 14, 0))
     assert await deliver(bot) == 3
@@ -91,12 +97,12 @@ async def test_a_fallkonferenz_from_invitation_to_outcome(bot, team, clock):
     set_clock(clock, berlin(2026, 12, 8, 10, 0))  # a week before the task is due: its reminder
     bot.services.dispatcher.plan(force=True)
     await deliver(bot)
-    assert any(m.text == "Ein Ziel von LEV-2026-0001 (Wohnen) ist am 15.12.2026 fällig." for m in cm.messages()[-3:])
+    assert "Ein Ziel von LEV-2026-0001 (Wohnen) ist am 15.12.2026 fällig." in said(cm, "Ein Ziel von")
 
 
 async def test_moving_and_cancelling_notify_everyone_with_calendar_files(bot, team, clock):
     cm, colleague, coordinator = team
-    await steps(cm, f"/conference {CODE}", "03.12.2026", "09:30", ">30 min", "Videokonferenz", ">Dana", ">Fertig",
+    await steps(cm, f"/conference {CODE}", "03.12.2026", "09:30", ">30 Min.", "Videokonferenz", ">Dana", ">Fertig",
                 ">Fertig", "Schulanmeldung", ">✔ Speichern")
     await deliver(bot)
     conference_id = rows(bot, "SELECT id FROM conference")[0][0]
@@ -105,7 +111,7 @@ async def test_moving_and_cancelling_notify_everyone_with_calendar_files(bot, te
     assert colleague.alerts()[-1] == "Nur die einladende Person, das Case Management oder die Koordination kann das ändern."
     await cm.send("/conferences")
     await steps(cm, ">🗓 Verschieben", "04.12.2026", "11:00", ">✔ Speichern")
-    assert cm.last().text == "Fallkonferenz auf 04.12.26, 11:00 verschoben. Alle werden benachrichtigt, mit aktualisierter Kalenderdatei."
+    assert cm.last().text == "Fallkonferenz auf 04.12.2026, 11:00 verschoben. Alle werden benachrichtigt, mit aktualisierter Kalenderdatei."
     assert await deliver(bot) == 2
     update = colleague.last()
     assert update.text.startswith("Geändert: Fallkonferenz zu LEV-2026-0001")
@@ -203,7 +209,7 @@ async def test_the_digest_counts_right_and_suppresses_small_numbers(bot, team, c
     assert "Offen, nach Bezirk: I: 7 · II: <5" in text
     # Dana is the only case manager of district II: her exact count would undo its "<5"
     assert "Fallzahl je Case Management: Cem 7 · Dana <5" in text
-    assert "Überfällige Überprüfungen: 3 · LEV-2026-0001" in text  # the intake and Dana's two
+    assert "Überfällige Bestandsaufnahmen: 3 · LEV-2026-0001" in text  # the intake and Dana's two
     assert "· Wohnen / Wohnungsamt: 5" in text  # five waiting lists: shown
     assert "Wohnen 5" in text and "Gesundheit <5" in text  # one case with a health need: suppressed
     assert "Amina" not in text and "P10" not in text

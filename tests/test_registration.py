@@ -115,11 +115,16 @@ async def test_only_admins_invite_even_with_a_forged_button(bot):
     assert rows(bot, "SELECT COUNT(*) FROM invitation")[0][0] == invitations
 
 
-async def test_command_menu_is_published_in_every_language(bot):
+async def test_command_menu_is_published_in_every_language_and_per_role(bot):
+    """Strangers' menu (every language) offers only /help; staff get their role's commands in
+    their own chat, in their language, once they write (tests/test_day.py covers every role)."""
     from bot.app import _publish_commands
 
     await _publish_commands(bot.app)
-    assert {c["command"] for c in bot.fake.commands["de"]} == {"new", "cases", "case", "find", "conferences", "jourfixe",
-                                                              "digest", "language", "lock", "cancel", "help"}
-    assert next(c for c in bot.fake.commands["en"] if c["command"] == "new")["description"] == "record a new client (intake)"
-    assert next(c for c in bot.fake.commands["de"] if c["command"] == "new")["description"] == "neue Klient:in erfassen (Erstberatung)"
+    assert {c["command"] for c in bot.fake.commands["de"]} == {"help"}
+    assert bot.fake.commands["en"] == [{"command": "help", "description": "what I can do"}]
+    manager = await bot.register(Role.CASE_MANAGER, "I")
+    await bot.services.menus.settle()
+    menu = bot.fake.commands[f"chat:{manager.id}"]
+    assert next(c for c in menu if c["command"] == "new")["description"] == "neue Klient:in erfassen (Erstberatung)"
+    assert "digest" not in {c["command"] for c in menu}

@@ -55,7 +55,7 @@ async def test_the_open_dialogue_continues_from_its_old_buttons(upgraded):
     await manager.press("Fertig")
     await manager.press("Fertig")  # no strengths
     await manager.press("✔ Speichern")
-    assert manager.last().text.startswith(f"Bestandsaufnahme 1 von {state['code']} gespeichert.")
+    assert manager.last().text.startswith(f"Bestandsaufnahme Nr. 1 für {state['code']} gespeichert.")
     view = (await manager.send(f"/case {state['code']}"))[0].text
     assert "Sprache: hoch" in view and "Bildung und Erziehung: hoch" in view
 
@@ -83,7 +83,7 @@ async def test_the_scheduled_messages_go_out(upgraded):
     request = colleague.last()
     assert f"Fall {state['code']} soll an Sie übergeben werden" in request.text and "Zieht nach Opladen" in request.text
     await colleague.press("✔ Annehmen", request)
-    assert colleague.last().text == f"Fall {state['code']} ist jetzt Ihrer."
+    assert colleague.last().text == f"Fall {state['code']} liegt jetzt bei Ihnen."
     clock.advance(timedelta(days=14))  # the referral's follow-up question, planned by 0.1 ...
     assert await services.dispatcher.dispatch_once(app.bot, plan=False) == 1
     question = colleague.last()  # ... goes to the case's new case manager, with the case

@@ -7,7 +7,7 @@ from datetime import date
 from telegram import InlineKeyboardMarkup
 
 from bot.buttons import CASE_ACTION, ENTRY
-from bot.confirm.common import Reply, about, button
+from bot.confirm.common import Reply, about, button, open_case
 from bot.dialogue_view import display_value
 from bot.forms.engine import Answers, FormContext
 from bot.i18n import N_
@@ -43,7 +43,7 @@ def save_change(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx
     text = t.gettext(N_("{field} of {code}: {old} → {new}. Recorded as: {nature}."), field=t.plain(fld.label),
                      code=t.isolate(code), old=display_value(t, fld, amended.old, ctx),
                      new=display_value(t, fld, amended.new, ctx), nature=t.plain(nature.label))
-    rows = [[button(t.plain("🕓 Show in the case file"), ENTRY.data(amended.entry_id))]]
+    rows = [[button(t.plain("🕓 Show in the case file"), ENTRY.data(amended.entry_id)), open_case(t, code)]]
     if amended.rechtskreis:
         text += "\n\n" + t.gettext(N_("A new Rechtskreis: other services are responsible now. The referral suggests "
                                       "them first (★)."))
@@ -58,7 +58,8 @@ def save_referral_result(context: BotContext, snapshot: DialogueSnapshot, a: Ans
     t, subject = context.t, about(snapshot)
     code = context.services.store.casefile.record_result(context.staff, int(subject["referral"]), a["result"])
     return Reply(t.gettext(N_("The result is recorded in the case file of {code}."), code=t.isolate(code)),
-                 InlineKeyboardMarkup([[button(t.plain("🕓 Case file"), CASE_ACTION.data("file", code))]]))
+                 InlineKeyboardMarkup([[button(t.plain("🕓 Case file"), CASE_ACTION.data("file", code)),
+                                        open_case(t, code)]]))
 
 
 def save_hold(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.buttons import CASE_ACTION, CASES, REFERRAL
 from bot.choices import label_of
-from bot.confirm.common import Reply, about, button
+from bot.confirm.common import Reply, about, button, case_action, in_domain, next_steps, open_case
 from bot.forms.engine import Answers, FormContext
 from bot.i18n import N_
 from bot.services import BotContext
@@ -33,19 +33,25 @@ def assessment(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx:
         ]
         lines.append(t.gettext(N_("Changed since the last assessment:")) + "\n" + "\n".join(changes)
                      if changes else t.gettext(N_("No need changed since the last assessment.")))
-    keyboard = None
-    if any(g.status == GoalStatus.OPEN for g in services.store.casework.goals(context.staff, code)):
+    open_goals = [g for g in services.store.casework.goals(context.staff, code) if g.status == GoalStatus.OPEN]
+    if open_goals:
         lines.append(t.gettext(N_("Please review the open goals.")))
-        keyboard = InlineKeyboardMarkup([[button(t.plain("🎯 Goals"), CASE_ACTION.data("goals", code))]])
-    return Reply("\n\n".join(lines), keyboard)
+    # a goal for each domain with a high need that has none yet, then a medium one (at most three)
+    covered = {g.domain for g in open_goals}
+    wanted = [d.value for level in (NeedLevel.HIGH, NeedLevel.MEDIUM) for d in LifeDomain
+              if a.get(f"need_{d.value}") == level and d.value not in covered][:3]
+    return Reply("\n\n".join(lines), next_steps(
+        *(in_domain(t, "goal", code, domain) for domain in wanted),
+        case_action(t, N_("🎯 Review goals"), "goals", code) if open_goals else None, open_case(t, code)))
 
 
 def goal(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
     t, code = context.t, about(snapshot)["case"]
     context.services.store.casework.add_goal(context.staff, code, domain=a["domain"], wording=a["wording"],
                                              responsible=a["responsible"], due_on=date.fromisoformat(a["due_on"]))
-    return Reply(t.gettext(N_("Goal saved for {code}, due {date}."), code=t.isolate(code),
-                           date=t.date(a["due_on"])))
+    return Reply(t.gettext(N_("Goal saved for {code}, due {date}."), code=t.isolate(code), date=t.date(a["due_on"])),
+                 next_steps(case_action(t, N_("➕ Another goal"), "goal", code), in_domain(t, "refer", code, a["domain"]),
+                            open_case(t, code)))
 
 
 def referral(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
@@ -58,18 +64,21 @@ def referral(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: F
     if consent:
         return Reply(t.gettext(N_("Referral of {code} to {service} recorded. Mark it as sent once it went out."),
                                code=t.isolate(code), service=name),
-                     InlineKeyboardMarkup([[button(t.plain("📤 Mark as sent"),
-                                                   REFERRAL.data(referral_id, ReferralStatus.SENT))]]))
+                     next_steps(button(t.plain("📤 Mark as sent"), REFERRAL.data(referral_id, ReferralStatus.SENT)),
+                                case_action(t, N_("➕ Another referral"), "refer", code), open_case(t, code)))
     return Reply(t.gettext(N_("Referral of {code} to {service} recorded as a suggestion. Without consent nothing is "
                               "passed on; the client can contact the service directly."), code=t.isolate(code),
-                           service=name))
+                           service=name),
+                 next_steps(case_action(t, N_("➕ Another referral"), "refer", code), open_case(t, code)))
 
 
 def consent(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
     t, subject = context.t, about(snapshot)
     context.services.store.referrals.set_consent(context.staff, int(subject["referral"]), given=True,
                                                  shared_domains=tuple(a["shared_domains"]))
-    return Reply(t.gettext(N_("Consent recorded for the referral of {code}."), code=t.isolate(subject["case"])))
+    code = subject["case"]
+    return Reply(t.gettext(N_("Consent recorded for the referral of {code}."), code=t.isolate(code)),
+                 next_steps(case_action(t, N_("↪ Referrals"), "referrals", code), open_case(t, code)))
 
 
 def contact(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
@@ -77,7 +86,7 @@ def contact(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: Fo
     context.services.store.casework.add_contact(context.staff, code, happened_on=date.fromisoformat(a["happened_on"]),
                                                 kind=a["kind"], note=a["note"])
     return Reply(t.gettext(N_("Contact of {date} recorded for {code}."), date=t.date(a["happened_on"]),
-                           code=t.isolate(code)))
+                           code=t.isolate(code)), next_steps(open_case(t, code)))
 
 
 def handover(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
@@ -103,9 +112,14 @@ def closure(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: Fo
 
 
 def find(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
+    return found_reply(context, a["given_name"], a["family_name"], date.fromisoformat(a["birth_date"]))
+
+
+def found_reply(context: BotContext, given_name: str, family_name: str, birth_date: date) -> Reply:
+    """Whether the person is a case, and which, as far as the user may know."""
     t = context.t
-    found = context.services.store.casework.find(context.staff, given_name=a["given_name"],
-                                                 family_name=a["family_name"], birth_date=date.fromisoformat(a["birth_date"]))
+    found = context.services.store.casework.find(context.staff, given_name=given_name, family_name=family_name,
+                                                 birth_date=birth_date)
     if found is None:
         return Reply(t.gettext(N_("No case with this name and date of birth.")))
     code, visible = found

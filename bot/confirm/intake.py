@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.confirm.common import Reply
+from bot.confirm.common import Reply, case_action, next_steps, open_case
 from bot.forms.eligibility import eligibility
 from bot.forms.engine import Answers, FormContext
 from bot.i18n import N_
@@ -14,7 +14,7 @@ from domain.consent import CONSENT_VERSION
 from storage.types import DialogueSnapshot
 
 # Translators: {code} is a pseudonymous case code like LEV-2026-0042; /case is a command, keep it
-SAVED_FOR_YOU = N_("Saved as case {code}. Next step: the assessment, due {date}. /case {code} shows it.")
+SAVED_FOR_YOU = N_("Saved as case {code}. Next step: the assessment, due {date}.")
 
 
 def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answers, ctx: FormContext) -> Reply:
@@ -39,7 +39,7 @@ def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answer
         values=values,
     )
     if case.assigned_to == staff.id:
-        return Reply(t.gettext(SAVED_FOR_YOU,
-                               code=t.isolate(case.code), date=t.date(case.next_due_on)))
+        return Reply(t.gettext(SAVED_FOR_YOU, code=t.isolate(case.code), date=t.date(case.next_due_on)),
+                     next_steps(case_action(t, N_("📝 Assessment now"), "assess", case.code), open_case(t, case.code)))
     return Reply(t.gettext(N_("Saved as case {code} and handed to the case manager of district {district}."),
                            code=t.isolate(case.code), district=t.isolate(case.district_code)))

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from telegram import InlineKeyboardMarkup
-
 from bot.buttons import CASE_ACTION
-from bot.confirm.common import Reply, about, button
+from bot.confirm.common import Reply, about, button, next_steps, open_case
 from bot.forms.engine import Answers, FormContext
 from bot.i18n import N_
 from bot.services import BotContext
@@ -15,18 +13,34 @@ from domain import roles
 from storage.types import DialogueSnapshot
 
 
+def consented(ctx: FormContext) -> set[str]:
+    """The services (ids) the client consented to share data with."""
+    return {str(i) for i in ctx.subject.get("case", {}).get("consented_services", ())}
+
+
+def without_consent(answers: Answers, ctx: FormContext) -> list[str]:
+    """The chosen agencies the client has not consented to share data with (their ids)."""
+    given = consented(ctx)
+    return [i for i in answers.get("agencies") or () if i not in given]
+
+
 def conference(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
     t, services, code = context.t, context.services, about(snapshot)["case"]
     hours = services.working_hours
     starts_at = hours.local(date.fromisoformat(a["day"]), time.fromisoformat(a["time"]))
     participants = [int(i) for i in a.get("participants") or []]
+    # an agency without the client's consent is invited only once the consent is recorded
+    missing = set(without_consent(a, ctx))
+    agencies = [i for i in a.get("agencies") or [] if i not in missing or a.get("agency_consent") == "given"]
     services.store.conferences.schedule(
         context.staff, code, starts_at=starts_at, minutes=int(a["minutes"]), place=a["place"], agenda=a["agenda"],
-        participant_ids=participants, service_ids=[int(i) for i in a.get("agencies") or []], hours=hours)
+        participant_ids=participants, service_ids=[int(i) for i in agencies], hours=hours,
+        consent_now=[int(i) for i in agencies if i in missing])
     services.dispatcher.kick()
     return Reply(t.gettext(N_("Fallkonferenz on {code} scheduled for {when}. Invitations with a calendar file go to "
                               "{count} people; reminders follow a day and an hour before."),
-                           code=t.isolate(code), when=t.datetime(starts_at), count=len(participants) + 1))
+                           code=t.isolate(code), when=t.datetime(starts_at), count=len(participants) + 1),
+                 next_steps(open_case(t, code)))
 
 
 def reschedule(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
@@ -46,7 +60,7 @@ def outcome(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: Fo
                                                      decisions=a["decisions"])
     return Reply(t.gettext(N_("Outcome of the Fallkonferenz on {code} recorded. Follow-up tasks become goals with an "
                               "owner and a due date, and are reminded of like every goal."), code=t.isolate(code)),
-                 InlineKeyboardMarkup([[button(t.plain("🎯 Follow-up task"), CASE_ACTION.data("goal", code))]]))
+                 next_steps(button(t.plain("🎯 Follow-up task"), CASE_ACTION.data("goal", code)), open_case(t, code)))
 
 
 def agenda_item(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from bot.choices import CHANGE_NATURES
 from bot.confirm.change import save_change, save_hold, save_referral_result
-from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind
+from bot.forms.engine import PAST_DAYS, Answers, Choice, Field, Form, FormContext, Invalid, Kind
 from bot.forms.intake import INTAKE
 from bot.i18n import N_
 from domain.vocabulary import EXPIRING_STATUSES, ChangeNature
@@ -76,7 +76,7 @@ CHANGE = Form(
               choices=CHANGE_NATURES, when=lambda answers, ctx: answers.get("field") not in ALWAYS_CORRECTIONS),
         *VALUE_FIELDS,
         Field("effective_on", Kind.DATE, N_("Since"), N_("Since when does it apply? (DD.MM.YYYY)"),
-              when=_is_update, check=_check_effective, quick_dates=True),
+              when=_is_update, check=_check_effective, quick_dates=PAST_DAYS),
     ),
 )
 

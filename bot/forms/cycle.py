@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from bot.choices import CLOSE_REASONS, CONTACT_KINDS, LIFE_DOMAINS, NEED_LEVELS, RESPONSIBLE
 from bot.confirm import cycle as saving
-from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
+from bot.forms.engine import DUE_IN, PAST_DAYS, Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind, check_name
 from bot.forms.intake import check_birth_date
 from bot.i18n import N_
 from domain.services import offer
@@ -22,7 +22,8 @@ ASSESSMENT = Form(
         field
         for domain in LIFE_DOMAINS
         for field in (
-            Field(f"need_{domain.value}", Kind.CHOICE, N_("need"), N_("{subject}: how big is the need?"),
+            # labelled by its life domain alone: "Health: no need", not "Health: need: no need"
+            Field(f"need_{domain.value}", Kind.CHOICE, "", N_("{subject}: how big is the need?"),
                   choices=NEED_LEVELS, subject=domain.label),
             Field(f"note_{domain.value}", Kind.TEXT, N_("note"), N_("{subject}: a short note?"), optional=True,
                   max_length=500, multiline=True, subject=domain.label, when=_not_none(f"need_{domain.value}")),
@@ -53,13 +54,13 @@ def _future_due(value: str, answers: Answers, ctx: FormContext) -> None:
 
 
 GOAL = Form(
-    name="goal", title=N_("Goal agreement"), confirm=saving.goal, needs_case=True,
+    name="goal", title=N_("Goal agreement"), confirm=saving.goal, needs_case=True, presets=("domain",),
     fields=(
         Field("domain", Kind.CHOICE, N_("Life domain"), N_("For which life domain is the goal?"), choices=LIFE_DOMAINS),
         Field("wording", Kind.TEXT, N_("Goal"), N_("The goal, as agreed with the client?"), max_length=500,
               multiline=True),
         Field("responsible", Kind.CHOICE, N_("Responsible"), N_("Who is responsible?"), choices=RESPONSIBLE),
-        Field("due_on", Kind.DATE, N_("Due"), N_("By when? (DD.MM.YYYY)"), check=_future_due),
+        Field("due_on", Kind.DATE, N_("Due"), N_("By when? (DD.MM.YYYY)"), check=_future_due, quick_dates=DUE_IN),
     ),
 )
 
@@ -78,7 +79,7 @@ def _services(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
 
 
 REFERRAL = Form(
-    name="referral", title=N_("Referral"), confirm=saving.referral, needs_case=True,
+    name="referral", title=N_("Referral"), confirm=saving.referral, needs_case=True, presets=("domain",),
     fields=(
         Field("domain", Kind.CHOICE, N_("Life domain"), N_("In which life domain is the referral?"), choices=LIFE_DOMAINS),
         Field("service", Kind.CHOICE, N_("Service"), N_("To which service? ★ fits the client's age and status."),
@@ -116,7 +117,7 @@ CONTACT = Form(
     name="contact", title=N_("Contact"), confirm=saving.contact, needs_case=True,
     fields=(
         Field("happened_on", Kind.DATE, N_("Date"), N_("When was the contact? (DD.MM.YYYY)"), check=_recent_past,
-              quick_dates=True),
+              quick_dates=PAST_DAYS),
         Field("kind", Kind.CHOICE, N_("Kind"), N_("What kind of contact?"), choices=CONTACT_KINDS),
         Field("note", Kind.TEXT, N_("Note"), N_("A short note?"), max_length=2000, multiline=True),
     ),
@@ -144,10 +145,10 @@ CLOSURE = Form(
 )
 
 FIND = Form(
-    name="find", title=N_("Find a person"), confirm=saving.find,
+    name="find", title=N_("Find a person"), confirm=saving.find, save_label=N_("🔍 Search"),
     fields=(
-        Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s)?"), max_length=100),
-        Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name?"), max_length=100),
+        Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s)?"), max_length=100, check=check_name),
+        Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name?"), max_length=100, check=check_name),
         Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=check_birth_date),
     ),
 )

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.calendar import add_months
 from domain.messages import N_
 from domain.organisation import DistrictInfo
 
@@ -46,6 +47,13 @@ class Choice:
 
 
 YES_NO = (Choice("yes", N_("Yes")), Choice("no", N_("No")))
+
+# date shortcuts (the argument of the button; "0" and "1" are those of earlier versions' buttons)
+PAST_DAYS = ("0", "1")  # today, yesterday
+DUE_IN = ("w2", "m1", "m3")  # in two weeks, in a month, in three months
+SAME_AS = "="
+# a number field offers buttons up to this number; larger ones are typed
+QUICK_NUMBER_MAX = 5
 
 
 class Invalid(Exception):
@@ -104,8 +112,10 @@ class Field:
     timestamped: bool = False
     # for fields repeated per life domain: the domain's label, shown with label and prompt
     subject: str | None = None
-    # dates: offer "today" and "yesterday" as buttons besides typing
-    quick_dates: bool = False
+    # dates: shortcuts offered as buttons besides typing (PAST_DAYS, DUE_IN, SAME_AS below)
+    quick_dates: tuple[str, ...] = ()
+    # SAME_AS: the date field whose answer is offered again (arrival in the municipality = in Germany)
+    same_as: str | None = None
 
     def options(self, ctx: FormContext, answers: Answers | None = None) -> tuple[Choice, ...]:
         if self.kind is Kind.YESNO:
@@ -143,6 +153,12 @@ class Form:
     # answers the dialogue starts with (a change of the intake starts from the recorded values,
     # so each question shows what is recorded now)
     prefill: Callable[[FormContext], Answers] | None = None
+    # leading fields a button may answer in advance ("🎯 Goal: Housing" after an assessment):
+    # taken from what the dialogue is about, checked like a pressed choice, and "« Back" returns
+    # to them
+    presets: tuple[str, ...] = ()
+    # the summary's last button: what confirming does ("✔ Save"; "🔍 Search" for /find)
+    save_label: str = N_("✔ Save")
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -197,6 +213,12 @@ def parse_text(fld: Field, raw: str) -> Any:
     raise Invalid("Please use the buttons below.")
 
 
+def check_name(value: str, answers: Answers, ctx: FormContext) -> None:
+    """A name has letters: a date or a number typed into a name question is a slip."""
+    if not any(ch.isalpha() for ch in value):
+        raise Invalid("A name needs letters. Please type the name (the date of birth comes next).")
+
+
 def _parse_date(text: str) -> date:
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
@@ -216,6 +238,11 @@ def new_state(form: Form, ctx: FormContext, context: dict[str, Any] | None = Non
     state: dict[str, Any] = {"step": SUMMARY, "answers": form.prefill(ctx) if form.prefill else {}, "history": [],
                              "editing": False, "times": {}, "context": context or {}}
     state["step"] = _next_from(form, state, -1, ctx)
+    for name in form.presets:
+        value = state["context"].get(name)
+        if value is None or state["step"] != name:
+            break
+        state = answer(form, state, value, ctx)
     return state
 
 
@@ -307,6 +334,35 @@ def edit(form: Form, state: dict[str, Any], name: str, ctx: FormContext) -> dict
     if state["step"] != SUMMARY or name not in {f.name for f in applicable_fields(form, state["answers"], ctx)}:
         raise Invalid("Please use the buttons below.")
     return {**state, "step": name, "editing": True, "history": [*state["history"], SUMMARY]}
+
+
+def quick_date(fld: Field | None, key: str, answers: Answers, ctx: FormContext) -> str:
+    """The day a date shortcut stands for (ISO), or Invalid when the field offers no such one."""
+    if fld is None or fld.kind is not Kind.DATE or key not in fld.quick_dates:
+        raise Invalid("Please use the buttons below.")
+    if key == SAME_AS:
+        if not (fld.same_as and answers.get(fld.same_as)):
+            raise Invalid("Please use the buttons below.")
+        return answers[fld.same_as]
+    if key in PAST_DAYS:
+        return date.fromordinal(ctx.today.toordinal() - int(key)).isoformat()
+    unit, count = key[0], int(key[1:])
+    if unit == "w":
+        return date.fromordinal(ctx.today.toordinal() + 7 * count).isoformat()
+    return add_months(ctx.today, count).isoformat()
+
+
+def quick_number(fld: Field | None, key: str) -> int:
+    """The number a number button stands for, or Invalid when the field offers no such one."""
+    if fld is None or fld.kind is not Kind.NUMBER or not key.isdigit() or int(key) not in quick_numbers(fld):
+        raise Invalid("Please use the buttons below.")
+    return int(key)
+
+
+def quick_numbers(fld: Field) -> range:
+    """The numbers a number field offers as buttons."""
+    low = fld.minimum or 0
+    return range(low, min(QUICK_NUMBER_MAX, fld.maximum if fld.maximum is not None else QUICK_NUMBER_MAX) + 1)
 
 
 def final_answers(form: Form, state: dict[str, Any], ctx: FormContext) -> Answers:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.choices import BENEFITS, OTHER_CASE_MANAGEMENT, RESIDENCE_STATUSES, SOURCES
 from bot.confirm.intake import save_intake
 from bot.forms.eligibility import eligibility, rules_of
-from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
+from bot.forms.engine import SAME_AS, Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind, check_name
 from bot.i18n import N_
 from domain.consent import CONSENT_VERSION
 from domain.eligibility import MAX_AGE, age_on
@@ -17,7 +17,7 @@ from domain.vocabulary import EXPIRING_STATUSES, TOLERATED_STATUSES
 # Languages most often spoken by people arriving in NRW; names come from CLDR in the reader's language.
 LANGUAGES = tuple(
     Choice(code, code, LabelKind.LANGUAGE)
-    for code in ("ar", "fa", "prs", "ps", "ku", "ckb", "tr", "uk", "ru", "ti", "so", "sq", "ro", "bg", "en", "fr")
+    for code in ("de", "ar", "fa", "prs", "ps", "ku", "ckb", "tr", "uk", "ru", "ti", "so", "sq", "ro", "bg", "en", "fr")
 ) + (Choice("other", N_("Other language")),)
 
 
@@ -96,12 +96,15 @@ def _notices(name: str, answers: Answers, ctx: FormContext) -> list[tuple[str, d
     if name == "birth_date" and result is not None:
         if "minor" in result.reasons:
             notices.append((N_("Under 18: the KIM target group is adults. You can continue, giving a reason."), {}))
-        find_duplicate = ctx.services.get("duplicate_code")
-        if find_duplicate is not None:
-            code = find_duplicate(answers["given_name"], answers["family_name"], date.fromisoformat(answers["birth_date"]))
-            if code:
-                notices.append((N_("This person is already a case: {code}. The intake cannot be saved twice; "
-                                   "correct name or date of birth, or /cancel."), {"code": code}))
+        find_duplicate, find_similar = ctx.services.get("duplicate_code"), ctx.services.get("similar_code")
+        person = (answers["given_name"], answers["family_name"], date.fromisoformat(answers["birth_date"]))
+        code = find_duplicate(*person) if find_duplicate is not None else None
+        if code:
+            notices.append((N_("This person is already a case: {code}. The intake cannot be saved twice; "
+                               "correct name or date of birth, or /cancel."), {"code": code}))
+        elif find_similar is not None and (similar := find_similar(*person)):
+            notices.append((N_("Possibly the same person as case {code}: the same date of birth, the name written "
+                               "differently. Please check with the client; you decide."), {"code": similar}))
     if name == "residence_status" and result is not None and result.teilhabe:
         notices.append((N_("Duldung or Gestattung, aged 18 to 27: refer to Teilhabemanagement "
                            "(“Gemeinsam klappt's” / “Durchstarten”)."), {}))
@@ -133,13 +136,17 @@ INTAKE = Form(
             required_value="given", timestamped=True,
             refusal=N_("Without consent nothing is documented. The intake was ended; nothing was stored.")),
         Field("source", Kind.CHOICE, N_("Came through"), N_("How did the client come to us?"), choices=SOURCES),
-        Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s) of the client?"), max_length=100),
-        Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name of the client?"), max_length=100),
+        Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s) of the client?"), max_length=100,
+              check=check_name),
+        Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name of the client?"), max_length=100,
+              check=check_name),
         Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=check_birth_date),
         Field("district", Kind.CHOICE, N_("District"), N_("In which district does the client live?"), dynamic_choices=_districts),
         Field("address", Kind.TEXT, N_("Address"), N_("Address (street and number)?"), optional=True, max_length=200),
         Field("quarter", Kind.TEXT, N_("Quarter"), N_("Quarter (Stadtteil)?"), optional=True, max_length=100),
         Field("residence_status", Kind.CHOICE, N_("Residence status"), N_("Residence status?"), choices=RESIDENCE_STATUSES),
+        Field("residence_other", Kind.TEXT, N_("Which status"), N_("Which residence status?"), max_length=200,
+              when=lambda answers, ctx: answers.get("residence_status") == "other"),
         Field("residence_valid_until", Kind.DATE, N_("Valid until"),
               N_("Until when is the residence document valid? (DD.MM.YYYY)"), optional=True, when=_expiring,
               check=_check_valid_until),
@@ -148,12 +155,12 @@ INTAKE = Form(
         Field("arrived_germany", Kind.DATE, N_("Arrived in Germany"), N_("Date of arrival in Germany? (DD.MM.YYYY)"),
               check=_check_arrival_germany),
         Field("arrived_municipality", Kind.DATE, N_("Arrived in the municipality"), N_("Date of arrival in the municipality? (DD.MM.YYYY)"),
-              check=_check_arrival_municipality),
+              check=_check_arrival_municipality, quick_dates=(SAME_AS,), same_as="arrived_germany"),
         Field("benefits", Kind.CHOICE, N_("Benefits"), N_("Which benefits does the client receive?"), choices=BENEFITS),
         Field("other_case_management", Kind.MULTI, N_("Other case management"),
               N_("Is the client already in another case management? Choose all, then Done."),
               choices=OTHER_CASE_MANAGEMENT),
-        Field("eligibility_reason", Kind.TEXT, N_("Reason despite target group"), N_(
+        Field("eligibility_reason", Kind.TEXT, N_("Reason for taking the case on"), N_(
             "The client is outside the KIM target group. Why is the case taken on all the same?"),
             when=_outside_group, max_length=500, multiline=True),
         Field("languages", Kind.MULTI, N_("Languages"), N_("Which languages does the client speak? Choose all, then Done."),

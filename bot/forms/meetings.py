@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from bot.confirm import meetings as saving
+from bot.confirm.meetings import consented as _consented
+from bot.confirm.meetings import without_consent
 from bot.forms.engine import Answers, Choice, Field, Form, FormContext, Invalid, Kind, LabelKind
 from bot.i18n import N_
 
@@ -29,7 +31,19 @@ def _staff(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
 
 
 def _agencies(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
-    return tuple(Choice(str(r.id), r.name, LabelKind.LITERAL) for r in ctx.subject.get("services", []))
+    """The catalogue's services; ✓ marks those the client consented to share data with."""
+    consented = _consented(ctx)
+    return tuple(Choice(str(r.id), ("✓ " if str(r.id) in consented else "") + r.name, LabelKind.LITERAL)
+                 for r in ctx.subject.get("services", []))
+
+
+def _notices(name: str, answers: Answers, ctx: FormContext) -> list[tuple[str, dict[str, object]]]:
+    missing = without_consent(answers, ctx) if name == "agencies" else []
+    if not missing:
+        return []
+    names = {str(r.id): r.name for r in ctx.subject.get("services", [])}
+    return [(N_("No consent to share data with: {agencies}. Without it they learn nothing about the client; record "
+                "the client's consent now, or leave them out."), {"agencies": ", ".join(names[i] for i in missing)})]
 
 
 def _participants(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
@@ -41,16 +55,24 @@ TIME = Field("time", Kind.TIME, N_("Time"), N_("At what time? (HH:MM)"), check=_
 
 CONFERENCE = Form(
     name="conference", title=N_("Fallkonferenz"), confirm=saving.conference, needs_case=True, loads=frozenset({"staff"}),
+    notices=_notices,
     fields=(
         DAY, TIME,
         Field("minutes", Kind.CHOICE, N_("Duration"), N_("How long?"),
-              choices=tuple(Choice(str(m), f"{m} min", LabelKind.LITERAL) for m in (30, 60, 90, 120))),
+              choices=(Choice("30", N_("30 min")), Choice("60", N_("60 min")), Choice("90", N_("90 min")),
+                       Choice("120", N_("120 min")))),
         Field("place", Kind.TEXT, N_("Place"), N_("Where, or which video link?"), max_length=300),
         Field("participants", Kind.MULTI, N_("Participants"),
               N_("Which colleagues take part? (They get an invitation.) Choose, then Done."),
               dynamic_choices=_staff, optional=True),
-        Field("agencies", Kind.MULTI, N_("Agencies"), N_("Which agencies take part? Choose, then Done."),
+        Field("agencies", Kind.MULTI, N_("Agencies"),
+              N_("Which agencies take part? ✓: the client consented to share data with them. Choose, then Done."),
               dynamic_choices=_agencies, optional=True),
+        Field("agency_consent", Kind.CHOICE, N_("Consent for the agencies"),
+              N_("The client's consent to share data with the agencies marked above?"),
+              choices=(Choice("given", N_("The client consents now (record it)")),
+                       Choice("leave-out", N_("Leave them out"))),
+              when=lambda answers, ctx: bool(without_consent(answers, ctx))),
         Field("agenda", Kind.TEXT, N_("Agenda"), N_("The agenda?"), max_length=1500, multiline=True),
     ),
 )

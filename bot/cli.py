@@ -453,12 +453,18 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"casebot: the simulator could not listen on 127.0.0.1:{args.port}", file=sys.stderr)
         return 2
     if args.demo:
-        people = seed(_store(simulated))
-        for telegram_id, name, language in people:
+        seeded = seed(_store(simulated))
+        shown = 0
+        for telegram_id, name, language in seeded.people:
             if telegram_id not in thread.simulator.api.users:
                 thread.call(lambda sim, *a: sim.api.add_user(*a), name, language, telegram_id)
+                shown += 1
         thread.call(lambda sim: sim.save_users())
-        print(f"demo: {len(people)} fictitious staff members and their fictitious cases are ready")
+        if seeded.staff_added:
+            print(f"demo: added {seeded.staff_added} fictitious staff members and {seeded.cases_added} fictitious cases")
+        else:
+            print("demo: the fictitious staff and cases were added before; nothing new"
+                  + (f" (their {shown} people are back in the page)" if shown else ""))
     if code:
         print(f"first admin: in the page, add a person and send  /start {code}")
     print(f"simulator: open http://127.0.0.1:{args.port} in your browser")

@@ -94,16 +94,23 @@ def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ct
     options = fld.options(ctx, snapshot.state["answers"])
     if fld.kind is Kind.MULTI:
         picked = snapshot.state.get("picked", snapshot.state["answers"].get(fld.name) or [])
-        cells = [button(t, ("✓ " if c.value in picked else "") + choice_label(t, c), snapshot, "t", i)
+        # an exclusive option ("None") answers at once ("o"); the others are ticked ("t")
+        cells = [button(t, ("✓ " if c.value in picked else "") + choice_label(t, c), snapshot, "o" if c.exclusive else "t", i)
                  for i, c in enumerate(options)]
         rows += [cells[i : i + 2] for i in range(0, len(cells), 2)]
-        rows.append([button(t, t.plain("Done"), snapshot, "d")])
+        if fld.done_answers:  # "Done" and the yes/no question after it in one press
+            rows += [[button(t, t.plain(c.label), snapshot, "d", c.value)] for c in fld.done_answers[1]]
+        else:
+            rows.append([button(t, t.plain("Done"), snapshot, "d")])
     elif options:
         cells = [button(t, choice_label(t, c), snapshot, "c", i) for i, c in enumerate(options)]
         width = 2 if max(len(b.text) for b in cells) <= 18 else 1
         rows += [cells[i : i + width] for i in range(0, len(cells), width)]
     if fld.kind is Kind.NUMBER:
         rows.append([button(t, t.isolate_ltr(n), snapshot, "n", n) for n in engine.quick_numbers(fld)])
+        if fld.with_next:  # "2 + 1": this answer and the next in one press (adults + children)
+            pairs = [button(t, t.isolate_ltr(f"{a} + {b}"), snapshot, "n", f"{a}+{b}") for a, b in engine.QUICK_PAIRS]
+            rows += [pairs[i : i + 4] for i in range(0, len(pairs), 4)]
     if fld.quick_dates:
         rows.append([button(t, _shortcut_label(t, fld, key, snapshot.state["answers"]), snapshot, "q", key)
                      for key in fld.quick_dates if key != engine.SAME_AS or snapshot.state["answers"].get(fld.same_as)])

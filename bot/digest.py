@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.chart import draw_in_child
 from bot.choices import label_of
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from domain.vocabulary import LifeDomain, ReferralStatus
 from storage.types import CodeList, DigestFigures
 
@@ -57,15 +57,16 @@ def chart(figures: DigestFigures, t: Translator, domains: dict[str, str]) -> byt
     (bars under five are drawn empty and labelled "<5", like the text). Drawn by a short-lived
     child process (bot/chart.py): matplotlib would add some 50 MB to every instance for good,
     for a picture a coordinator gets once a day or week."""
-    names = [name for name, _ in figures.caseload][:12] or ["–"]
-    counts = [count for _, count in figures.caseload][:12] or [0]
-    values = [figures.needs.get(k, 0) for k in domains]
+    # the longest bar first (ties by name), so the eye finds the largest at the top
+    load = sorted(figures.caseload, key=lambda item: (-item[1], item[0]))[:12]
+    needs = sorted(((label, figures.needs.get(k, 0)) for k, label in domains.items()), key=lambda item: -item[1])
     spec = {
+        "rtl": t.rtl,
         "load_title": t.plain("Open cases per case manager"),
         # a case manager serves one district: their exact count would undo the district's "<5"
-        "load": [[name, count if count >= SMALL else 0, suppressed(count)] for name, count in zip(names, counts, strict=True)],
+        "load": [[name, count if count >= SMALL else 0, suppressed(count)] for name, count in load],
         "needs_title": t.plain("Open cases with medium or high need, by life domain"),
-        "needs": [[label, value if value >= SMALL else 0, suppressed(value)]
-                  for label, value in zip(domains.values(), values, strict=True)],
+        "needs": [[label, value if value >= SMALL else 0, suppressed(value)] for label, value in needs],
+        "empty": t.plain(N_("No open cases yet: nothing to draw.")),
     }
     return draw_in_child(spec)

@@ -209,6 +209,18 @@ async def on_text(update: Update, context: BotContext) -> None:
         return  # a repeated delivery (webhook retry, second instance): the first one answered
     fld = engine.current_field(form, snapshot.state)
     text = update.effective_message.text or ""
+    parts = engine.split_answer(fld, text) if fld is not None else None
+    if parts:  # one message answers this question and the next ones ("Haddad, Amina, 01.02.1995")
+        problems: list[Invalid] = []
+
+        def answer_all(s: State) -> State:
+            state, problem = engine.answer_many(form, s, parts, ctx)
+            problems.extend([problem] if problem else [])
+            return state
+
+        await asyncio.gather(_commit(update, context, form, snapshot, ctx, answer_all, answered=fld.name, problems=problems),
+                             forget_typed(update, context))
+        return
     try:
         if fld is None or fld.kind is Kind.MULTI:
             raise Invalid(N_("Please use the buttons below."))
@@ -229,9 +241,10 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 async def _commit(
     update: Update, context: BotContext, form: Form, snapshot: DialogueSnapshot, ctx: FormContext,
-    step: Callable[[State], State], *, answered: str | None = None,
+    step: Callable[[State], State], *, answered: str | None = None, problems: list[Invalid] = (),
 ) -> None:
-    """Apply one step, store it, then show what comes next."""
+    """Apply one step, store it, then show what comes next (with a problem the step found in
+    a later answer of the same message: `problems`, filled by the step)."""
     t, store, query = context.t, context.services.store, update.callback_query
 
     def apply() -> tuple[DialogueSnapshot, list]:  # in a worker thread: checks may read, the step writes
@@ -239,7 +252,12 @@ async def _commit(
         if state["step"] != snapshot.state["step"] or state.get("editing") != snapshot.state.get("editing"):
             state = {**state, STEP_VERSION: snapshot.version + 1}
         saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
-        return saved, form.notices(answered, state["answers"], ctx) if answered and form.notices else []
+        if not (answered and form.notices):
+            return saved, []
+        # one message may have answered several questions: what each of them says
+        before = snapshot.state["history"]
+        names = state["history"][len(before):] if state["history"][: len(before)] == before else []
+        return saved, [notice for name in (names or [answered]) for notice in form.notices(name, state["answers"], ctx)]
 
     try:
         saved, said = await store.run(apply)
@@ -271,7 +289,8 @@ async def _commit(
     await asyncio.gather(
         *([query.answer()] if query else []),
         *([] if in_place else [_close_prompt(update, context, snapshot)]),
-        _send_step(update, context, form, saved, ctx, notices=notices, confirmation=confirmation, in_place=in_place),
+        _send_step(update, context, form, saved, ctx, notices=notices, confirmation=confirmation, in_place=in_place,
+                   error=t.plain(problems[0].message, **problems[0].params) if problems else None),
     )
 
 
@@ -324,13 +343,14 @@ async def on_button(update: Update, context: BotContext, nonce: str, version: in
     steps: dict[str, Callable[[State], State]] = {
         "b": lambda s: engine.back(form, s, ctx),
         "s": lambda s: engine.skip(form, s, ctx),
-        "d": lambda s: engine.finish_multi(form, s, ctx),
+        "d": lambda s: engine.finish_multi_with(form, s, arg, ctx),
+        "o": lambda s: engine.pick_only(form, s, _option(fld, arg, ctx, s["answers"]), ctx),
         "c": lambda s: engine.answer(form, s, _option(fld, arg, ctx, s["answers"]), ctx),
         "e": lambda s: engine.edit(form, s, _field_name(form, arg), ctx),
         "q": lambda s: engine.answer(form, s, engine.quick_date(fld, arg, s["answers"], ctx), ctx),
-        "n": lambda s: engine.answer(form, s, engine.quick_number(fld, arg), ctx),
+        "n": lambda s: engine.answer_many(form, s, engine.quick_number(fld, arg), ctx)[0],
     }
-    answered = fld.name if fld is not None and action in ("c", "d", "s", "q", "n") else None
+    answered = fld.name if fld is not None and action in ("c", "d", "s", "q", "n", "o") else None
     await _commit(update, context, form, snapshot, ctx, steps[action], answered=answered)
 
 

@@ -364,7 +364,9 @@ class BotApi:
 
     # --- the people's side (the chat page) ----------------------------------------------------
     def add_user(self, first_name: str, language_code: str | None = "de", user_id: int | None = None) -> SimUser:
-        user_id = user_id or 100_000 + len(self.users) + 1
+        # people added in the page count up from 100_001, past any id already taken (the demo's
+        # people have theirs from 900_001: simulator/demo.py)
+        user_id = user_id or max((i for i in self.users if i < 900_000), default=100_000) + 1
         user = self.users[user_id] = SimUser(user_id, first_name[:64] or "?", language_code)
         self.revision += 1
         return user

@@ -51,10 +51,12 @@ def collect(store: Store, *, org_id: int, today: date, since: datetime, silent_d
         figures.open_by_district = dict(s.exec(
             select(District.code, func.count(ClientCase.id)).join(District, ClientCase.district_id == District.id)
             .where(open_case).group_by(District.code)).all())
-        figures.caseload = [(name or f"#{uid}", count) for uid, name, count in s.exec(
-            select(AppUser.id, AppUser.display_name, func.count(ClientCase.id))
+        # by display name; one without (registered before names were kept) by district and number
+        figures.caseload = sorted(((name or f"{district or '–'} · #{uid}", count) for uid, name, district, count in s.exec(
+            select(AppUser.id, AppUser.display_name, District.code, func.count(ClientCase.id))
             .join(ClientCase, (ClientCase.assigned_to == AppUser.id) & open_case)
-            .group_by(AppUser.id, AppUser.display_name).order_by(func.count(ClientCase.id).desc())).all()]
+            .join(District, AppUser.district_id == District.id, isouter=True)
+            .group_by(AppUser.id, AppUser.display_name, District.code)).all()), key=lambda item: (-item[1], item[0]))
         figures.overdue_reassessments = _codes(s, select(ClientCase.code).where(
             open_case, ClientCase.next_due_on < today).order_by(ClientCase.next_due_on, ClientCase.code), shown)
         figures.overdue_goals = _codes(s, select(ClientCase.code).join(Goal, Goal.case_id == ClientCase.id).where(

@@ -19,11 +19,9 @@ INTAKE_STEPS = {
     "arrived_germany": ("send", "10.03.2024"),
     "arrived_municipality": ("send", "01.04.2024"),
     "benefits": ("press", "SGB II (Bürgergeld, Jobcenter)"),
-    "other_case_management": ("press", "Keine"),
-    "other_case_management_done": ("press", "Fertig"),
+    "other_case_management": ("press", "Keine"),  # "None" is the whole answer: no "Done" after it
     "languages": ("press", "Arabisch"),
-    "languages_done": ("press", "Fertig"),
-    "interpreter": ("press", "Ja"),
+    "languages_done": ("press", "✔ Fertig · Dolmetscher:in nötig"),  # "Done" answers the interpreter question too
     "adults": ("send", "2"),
     "children": ("send", "1"),
     "phone": ("send", "+49 171 1234567"),

@@ -119,9 +119,8 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
         "address": "Stadtteil?", "quarter": "Aufenthaltsstatus?", "residence_status": "Bis wann gilt",
         "residence_valid_until": "Datum der Einreise nach Deutschland?",
         "arrived_germany": "Datum des Zuzugs in die Kommune?", "arrived_municipality": "Welche Leistungen",
-        "benefits": "anderen Fallmanagement", "other_case_management": "anderen Fallmanagement",
-        "other_case_management_done": "Welche Sprachen",
-        "languages": "Welche Sprachen", "languages_done": "Dolmetschung", "interpreter": "Erwachsene",
+        "benefits": "anderen Fallmanagement", "other_case_management": "Welche Sprachen",
+        "languages": "Welche Sprachen", "languages_done": "Erwachsene",
         "adults": "Kinder", "children": "Telefonnummer", "phone": "Notiz", "note": "bitte prüfen",
     }
     for name, (action, value) in INTAKE_STEPS.items():
@@ -150,3 +149,73 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
     timeline = await page.click("🕓 Fallakte", "Fallakte LEV-2026-0001")
     assert "1 Eintrag" in timeline and "Erstberatung · Case Manager:in" in timeline
     await page.run(browser.save_screenshot, str(ARTIFACTS / "simulator-casefile.png"))
+
+
+PHONE = (412, 915)  # a common Android phone, in CSS pixels
+
+
+def _fits(driver, selector: str) -> dict:  # noqa: ANN001
+    """Where an element lies against the viewport, and whether the page scrolls sideways."""
+    return driver.execute_script("""
+        const box = document.querySelector(arguments[0]).getBoundingClientRect();
+        return {left: box.left, right: box.right, width: window.innerWidth,
+                sideways: document.documentElement.scrollWidth > window.innerWidth};""", selector)
+
+
+async def test_the_chat_and_the_digest_chart_at_phone_width(live, browser):  # noqa: F811
+    """At 412 px the chat column is whole (the people are a row above it), pop-ups stay inside
+    it, and the digest's chart arrives drawn for a phone (a screenshot is kept as an artefact)."""
+    from datetime import date
+
+    store = live.services.store
+    org_id = store.staff.first_organisation_id()
+    code = store.staff.create_invitation(org_id=org_id, role=Role.COORDINATOR, district_id=None,
+                                         expires_in=timedelta(days=1), created_by=None)
+    kim = await live.person("Kim", "de")
+    await asyncio.to_thread(browser.set_window_size, *PHONE)
+    await asyncio.to_thread(browser.get, live.base_url)
+    page = Page(browser, kim)
+    for _ in range(50):
+        if await page.run(lambda: bool(browser.find_elements("css selector", page.chat))):
+            break
+        await asyncio.sleep(0.1)
+    width = await page.run(lambda: browser.execute_script("return window.innerWidth"))
+    assert width <= PHONE[0]
+    await page.type(f"/start {code}", "/digest")
+    fits = await page.run(_fits, browser, page.chat)
+    assert fits["left"] >= 0 and fits["right"] <= fits["width"] + 0.5 and not fits["sideways"], fits
+    # cases for the chart: the digest draws open cases per case manager and needs by domain
+    manager_code = store.staff.create_invitation(org_id=org_id, role=Role.CASE_MANAGER,
+                                                 district_id=store.staff.districts(org_id)[0].id,
+                                                 expires_in=timedelta(days=1), created_by=None)
+    manager = store.staff.redeem_invitation(code=manager_code, telegram_id=555_001, language="de",
+                                            display_name="Cem Yılmaz")
+    for n in range(6):
+        store.cases.create(user=manager, district_id=manager.district_id, assigned_to=manager.id,
+                           person_index=f"phone-{n}", consent_version="2026-01", consent_at=store.clock.now(),
+                           next_due_on=date(2026, 12, 8), record="intake", values={"given_name": f"P{n}"})
+    await page.type("/digest", "kommt von selbst")
+    for _ in range(100):
+        shown = await page.run(lambda: browser.execute_script(
+            "const i = [...document.querySelectorAll(arguments[0] + ' .bubble img')].pop();"
+            "if (!i || !i.complete || !i.naturalWidth) return null;"
+            "i.scrollIntoView({block: 'center'}); const b = i.getBoundingClientRect();"
+            "return {left: b.left, right: b.right, width: window.innerWidth, natural: i.naturalWidth};", page.chat))
+        if shown:
+            break
+        await asyncio.sleep(0.1)
+    assert shown and shown["left"] >= 0 and shown["right"] <= shown["width"], shown
+    assert shown["natural"] == 840  # bot/chart.py: 4.2 inches at 200 dpi, shown about 360 px wide
+    # a pop-up (the digest setting's "Saved.") stays inside the chat
+    await page.run(page._click, "täglich")
+    for _ in range(50):
+        toast = await page.run(lambda: browser.execute_script(
+            "const t = document.querySelector('.toast'); if (!t) return null;"
+            "const b = t.getBoundingClientRect(); return {left: b.left, right: b.right, width: window.innerWidth};"))
+        if toast:
+            break
+        await asyncio.sleep(0.05)
+    assert toast and toast["left"] >= 0 and toast["right"] <= toast["width"], toast
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "digest-chart-phone.png"))
+    assert (ARTIFACTS / "digest-chart-phone.png").stat().st_size > 10_000

@@ -257,7 +257,7 @@ async def test_a_status_change_with_valid_until_is_watched_in_working_hours_once
 async def test_18th_and_27th_birthdays_are_watched(bot, clock):
     cm = await bot.register(Role.CASE_MANAGER, "I")
     await intake(cm, birth_date=("send", "15.12.2008"),
-                 extra_after={"other_case_management_done": ["Unbegleitet, Übergang wird organisiert"]})
+                 extra_after={"other_case_management": ["Unbegleitet, Übergang wird organisiert"]})
     await intake(cm, given_name=("send", "Omar"), birth_date=("send", "10.02.2000"))
     assert {(r[0], str(r[1])) for r in rows(bot, "SELECT kind, due_on FROM case_watch WHERE kind LIKE 'age-%'")} == {
         ("age-18", "2026-12-01"), ("age-27", "2035-12-01"), ("age-27", "2027-02-01")}
@@ -340,7 +340,6 @@ async def test_the_target_group_follows_the_organisations_settings(bot):
             assert "Außerhalb" not in cm.last().text  # arrived in the municipality this year
         elif name == "other_case_management":
             await cm.press("Jugendmigrationsdienst (JMD)")
-        elif name == "other_case_management_done":
             await cm.press("Fertig")
             assert "schon ein Fallmanagement: dorthin verweisen" in cm.last().text
             assert "Warum wird der Fall trotzdem übernommen?" in cm.last().text

@@ -84,10 +84,10 @@ async def test_two_quick_ticks_on_a_multiple_choice_both_count(bot):
     old = {b["text"]: b["callback_data"] for b in question.buttons()}
     await user.press_data(old["Arabisch"], question)
     await user.press_data(old["Persisch"], question)  # the keyboard the first tick has not replaced yet
-    await user.press_data(old["Fertig"], question)
+    await user.press_data(old["✔ Fertig · Dolmetscher:in nötig"], question)
     assert user.alerts() == []
-    assert "Dolmetschung" in user.last().text or "Dolmetsch" in user.last().text
-    await steps(user, ">Ja", "2", "1", ">Überspringen »", ">Überspringen »")
+    assert "Erwachsene" in user.last().text  # languages and interpreter in one press
+    await steps(user, "2", "1", ">Überspringen »", ">Überspringen »")
     summary = user.last().text
     assert "Sprachen: Arabisch, Persisch" in summary
 
@@ -98,7 +98,7 @@ async def test_an_old_tick_of_an_earlier_question_stays_stale(bot):
                      children=None, phone=None, note=None)
     question = user.last_with_buttons()
     tick = next(b["callback_data"] for b in question.buttons() if b["text"] == "Arabisch")
-    await steps(user, ">Arabisch", ">Fertig", ">Ja")  # the dialogue moved on to the next question
+    await steps(user, ">Arabisch", ">✔ Fertig · Dolmetscher:in nötig")  # the dialogue moved on to the next question
     await user.press_data(tick, question)
     assert user.alerts()[-1] == "Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."
 

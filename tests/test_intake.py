@@ -104,7 +104,7 @@ async def test_a_correction_that_needs_a_new_answer_asks_for_it(bot):
     await run_intake(cm, save=False)
     await cm.press("✎ 15")  # languages
     await cm.press("Andere Sprache")
-    await cm.press("Fertig")
+    await cm.press("✔ Fertig · Dolmetscher:in nötig")
     assert "Welche anderen Sprachen?" in cm.last().text
     await cm.send("Dari")
     assert "Andere Sprachen: Dari" in cm.last().text
@@ -144,7 +144,7 @@ async def test_eligibility_minor_asks_for_a_reason(bot):
     await answer_until(cm, "birth_date", birth_date=("send", "01.01.2010"))
     assert "Unter 18: Die KIM-Zielgruppe sind Erwachsene." in cm.last().text
     for name in ("district", "address", "quarter", "residence_status", "residence_valid_until", "arrived_germany",
-                 "arrived_municipality", "benefits", "other_case_management", "other_case_management_done"):
+                 "arrived_municipality", "benefits", "other_case_management"):
         await do(cm, *INTAKE_STEPS[name])
     assert "gehört nicht zur KIM-Zielgruppe. Warum wird der Fall trotzdem übernommen?" in cm.last().text
     await cm.send("Unbegleitet, Übergang zum Jugendamt wird organisiert")

@@ -161,9 +161,7 @@ async def test_an_intake_in_arabic_keeps_codes_and_dates_whole(bot):
     await run_intake(cm, save=False, consent=press("Consent given"), source=press("FB 50 (social department)"),
                      district=("press", "I"), residence_status=press("Aufenthaltserlaubnis (residence permit)"),
                      benefits=press("SGB II (Bürgergeld, Jobcenter)"), other_case_management=press("None"),
-                     other_case_management_done=press("Done"),
-                     languages=("press", t.language_name("ar")), languages_done=press("Done"),
-                     interpreter=press("Yes"))
+                     languages=("press", t.language_name("ar")), languages_done=press("✔ Done · interpreter needed"))
     summary = cm.last().text
     assert summary.startswith(t.plain("Intake")) and t.plain("please check") in summary
     born = t.date("1995-02-01")  # CLDR's Arabic date, e.g. 01‏/02‏/1995

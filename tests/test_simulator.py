@@ -115,13 +115,28 @@ def test_demo_seed_is_fictitious_and_only_for_a_demo_database(tmp_path, clock):
     demo = make_settings(f"sqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path / "demo")
     initialise(demo, org_name="Demo-Kommune (fiktiv)", prefix="DEMO", districts=["I", "II", "III"], quiet=True)
     store = build_services(demo, clock=clock).store
-    people = seed(store, cases=30)
-    assert seed(store, cases=30) == people  # a second run adds nothing
-    coordinator = store.staff.user_by_telegram_id(100_002)
+    first = seed(store, cases=30)
+    assert (first.staff_added, first.cases_added) == (5, 30)
+    again = seed(store, cases=30)
+    assert (again.staff_added, again.cases_added, again.people) == (0, 0, first.people)  # a second run adds nothing
+    coordinator = store.staff.user_by_telegram_id(900_002)
+    assert coordinator.label == "Kim (Koordination, Demo)"  # named, not "#2"
     cases = store.cases.list_for(coordinator, limit=100)
     assert len(cases) == 30 and all(c.code.startswith("DEMO-") for c in cases)
     detail = store.cases.reveal(coordinator, cases[0].code)
     assert detail.records["intake"]["family_name"].startswith("Demo-")
+
+
+def test_people_added_in_the_page_never_take_the_demos_ids():
+    from simulator.botapi import BotApi
+    from simulator.demo import STAFF
+
+    api = BotApi()
+    added = [api.add_user(f"Person {n}", "de").id for n in range(7)]
+    assert added == list(range(100_001, 100_008))
+    assert not set(added) & {telegram_id for telegram_id, *_ in STAFF}
+    api.add_user("Alex (Admin, Demo)", "de", 900_001)
+    assert api.add_user("Noch jemand", "de").id == 100_008  # after the page's own, not after the demo's
 
 
 @pytest.mark.parametrize("live", [RateLimit(per_chat=1, overall=2, window=1.0)], indirect=True)

@@ -44,6 +44,8 @@ class Choice:
     value: str
     label: str
     label_kind: LabelKind = LabelKind.MSGID
+    # of a multiple choice: chosen alone, it is the whole answer ("None"), no "Done" needed
+    exclusive: bool = False
 
 
 YES_NO = (Choice("yes", N_("Yes")), Choice("no", N_("No")))
@@ -116,6 +118,16 @@ class Field:
     quick_dates: tuple[str, ...] = ()
     # SAME_AS: the date field whose answer is offered again (arrival in the municipality = in Germany)
     same_as: str | None = None
+    # fewer steps for the same answers (each still checked by its own field):
+    # the field right after this one, of the same kind, answered in the same message ("2 1":
+    # two adults, one child; two dates) or, for numbers, by one button ("2 + 1")
+    with_next: str | None = None
+    # the answer may carry the next answers in a form of its own: text -> [(field, text), ...]
+    # beginning with this field ("Haddad, Amina, 01.02.1995"), or None for an ordinary answer
+    expands: Callable[[str], list[tuple[str, str]] | None] | None = None
+    # a multiple choice whose "Done" also answers the yes/no field after it: (that field,
+    # its choices, each a Done button of its own: "Done · interpreter needed")
+    done_answers: tuple[str, tuple[Choice, ...]] | None = None
 
     def options(self, ctx: FormContext, answers: Answers | None = None) -> tuple[Choice, ...]:
         if self.kind is Kind.YESNO:
@@ -352,11 +364,78 @@ def quick_date(fld: Field | None, key: str, answers: Answers, ctx: FormContext) 
     return add_months(ctx.today, count).isoformat()
 
 
-def quick_number(fld: Field | None, key: str) -> int:
-    """The number a number button stands for, or Invalid when the field offers no such one."""
-    if fld is None or fld.kind is not Kind.NUMBER or not key.isdigit() or int(key) not in quick_numbers(fld):
+def quick_number(fld: Field | None, key: str) -> list[tuple[str, str]]:
+    """The answers a number button stands for ("2", or "2+1" for this field and the next), or
+    Invalid when the field offers no such button."""
+    if fld is None or fld.kind is not Kind.NUMBER:
         raise Invalid("Please use the buttons below.")
-    return int(key)
+    if key.isdigit() and int(key) in quick_numbers(fld):
+        return [(fld.name, key)]
+    if fld.with_next and key in {f"{a}+{b}" for a, b in QUICK_PAIRS}:
+        first, second = key.split("+")
+        return [(fld.name, first), (fld.with_next, second)]
+    raise Invalid("Please use the buttons below.")
+
+
+# the households offered as one button where a number field answers the next one too (adults + children)
+QUICK_PAIRS = tuple((a, b) for a in (1, 2) for b in (0, 1, 2, 3))
+_NUMBER_PAIR = re.compile(r"^(\d{1,4})\s*[+/,;\s]\s*(\d{1,4})$")
+_DATE_PAIR = re.compile(r"^(\S+?)\s*[,;\s]\s*(\S+)$")
+
+
+def split_answer(fld: Field, text: str) -> list[tuple[str, str]] | None:
+    """A typed message that answers this field and the next ones: [(field, text), ...], or
+    None when it is an ordinary answer to this field alone."""
+    if fld.expands is not None:
+        return fld.expands(text)
+    if fld.with_next is None:
+        return None
+    plain = " ".join(text.split())
+    pattern = _NUMBER_PAIR if fld.kind is Kind.NUMBER else _DATE_PAIR if fld.kind is Kind.DATE else None
+    match = pattern.match(plain) if pattern else None
+    return [(fld.name, match[1]), (fld.with_next, match[2])] if match else None
+
+
+def answer_many(form: Form, state: dict[str, Any], parts: list[tuple[str, str]], ctx: FormContext
+                ) -> tuple[dict[str, Any], Invalid | None]:
+    """Answer the current field and, from the same message or button, the fields right after
+    it, each parsed and checked as if typed on its own. The first answer must hold (Invalid
+    otherwise); a later one that does not stops there: that question comes next, with the
+    problem (returned) said."""
+    first_name, first_text = parts[0]
+    fld = current_field(form, state)
+    if fld is None or fld.name != first_name:
+        raise Invalid("Please use the buttons below.")
+    state = answer(form, state, parse_text(fld, first_text), ctx)
+    for name, text in parts[1:]:
+        if state["step"] != name:
+            break  # the form went elsewhere (a condition): that field is asked in its turn
+        try:
+            state = answer(form, state, parse_text(form.field(name), text), ctx)
+        except Invalid as problem:
+            return state, problem
+    return state, None
+
+
+def pick_only(form: Form, state: dict[str, Any], value: str, ctx: FormContext) -> dict[str, Any]:
+    """A multiple choice's exclusive option ("None"): the whole answer, at once."""
+    fld = current_field(form, state)
+    if fld is None or fld.kind is not Kind.MULTI or not any(
+            c.value == value and c.exclusive for c in fld.options(ctx, state["answers"])):
+        raise Invalid("Please use the buttons below.")
+    return _advance(form, state, fld, [value], ctx)
+
+
+def finish_multi_with(form: Form, state: dict[str, Any], then: str, ctx: FormContext) -> dict[str, Any]:
+    """"Done" that also answers the yes/no field after the multiple choice (done_answers)."""
+    fld = current_field(form, state)
+    state = finish_multi(form, state, ctx)
+    if then:
+        if fld.done_answers is None or then not in {c.value for c in fld.done_answers[1]}:
+            raise Invalid("Please use the buttons below.")
+        if state["step"] == fld.done_answers[0]:
+            state = answer(form, state, then, ctx)
+    return state
 
 
 def quick_numbers(fld: Field) -> range:

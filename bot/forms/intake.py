@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,20 @@ LANGUAGES = tuple(
 def _date(answers: Answers, name: str) -> date | None:
     value = answers.get(name)
     return date.fromisoformat(value) if value else None
+
+
+# "Haddad, Amina, 01.02.1995" or "Haddad, Amina 01.02.1995": family name, given name(s), and the
+# date of birth if it follows (the comma tells family from given names, as on German forms)
+_FULL_NAME = re.compile(r"^(?P<family>[^,]+),(?P<given>[^,]+?)(?:[,\s]+(?P<born>\d{1,2}[./-]\d{1,2}[./-]\d{4}))?$")
+
+
+def name_and_birth_date(text: str) -> list[tuple[str, str]] | None:
+    """The given-name question answered with family name, given name(s) and date of birth."""
+    match = _FULL_NAME.match(" ".join(text.split()))
+    if match is None:
+        return None
+    parts = [("given_name", match["given"].strip()), ("family_name", match["family"].strip())]
+    return parts + ([("birth_date", match["born"])] if match["born"] else [])
 
 
 def check_birth_date(value: str, answers: Answers, ctx: FormContext) -> None:
@@ -136,8 +151,9 @@ INTAKE = Form(
             required_value="given", timestamped=True,
             refusal=N_("Without consent nothing is documented. The intake was ended; nothing was stored.")),
         Field("source", Kind.CHOICE, N_("Came through"), N_("How did the client come to us?"), choices=SOURCES),
-        Field("given_name", Kind.TEXT, N_("Given name(s)"), N_("Given name(s) of the client?"), max_length=100,
-              check=check_name),
+        Field("given_name", Kind.TEXT, N_("Given name(s)"), N_(
+            "Given name(s) of the client? Faster: family name, given name(s) and date of birth in one message, "
+            "e.g. Mustermann, Erika, 12.08.1964"), max_length=100, check=check_name, expands=name_and_birth_date),
         Field("family_name", Kind.TEXT, N_("Family name"), N_("Family name of the client?"), max_length=100,
               check=check_name),
         Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=check_birth_date),
@@ -152,8 +168,9 @@ INTAKE = Form(
               check=_check_valid_until),
         Field("residence_since", Kind.DATE, N_("Status since"), N_("Since when has the client held this status? "
               "(DD.MM.YYYY)"), optional=True, when=_tolerated, check=_check_status_since),
-        Field("arrived_germany", Kind.DATE, N_("Arrived in Germany"), N_("Date of arrival in Germany? (DD.MM.YYYY)"),
-              check=_check_arrival_germany),
+        Field("arrived_germany", Kind.DATE, N_("Arrived in Germany"), N_(
+            "Date of arrival in Germany? (DD.MM.YYYY; the arrival in the municipality may follow as a second date)"),
+              check=_check_arrival_germany, with_next="arrived_municipality"),
         Field("arrived_municipality", Kind.DATE, N_("Arrived in the municipality"), N_("Date of arrival in the municipality? (DD.MM.YYYY)"),
               check=_check_arrival_municipality, quick_dates=(SAME_AS,), same_as="arrived_germany"),
         Field("benefits", Kind.CHOICE, N_("Benefits"), N_("Which benefits does the client receive?"), choices=BENEFITS),
@@ -163,13 +180,16 @@ INTAKE = Form(
         Field("eligibility_reason", Kind.TEXT, N_("Reason for taking the case on"), N_(
             "The client is outside the KIM target group. Why is the case taken on all the same?"),
             when=_outside_group, max_length=500, multiline=True),
-        Field("languages", Kind.MULTI, N_("Languages"), N_("Which languages does the client speak? Choose all, then Done."),
-              choices=LANGUAGES),
+        Field("languages", Kind.MULTI, N_("Languages"), N_("Which languages does the client speak? Choose all, then "
+              "Done: with or without an interpreter."), choices=LANGUAGES,
+              done_answers=("interpreter", (Choice("yes", N_("✔ Done · interpreter needed")),
+                                            Choice("no", N_("✔ Done · no interpreter"))))),
         Field("languages_other", Kind.TEXT, N_("Other languages"), N_("Which other languages?"), max_length=200,
               when=lambda answers, ctx: "other" in (answers.get("languages") or [])),
         Field("interpreter", Kind.YESNO, N_("Interpreter needed"), N_("Is an interpreter needed?")),
-        Field("adults", Kind.NUMBER, N_("Adults in household"), N_("How many adults live in the household (including the client)?"),
-              minimum=1, maximum=30),
+        Field("adults", Kind.NUMBER, N_("Adults in household"), N_(
+            "How many adults live in the household (including the client)? “2 + 1”: two adults and one child."),
+              minimum=1, maximum=30, with_next="children"),
         Field("children", Kind.NUMBER, N_("Children in household"), N_("How many children live in the household?"), minimum=0, maximum=30),
         Field("phone", Kind.PHONE, N_("Phone"), N_("Phone number of the client?"), optional=True),
         Field("note", Kind.TEXT, N_("Note"), N_("A note for the case file?"), optional=True, max_length=2000, multiline=True),

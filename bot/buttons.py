@@ -109,7 +109,7 @@ class Buttons:
 
 # --- the families (prefix, fields) ---------------------------------------------------------
 # a step of an open dialogue: nonce, version, action, argument (bot/dialogue_view.py)
-FORM = Buttons("f", token, integer, one_of("b", "s", "d", "c", "e", "q", "n", "o", "t", "x", "k"), optional,
+FORM = Buttons("f", token, integer, one_of("b", "s", "d", "c", "e", "q", "n", "o", "p", "t", "x", "k"), optional,
                refusal=N_("This button is no longer valid. Please use the latest question."))
 # /cases and the case view: open, reveal, hide (a case code) or a page of a list (filter, offset)
 CASES = Buttons("c", either(one_of("o", "r", "h"), lambda t: t if t.startswith("p") and len(t) <= 12 else None),

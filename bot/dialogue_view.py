@@ -106,6 +106,9 @@ def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ct
         cells = [button(t, choice_label(t, c), snapshot, "c", i) for i, c in enumerate(options)]
         width = 2 if max(len(b.text) for b in cells) <= 18 else 1
         rows += [cells[i : i + width] for i in range(0, len(cells), width)]
+    if fld.suggestions:  # frequent answers of a text question (the chosen district's quarters)
+        offered = [button(t, text, snapshot, "p", i) for i, text in enumerate(fld.suggestions(ctx, snapshot.state["answers"]))]
+        rows += [offered[i : i + 3] for i in range(0, len(offered), 3)]
     if fld.kind is Kind.NUMBER:
         rows.append([button(t, t.isolate_ltr(n), snapshot, "n", n) for n in engine.quick_numbers(fld)])
         if fld.with_next:  # "2 + 1": this answer and the next in one press (adults + children)
@@ -127,7 +130,7 @@ def _question_keyboard(t: Translator, fld: Field, snapshot: DialogueSnapshot, ct
 def question(
     renderer: Renderer, t: Translator, form: Form, snapshot: DialogueSnapshot, ctx: FormContext, *,
     notices: list[str] = (), error: str | None = None,
-    confirmation: tuple[str, str] | None = None,
+    confirmation: list[tuple[str, str]] = (),
 ) -> tuple[str, InlineKeyboardMarkup]:
     fld = engine.current_field(form, snapshot.state)
     number, total = engine.position(form, snapshot.state, ctx)

@@ -68,6 +68,8 @@ class Services:
                        "services": self.store.catalogue.rules(staff.org_id)}
         if "target_group" in loads:
             subject["target_group"] = self.store.settings.target_group(staff.org_id)
+        if "quarters" in loads:
+            subject["quarters"] = self.store.settings.quarters(staff.org_id)
         if "intake" in loads and about.get("case"):
             subject["intake"] = self.store.casefile.intake(staff, about["case"])
         if "staff" in loads:

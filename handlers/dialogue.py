@@ -158,7 +158,7 @@ async def explain_current(update: Update, context: BotContext) -> bool:
 
 async def _send_step(
     update: Update, context: BotContext, form: Form, snapshot: DialogueSnapshot, ctx: FormContext,
-    *, notices: list[str] = (), error: str | None = None, confirmation: tuple[str, str] | None = None,
+    *, notices: list[str] = (), error: str | None = None, confirmation: list[tuple[str, str]] = (),
     in_place: bool = False,
 ) -> None:
     """Show the dialogue's current step. `in_place`: the user pressed a button of the current
@@ -247,20 +247,21 @@ async def _commit(
     a later answer of the same message: `problems`, filled by the step)."""
     t, store, query = context.t, context.services.store, update.callback_query
 
-    def apply() -> tuple[DialogueSnapshot, list]:  # in a worker thread: checks may read, the step writes
+    def apply() -> tuple[DialogueSnapshot, list, list[str]]:  # in a worker thread: checks may read, the step writes
         state = step(snapshot.state)
         if state["step"] != snapshot.state["step"] or state.get("editing") != snapshot.state.get("editing"):
             state = {**state, STEP_VERSION: snapshot.version + 1}
         saved = store.dialogues.save(snapshot, state, update_id=update.update_id)
-        if not (answered and form.notices):
-            return saved, []
-        # one message may have answered several questions: what each of them says
+        # one message or button may have answered several questions ("2 + 1")
         before = snapshot.state["history"]
-        names = state["history"][len(before):] if state["history"][: len(before)] == before else []
-        return saved, [notice for name in (names or [answered]) for notice in form.notices(name, state["answers"], ctx)]
+        names = (state["history"][len(before):] if state["history"][: len(before)] == before else []) or \
+            ([answered] if answered else [])
+        if not (answered and form.notices):
+            return saved, [], names
+        return saved, [notice for name in names for notice in form.notices(name, state["answers"], ctx)], names
 
     try:
-        saved, said = await store.run(apply)
+        saved, said, names = await store.run(apply)
     except Invalid as problem:
         message = t.plain(problem.message, **problem.params)
         if query:
@@ -279,11 +280,11 @@ async def _commit(
     state = saved.state
     notices = [t.plain(msg, **params) for msg, params in said]
     in_place = bool(query and query.message and query.message.message_id == snapshot.prompt_message_id)
-    confirmation = None
-    if query and answered:
-        fld = form.field(answered)
-        confirmation = (dialogue_view.field_label(t, fld),
-                        dialogue_view.display_value(t, fld, state["answers"][answered], ctx))
+    confirmation = []
+    if query and answered:  # what the press recorded, each question it answered
+        confirmation = [(dialogue_view.field_label(t, form.field(name)),
+                         dialogue_view.display_value(t, form.field(name), state["answers"].get(name), ctx))
+                        for name in names if name in state["answers"]]
     # The step is stored; these calls do not depend on each other, so the user waits for one
     # round trip to Telegram instead of two.
     await asyncio.gather(
@@ -345,12 +346,13 @@ async def on_button(update: Update, context: BotContext, nonce: str, version: in
         "s": lambda s: engine.skip(form, s, ctx),
         "d": lambda s: engine.finish_multi_with(form, s, arg, ctx),
         "o": lambda s: engine.pick_only(form, s, _option(fld, arg, ctx, s["answers"]), ctx),
+        "p": lambda s: engine.answer(form, s, engine.parse_text(fld, engine.suggestion(fld, arg, s["answers"], ctx)), ctx),
         "c": lambda s: engine.answer(form, s, _option(fld, arg, ctx, s["answers"]), ctx),
         "e": lambda s: engine.edit(form, s, _field_name(form, arg), ctx),
         "q": lambda s: engine.answer(form, s, engine.quick_date(fld, arg, s["answers"], ctx), ctx),
         "n": lambda s: engine.answer_many(form, s, engine.quick_number(fld, arg), ctx)[0],
     }
-    answered = fld.name if fld is not None and action in ("c", "d", "s", "q", "n", "o") else None
+    answered = fld.name if fld is not None and action in ("c", "d", "s", "q", "n", "o", "p") else None
     await _commit(update, context, form, snapshot, ctx, steps[action], answered=answered)
 
 

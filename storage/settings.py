@@ -3,11 +3,13 @@ watcher's figures), stored per organisation and changed without a release."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
 from domain.eligibility import TargetGroupRules
+from domain.organisation import parse_quarters
 from domain.retention import RetentionRules
 from domain.watch import WatchRules
 from storage import audit
@@ -20,16 +22,27 @@ if TYPE_CHECKING:
 SECTIONS = {"target_group": TargetGroupRules, "watch": WatchRules, "retention": RetentionRules}
 
 
+# settings are read at every step of a dialogue (the target group, the quarters) and change a few
+# times a year: each instance keeps them this long (a change on another instance is live after it)
+CACHE_SECONDS = 30.0
+
+
 class SettingsRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._cache: dict[tuple[int, str], tuple[float, dict[str, str]]] = {}
 
     def section(self, org_id: int, section: str) -> dict[str, str]:
         """The stored settings of one section, by name without the section's prefix."""
+        cached = self._cache.get((org_id, section))
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         with self._store.transaction() as s:
             rows = s.exec(select(OrgSetting.name, OrgSetting.value).where(
                 OrgSetting.org_id == org_id, OrgSetting.name.startswith(f"{section}."))).all()
-        return {name.split(".", 1)[1]: value for name, value in rows}
+        values = {name.split(".", 1)[1]: value for name, value in rows}
+        self._cache[(org_id, section)] = (time.monotonic() + CACHE_SECONDS, values)
+        return values
 
     def target_group(self, org_id: int) -> TargetGroupRules:
         return TargetGroupRules.from_settings(self.section(org_id, "target_group"))
@@ -37,9 +50,15 @@ class SettingsRepository:
     def watch_rules(self, org_id: int) -> WatchRules:
         return WatchRules.from_settings(self.section(org_id, "watch"))
 
+    def quarters(self, org_id: int) -> dict[str, tuple[str, ...]]:
+        """Each district's quarters, by district code (none set: no buttons, typed as before)."""
+        return {code: parse_quarters(value) for code, value in self.section(org_id, "quarters").items()}
+
     def all(self, org_id: int) -> dict[str, str]:
         """Every setting with its current value (defaults where none is stored)."""
-        return {**{f"target_group.{k}": v for k, v in self.target_group(org_id).as_settings().items()},
+        return {**{f"quarters.{d.code}": ", ".join(self.quarters(org_id).get(d.code, ()))
+                   for d in self._store.staff.districts(org_id)},
+                **{f"target_group.{k}": v for k, v in self.target_group(org_id).as_settings().items()},
                 **{f"watch.{k}": v for k, v in self.watch_rules(org_id).as_settings().items()},
                 **{f"retention.{k}": v for k, v in
                    RetentionRules.from_settings(self.section(org_id, "retention")).as_settings().items()}}
@@ -47,15 +66,20 @@ class SettingsRepository:
     def set(self, org_id: int, name: str, value: str, *, user_id: int | None = None) -> None:
         """Change one setting; ValueError (with a reason, no data in it) if the value is not one."""
         section, _, key = name.partition(".")
-        rules = SECTIONS.get(section)
-        if rules is None:
+        if section == "quarters":
+            if self._store.staff.district_by_code(org_id, key) is None:
+                raise ValueError(f"no such district: {key}")
+            value = ", ".join(parse_quarters(value))  # validates, and stores the list tidied
+        elif section not in SECTIONS:
             raise ValueError(f"no such setting: {name}")
-        rules().with_setting(key, value)  # validates
+        else:
+            SECTIONS[section]().with_setting(key, value)  # validates
         with self._store.transaction() as s:
             row = s.get(OrgSetting, (org_id, name)) or OrgSetting(org_id=org_id, name=name, value=value)
             row.value = value
             s.add(row)
             audit.record(s, at=self._store.clock.now(), org_id=org_id, user_id=user_id, action="settings.change",
                          detail=f"name={name}")
+        self._cache.pop((org_id, section), None)  # this instance sees the change at once
         if section == "watch":
             self._store.watch.invalidate(org_id)

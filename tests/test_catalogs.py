@@ -80,7 +80,7 @@ def test_every_template_renders_in_every_language(language):
         last_contact_on=date(2026, 11, 1), assessments=1, closed=True, close_reason="moved-away", pending_handover=True)
     contexts = {
         "question.j2": dict(title="T", number=1, total=2, prompt="P?", notices=["n"], error="e", current="c",
-                            confirmation=("l", "v"),
+                            confirmation=[("l", "v"), ("l2", "v2")],
                             buttons=True, optional=False),
         "summary.j2": dict(title="T", rows=[("a", "<b>")], notices=[], error=None),
         "help.j2": dict(role_label="Case Manager", case_worker=True, commands=[("new", "record")]),

@@ -69,7 +69,7 @@ VALUE_FIELDS = tuple(
 
 CHANGE = Form(
     name="change", title=N_("Change the intake"), confirm=save_change, needs_case=True,
-    loads=frozenset({"intake", "target_group"}), prefill=_prefill,
+    loads=frozenset({"intake", "target_group", "quarters"}), prefill=_prefill,
     fields=(
         Field("field", Kind.CHOICE, N_("What changes"), N_("What is to be changed?"), dynamic_choices=_fields),
         Field("nature", Kind.CHOICE, N_("Kind of change"), N_("Was it recorded wrongly, or has it changed?"),

@@ -125,6 +125,8 @@ class Field:
     # the answer may carry the next answers in a form of its own: text -> [(field, text), ...]
     # beginning with this field ("Haddad, Amina, 01.02.1995"), or None for an ordinary answer
     expands: Callable[[str], list[tuple[str, str]] | None] | None = None
+    # a text field's frequent answers, offered as buttons ("p"; typing still works): (ctx, answers)
+    suggestions: Callable[[FormContext, Answers], tuple[str, ...]] | None = None
     # a multiple choice whose "Done" also answers the yes/no field after it: (that field,
     # its choices, each a Done button of its own: "Done · interpreter needed")
     done_answers: tuple[str, tuple[Choice, ...]] | None = None
@@ -364,6 +366,14 @@ def quick_date(fld: Field | None, key: str, answers: Answers, ctx: FormContext) 
     return add_months(ctx.today, count).isoformat()
 
 
+def suggestion(fld: Field | None, key: str, answers: Answers, ctx: FormContext) -> str:
+    """The text a suggestion button stands for, or Invalid when the field offers no such one."""
+    offered = fld.suggestions(ctx, answers) if fld is not None and fld.suggestions else ()
+    if not key.isdigit() or int(key) >= len(offered):
+        raise Invalid("Please use the buttons below.")
+    return offered[int(key)]
+
+
 def quick_number(fld: Field | None, key: str) -> list[tuple[str, str]]:
     """The answers a number button stands for ("2", or "2+1" for this field and the next), or
     Invalid when the field offers no such button."""
@@ -406,12 +416,22 @@ def answer_many(form: Form, state: dict[str, Any], parts: list[tuple[str, str]],
     fld = current_field(form, state)
     if fld is None or fld.name != first_name:
         raise Invalid("Please use the buttons below.")
+    correcting = state["editing"]
     state = answer(form, state, parse_text(fld, first_text), ctx)
     for name, text in parts[1:]:
-        if state["step"] != name:
-            break  # the form went elsewhere (a condition): that field is asked in its turn
+        nxt = form.field(name)
         try:
-            state = answer(form, state, parse_text(form.field(name), text), ctx)
+            if state["step"] == name:
+                state = answer(form, state, parse_text(nxt, text), ctx)
+            elif correcting and nxt.applies(state["answers"], ctx):
+                # corrected from the summary ("2 + 1" for adults): the next answer changes too,
+                # checked as if asked, and the summary comes back
+                value = parse_text(nxt, text)
+                if nxt.check is not None:
+                    nxt.check(value, state["answers"], ctx)
+                state = {**state, "answers": {**state["answers"], name: value}}
+            else:
+                break  # the form went elsewhere (a condition): that field is asked in its turn
         except Invalid as problem:
             return state, problem
     return state, None

@@ -104,6 +104,13 @@ def _districts(ctx: FormContext, answers: Answers | None) -> tuple[Choice, ...]:
     return tuple(Choice(str(d.id), d.name, LabelKind.LITERAL) for d in ctx.districts)
 
 
+def _quarters(ctx: FormContext, answers: Answers) -> tuple[str, ...]:
+    """The chosen district's quarters, as the organisation lists them (`casebot settings set
+    quarters.<district> "A, B, C"`)."""
+    district = next((d for d in ctx.districts if str(d.id) == str(answers.get("district"))), None)
+    return ctx.subject.get("quarters", {}).get(district.code, ()) if district else ()
+
+
 def _notices(name: str, answers: Answers, ctx: FormContext) -> list[tuple[str, dict[str, object]]]:
     """Said as the answers come: the target group, the service to refer to, a known person."""
     notices: list[tuple[str, dict[str, object]]] = []
@@ -140,7 +147,7 @@ INTAKE = Form(
     name="intake",
     title=N_("Intake"),
     confirm=save_intake,
-    loads=frozenset({"target_group"}),
+    loads=frozenset({"target_group", "quarters"}),
     prompt_params=prompt_params,
     notices=_notices,
     fields=(
@@ -159,7 +166,8 @@ INTAKE = Form(
         Field("birth_date", Kind.DATE, N_("Date of birth"), N_("Date of birth? (DD.MM.YYYY)"), check=check_birth_date),
         Field("district", Kind.CHOICE, N_("District"), N_("In which district does the client live?"), dynamic_choices=_districts),
         Field("address", Kind.TEXT, N_("Address"), N_("Address (street and number)?"), optional=True, max_length=200),
-        Field("quarter", Kind.TEXT, N_("Quarter"), N_("Quarter (Stadtteil)?"), optional=True, max_length=100),
+        Field("quarter", Kind.TEXT, N_("Quarter"), N_("Quarter (Stadtteil)?"), optional=True, max_length=100,
+              suggestions=_quarters),
         Field("residence_status", Kind.CHOICE, N_("Residence status"), N_("Residence status?"), choices=RESIDENCE_STATUSES),
         Field("residence_other", Kind.TEXT, N_("Which status"), N_("Which residence status?"), max_length=200,
               when=lambda answers, ctx: answers.get("residence_status") == "other"),

@@ -83,16 +83,21 @@ class CaseRepository:
                 query = query.where(ClientCase.code != other_than)
             return s.exec(query.order_by(ClientCase.id)).first()
 
+    def _indexes(self, org_id: int, values: dict[str, Any]) -> tuple[str, str] | None:
+        """(exact, folded) blind index of an intake's names and date of birth; None without a date."""
+        born = values.get("birth_date")
+        if not born:
+            return None
+        born = date.fromisoformat(born) if isinstance(born, str) else born
+        given, family = values.get("given_name") or "", values.get("family_name") or ""
+        return (self.person_index(org_id=org_id, given_name=given, family_name=family, birth_date=born),
+                self.person_fold(org_id=org_id, given_name=given, family_name=family, birth_date=born))
+
     def indexes_of(self, s: Session, case: ClientCase, values: dict[str, Any]) -> None:
         """Set both blind indexes of a case from its intake values (names and date of birth)."""
-        names = (values.get("given_name") or "", values.get("family_name") or "")
-        born = values.get("birth_date")
-        if born:
-            born = date.fromisoformat(born) if isinstance(born, str) else born
-            case.person_index = self.person_index(org_id=case.org_id, given_name=names[0], family_name=names[1],
-                                                  birth_date=born)
-            case.person_fold = self.person_fold(org_id=case.org_id, given_name=names[0], family_name=names[1],
-                                                birth_date=born)
+        indexes = self._indexes(case.org_id, values)
+        if indexes is not None:
+            case.person_index, case.person_fold = indexes
         case.index_rev = NAME_RULES
 
     def reindex(self, *, batch: int = 200) -> tuple[int, int]:
@@ -109,20 +114,21 @@ class CaseRepository:
                 for case in cases:
                     key = self.data_key_or_none(s, case.id) if case.erased_at is None else None
                     intake = self._store.casework.record_or_empty(s, case.id, key, "intake") if key else {}
-                    if not intake.get("birth_date"):  # erased or unreadable: nothing to index
-                        case.index_rev = NAME_RULES
-                        s.add(case)
-                        continue
-                    old = case.person_index
-                    self.indexes_of(s, case, intake)
-                    clash = case.person_index != old and (case.person_index in taken or s.exec(
-                        select(ClientCase.id).where(ClientCase.org_id == case.org_id, ClientCase.id != case.id,
-                                                    ClientCase.person_index == case.person_index)).first())
-                    if clash:
-                        case.person_index = old
-                        kept += 1
-                    taken.add(case.person_index)
+                    indexes = self._indexes(case.org_id, intake)
+                    if indexes is not None:  # (erased or unreadable: nothing to index)
+                        exact, case.person_fold = indexes
+                        with s.no_autoflush:  # the check reads before this case's change is written
+                            clash = exact != case.person_index and (exact in taken or s.exec(
+                                select(ClientCase.id).where(ClientCase.org_id == case.org_id, ClientCase.id != case.id,
+                                                            ClientCase.person_index == exact)).first() is not None)
+                        if clash:
+                            kept += 1
+                        else:
+                            case.person_index = exact
+                        taken.add(case.person_index)
+                    case.index_rev = NAME_RULES
                     s.add(case)
+                    s.flush()
                 done += len(cases)
             if len(cases) < batch:
                 return done, kept

@@ -4,7 +4,7 @@ the real Application, on SQLite and PostgreSQL, asserting on what the user sees 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -427,3 +427,76 @@ async def test_cases_name_a_goal_and_silence_as_reasons(bot, cm, clock):
     set_clock(clock, berlin(2027, 2, 1, 9, 0))  # more than 60 days without a contact
     listing = (await cm.send("/cases"))[0].text
     assert "☎ kein Kontakt seit 24.11.2026" in listing and "⚠️" in listing
+
+
+# --- faults and upgrades around the day's features ------------------------------------------
+
+async def test_a_menu_that_cannot_be_set_does_not_hold_up_the_reply(bot):
+    bot.fake.failing["setMyCommands"] = 5  # the command menu times out
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    replies = await cm.send("/cases")
+    assert replies and replies[0].text.startswith("Ihre Fälle")
+    await bot.services.menus.settle()
+    assert f"chat:{cm.id}" not in bot.fake.commands
+    bot.fake.failing.clear()
+    await cm.send("/help")  # published again at the next update once it works
+    await bot.services.menus.settle()
+    assert "new" in {c["command"] for c in bot.fake.commands[f"chat:{cm.id}"]}
+
+
+async def test_all_tomorrow_snoozes_only_the_pressers_own_reminders(bot, clock):
+    cm, other = await bot.register(Role.CASE_MANAGER, "I"), await bot.register(Role.CASE_MANAGER, "II")
+    await run_intake(cm)
+    await run_intake(cm, given_name=("send", "Bilal"))
+    await run_intake(other, given_name=("send", "Omid"), district=("press", "II"))
+    set_clock(clock, berlin(2026, 12, 1, 8, 0))
+    assert await dispatch(bot) == 3
+    theirs = rows(bot, "SELECT o.id FROM outbox o JOIN app_user u ON u.id = o.user_id WHERE u.telegram_id = :t",
+                  t=other.id)[0][0]
+    morning = cm.last()
+    # a forged keyboard that names the other case manager's reminder: pressing it changes nothing of theirs
+    await cm.press_data(f"o|{theirs}|Z", morning)
+    assert cm.alerts()[-1] == "Diese Taste ist nicht mehr gültig."
+    await cm.press("⏰ Alle morgen", morning)
+    states = dict(rows(bot, "SELECT u.telegram_id, o.state FROM outbox o JOIN app_user u ON u.id = o.user_id "
+                            "WHERE o.kind = 'reassess-soon' AND u.telegram_id = :t", t=other.id))
+    assert states == {other.id: "sent"}  # theirs stays as sent, not snoozed
+
+
+def test_names_indexed_by_earlier_rules_are_indexed_again_without_clashes(bot):
+    """0.7 kept "Al-Hassan" as one part: two clients "Al-Hassan" and "Al Hassan" with one birth date
+    were two people. Re-indexing keeps the first's old exact index where its new one is the
+    second's already, and both get the folded index, so the case manager is warned about them."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    store = bot.services.store
+    org_id = store.staff.first_organisation_id()
+    code = store.staff.create_invitation(org_id=org_id, role=Role.CASE_MANAGER,
+                                         district_id=store.staff.district_by_code(org_id, "I").id,
+                                         expires_in=timedelta(days=1), created_by=None)
+    manager = store.staff.redeem_invitation(code=code, telegram_id=777, language="de")
+    born = date(1990, 5, 5)
+
+    def old_index(given: str, family: str) -> str:  # 0.7's normalisation: parts split on spaces only
+        import unicodedata
+
+        parts = sorted("".join(c for c in unicodedata.normalize("NFKD", p.casefold()) if unicodedata.category(c)[0] in "LN")
+                       for p in f"{given} {family}".split())
+        return store.keyring.blind_index(f"org/{org_id}/person", " ".join(p for p in parts if p), born.isoformat())
+
+    for family in ("Al-Hassan", "Al Hassan"):
+        store.cases.create(user=manager, district_id=manager.district_id, assigned_to=manager.id,
+                           person_index=old_index("Amina", family), consent_version="2026-01",
+                           consent_at=store.clock.now(), next_due_on=None, record="intake",
+                           values={"given_name": "Amina", "family_name": family, "birth_date": born.isoformat()})
+    with store.engine.begin() as connection:  # as 0.7 left them: no folded index, rules of before
+        connection.execute(text("UPDATE client_case SET person_fold = NULL, index_rev = 0"))
+    assert store.cases.reindex() == (2, 1)
+    indexes = rows(bot, "SELECT person_index, person_fold, index_rev FROM client_case ORDER BY id")
+    assert indexes[0][0] == old_index("Amina", "Al-Hassan")  # kept: its new one is the second's already
+    assert indexes[1][0] == old_index("Amina", "Al Hassan") == store.cases.person_index(
+        org_id=org_id, given_name="Amina", family_name="Al Hassan", birth_date=born)
+    assert indexes[0][1] == indexes[1][1] is not None and {i[2] for i in indexes} == {1}
+    assert store.cases.reindex() == (0, 0)  # once

@@ -102,7 +102,7 @@ class CaseRepository:
 
     def reindex(self, *, batch: int = 200) -> tuple[int, int]:
         """Compute both blind indexes again where they were computed with older name rules
-        (before 0.8 "Al-Hassan" was one part, and there was no folded index). Returns (cases
+        (before migration 0014 "Al-Hassan" was one part, and there was no folded index). Returns (cases
         done, cases left with their old exact index because another case already holds the
         new one: the folded index warns about them instead). Erased cases have nothing left."""
         done = kept = 0

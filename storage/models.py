@@ -83,7 +83,7 @@ class ClientCase(SQLModel, table=True):
     # blind index of normalised name and date of birth (HMAC, not reversible)
     person_index: str = Field(max_length=64)
     # a second blind index on the transliteration-folded name (domain/names.py): "possibly the
-    # same person", never a refusal; index_rev: the rules both were computed with (0: before 0.8)
+    # same person", never a refusal; index_rev: the rules both were computed with (0: computed before the rules of migration 0014)
     person_fold: str | None = Field(default=None, max_length=64, index=True)
     index_rev: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     consent_version: str = Field(max_length=20)

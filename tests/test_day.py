@@ -464,7 +464,7 @@ async def test_all_tomorrow_snoozes_only_the_pressers_own_reminders(bot, clock):
 
 
 def test_names_indexed_by_earlier_rules_are_indexed_again_without_clashes(bot):
-    """0.7 kept "Al-Hassan" as one part: two clients "Al-Hassan" and "Al Hassan" with one birth date
+    """Before migration 0014 "Al-Hassan" was one part: two clients "Al-Hassan" and "Al Hassan" with one birth date
     were two people. Re-indexing keeps the first's old exact index where its new one is the
     second's already, and both get the folded index, so the case manager is warned about them."""
     from datetime import date
@@ -479,7 +479,7 @@ def test_names_indexed_by_earlier_rules_are_indexed_again_without_clashes(bot):
     manager = store.staff.redeem_invitation(code=code, telegram_id=777, language="de")
     born = date(1990, 5, 5)
 
-    def old_index(given: str, family: str) -> str:  # 0.7's normalisation: parts split on spaces only
+    def old_index(given: str, family: str) -> str:  # the earlier normalisation: parts split on spaces only
         import unicodedata
 
         parts = sorted("".join(c for c in unicodedata.normalize("NFKD", p.casefold()) if unicodedata.category(c)[0] in "LN")
@@ -491,7 +491,7 @@ def test_names_indexed_by_earlier_rules_are_indexed_again_without_clashes(bot):
                            person_index=old_index("Amina", family), consent_version="2026-01",
                            consent_at=store.clock.now(), next_due_on=None, record="intake",
                            values={"given_name": "Amina", "family_name": family, "birth_date": born.isoformat()})
-    with store.engine.begin() as connection:  # as 0.7 left them: no folded index, rules of before
+    with store.engine.begin() as connection:  # as the earlier version left them: no folded index
         connection.execute(text("UPDATE client_case SET person_fold = NULL, index_rev = 0"))
     assert store.cases.reindex() == (2, 1)
     indexes = rows(bot, "SELECT person_index, person_fold, index_rev FROM client_case ORDER BY id")

@@ -235,8 +235,10 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
             print(f"status watcher: dates computed for {watched} cases")
         reindexed, kept = store.cases.reindex()
         if reindexed:
-            print(f"duplicate check: names of {reindexed} cases indexed by the current rules"
-                  + (f" ({kept} kept their earlier index: another case has the same name and birth date)" if kept else ""))
+            print(f"duplicate check: names of {reindexed} cases indexed by the current rules")
+        if kept:  # pseudonymous codes only; a coordinator opens them and decides
+            print(f"duplicate check: possibly recorded twice (another case has the same name, written with other "
+                  f"separators, and birth date): {', '.join(kept)}")
         sealed = store.jourfixe.encrypt_plaintext()
         if sealed:
             print(f"Jour fixe: {sealed} agenda points encrypted")

@@ -100,12 +100,13 @@ class CaseRepository:
             case.person_index, case.person_fold = indexes
         case.index_rev = NAME_RULES
 
-    def reindex(self, *, batch: int = 200) -> tuple[int, int]:
+    def reindex(self, *, batch: int = 200) -> tuple[int, list[str]]:
         """Compute both blind indexes again where they were computed with older name rules
         (before migration 0014 "Al-Hassan" was one part, and there was no folded index). Returns (cases
-        done, cases left with their old exact index because another case already holds the
-        new one: the folded index warns about them instead). Erased cases have nothing left."""
-        done = kept = 0
+        done, the codes of those left with their old exact index because another case already
+        holds the new one: possibly one person recorded twice, for a coordinator to look at; the
+        folded index warns about them). Erased cases have nothing left."""
+        done, kept = 0, []
         while True:
             with self._store.transaction() as s:
                 cases = s.exec(select(ClientCase).where(ClientCase.index_rev < NAME_RULES)
@@ -122,7 +123,7 @@ class CaseRepository:
                                 select(ClientCase.id).where(ClientCase.org_id == case.org_id, ClientCase.id != case.id,
                                                             ClientCase.person_index == exact)).first() is not None)
                         if clash:
-                            kept += 1
+                            kept.append(case.code)
                         else:
                             case.person_index = exact
                         taken.add(case.person_index)

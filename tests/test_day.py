@@ -93,7 +93,7 @@ async def test_new_offers_to_continue_an_interrupted_dialogue(bot):
     cm = await bot.register(Role.CASE_MANAGER, "I")
     await steps(cm, "/new", ">Einwilligung erteilt", ">FB 50 (Soziales)", "Amina")
     offer = (await cm.send("/new"))[-1]
-    assert offer.text == ("Ein(e) Erstberatung ist noch nicht abgeschlossen (Frage 4 von 19). Fortsetzen oder die "
+    assert offer.text == ("Noch nicht abgeschlossen: Erstberatung (Frage 4 von 19). Fortsetzen oder die "
                           "Antworten verwerfen?")
     assert offer.button_texts() == ["▶ Fortsetzen", "🗑 Verwerfen"]
     await cm.press("▶ Fortsetzen", offer)
@@ -143,7 +143,7 @@ async def test_case_by_number_and_codes_with_direction_marks(bot, cm):
     assert "Fall LEV-2026-0001" in (await cm.send("/case \u200fLEV-2026-0001\u200f"))[0].text
     assert "Fall LEV-2026-0001" in (await cm.send("/case \u2068lev-2026-0001\u2069"))[0].text
     assert (await cm.send("/case 37"))[0].text == "Kein Fall mit der Nummer 37 unter den Fällen, die Sie sehen dürfen."
-    assert (await cm.send("/case Amina"))[0].text.startswith("Bitte ein Fallkennzeichen oder seine Nummer angeben")
+    assert (await cm.send("/case Amina"))[0].text.startswith("Bitte einen Fallcode oder seine Nummer angeben")
     # a case manager of another district does not find it by number either
     other = await bot.register(Role.CASE_MANAGER, "II")
     assert "Kein Fall mit der Nummer 1" in (await other.send("/case 1"))[0].text
@@ -250,9 +250,9 @@ async def test_reassignment_tells_both_and_skips_the_current_holder(bot, cm):
     await coordinator.press(menu.button_texts()[0], menu)
     assert coordinator.last().text == "Fall LEV-2026-0001 neu zugewiesen. Beide Case Manager:innen werden benachrichtigt."
     await bot.services.dispatcher.dispatch_once(bot.app.bot)
-    assert colleague.last().text == "Eine Koordinatorin oder ein Koordinator hat Ihnen den Fall LEV-2026-0001 zugewiesen."
+    assert colleague.last().text == "Die Koordination hat Ihnen den Fall LEV-2026-0001 zugewiesen."
     assert colleague.last().button_texts() == ["📂 Fall öffnen"]
-    assert cm.last().text.startswith("Der Fall LEV-2026-0001 wurde von der Koordination")
+    assert cm.last().text.startswith("Die Koordination hat den Fall LEV-2026-0001 an ")
     assert "nicht mehr in Ihrem Bestand" in cm.last().text
 
 

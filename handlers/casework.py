@@ -120,9 +120,7 @@ async def find(update: Update, context: BotContext) -> None:
     *words, born = context.args
     try:
         birth_date = engine.parse_text(FORMS["find"].field("birth_date"), born)
-        if not words:
-            raise engine.Invalid("A name needs letters. Please type the name (the date of birth comes next).")
-        engine.check_name(" ".join(words), {}, None)
+        engine.check_name(" ".join(words), {}, None)  # no name at all, or only digits: refused
     except engine.Invalid as problem:
         await update.effective_chat.send_message(
             t.gettext(N_("Send /find alone to be asked step by step, or /find, the name and the date of birth "

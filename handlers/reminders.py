@@ -9,12 +9,8 @@ from bot.i18n import N_
 from bot.routes import StaleButton, press
 from bot.services import BotContext
 from domain.calendar import snooze_until
-from domain.reminders import ReminderKind
+from domain.reminders import CASE_REMINDERS
 from domain.vocabulary import OutboxState
-
-# a reminder of these is done when the case file says so (the assessment, the goal's outcome
-# or a contact recorded), not when the button is pressed
-_DONE_IN_THE_CASE_FILE = frozenset(k for k in ReminderKind if k.about_case)
 
 
 async def on_button(update: Update, context: BotContext, row_id: int, action: str) -> None:
@@ -39,7 +35,9 @@ async def on_button(update: Update, context: BotContext, row_id: int, action: st
         await store.aio.outbox.postpone(row.id, until)
         await query.answer(t.plain(N_("I will remind you again on {date}."), date=t.datetime(until)))
     else:
-        still_due = row.kind in _DONE_IN_THE_CASE_FILE and await store.aio.casework.reminder_subject(
+        # a reminder about a case's own dates is done when the case file says so (the assessment,
+        # the goal's outcome or a contact recorded), not when the button is pressed
+        still_due = row.kind in CASE_REMINDERS and await store.aio.casework.reminder_subject(
             row.kind, row.ref_id, row.user_id, row.dedupe_key) is not None
         if still_due:
             await query.answer(t.plain(N_(

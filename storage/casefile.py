@@ -15,6 +15,7 @@ from domain.reminders import ReminderKind
 from domain.vocabulary import RESULT_STATUSES, CaseStatus, ChangeNature, EntryKind, LifeDomain
 from domain.watch import new_rechtskreis
 from storage import outbox
+from storage.cases import NAME_RULES
 from storage.casework import row_aad
 from storage.models import CaseEntry, CaseValue, ClientCase, Referral
 from storage.types import DuplicatePerson, NewEntry, NoConsent, NotAllowed, StaffUser
@@ -84,14 +85,12 @@ class CaseFileRepository:
             raise DuplicatePerson("") from None
 
     def _reindex(self, s, case: ClientCase, user: StaffUser, values: dict[str, Any]) -> None:  # noqa: ANN001
-        index = self._store.cases.person_index(org_id=case.org_id, given_name=values["given_name"],
-                                               family_name=values["family_name"],
-                                               birth_date=date.fromisoformat(values["birth_date"]))
-        other = s.exec(select(ClientCase.code).where(ClientCase.org_id == case.org_id, ClientCase.person_index == index,
+        exact, folded = self._store.cases.indexes(case.org_id, values)
+        other = s.exec(select(ClientCase.code).where(ClientCase.org_id == case.org_id, ClientCase.person_index == exact,
                                                      ClientCase.id != case.id)).first()
         if other:
             raise DuplicatePerson(other)
-        self._store.cases.indexes_of(s, case, values)
+        case.person_index, case.person_fold, case.index_rev = exact, folded, NAME_RULES
 
     def intake(self, user: StaffUser, code: str) -> dict[str, Any]:
         """The intake's current values, for the change dialogue (not audited: the change is)."""

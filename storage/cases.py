@@ -83,7 +83,7 @@ class CaseRepository:
                 query = query.where(ClientCase.code != other_than)
             return s.exec(query.order_by(ClientCase.id)).first()
 
-    def _indexes(self, org_id: int, values: dict[str, Any]) -> tuple[str, str] | None:
+    def indexes(self, org_id: int, values: dict[str, Any]) -> tuple[str, str] | None:
         """(exact, folded) blind index of an intake's names and date of birth; None without a date."""
         born = values.get("birth_date")
         if not born:
@@ -92,13 +92,6 @@ class CaseRepository:
         given, family = values.get("given_name") or "", values.get("family_name") or ""
         return (self.person_index(org_id=org_id, given_name=given, family_name=family, birth_date=born),
                 self.person_fold(org_id=org_id, given_name=given, family_name=family, birth_date=born))
-
-    def indexes_of(self, s: Session, case: ClientCase, values: dict[str, Any]) -> None:
-        """Set both blind indexes of a case from its intake values (names and date of birth)."""
-        indexes = self._indexes(case.org_id, values)
-        if indexes is not None:
-            case.person_index, case.person_fold = indexes
-        case.index_rev = NAME_RULES
 
     def reindex(self, *, batch: int = 200) -> tuple[int, list[str]]:
         """Compute both blind indexes again where they were computed with older name rules
@@ -115,7 +108,7 @@ class CaseRepository:
                 for case in cases:
                     key = self.data_key_or_none(s, case.id) if case.erased_at is None else None
                     intake = self._store.casework.record_or_empty(s, case.id, key, "intake") if key else {}
-                    indexes = self._indexes(case.org_id, intake)
+                    indexes = self.indexes(case.org_id, intake)
                     if indexes is not None:  # (erased or unreadable: nothing to index)
                         exact, case.person_fold = indexes
                         with s.no_autoflush:  # the check reads before this case's change is written
@@ -158,10 +151,8 @@ class CaseRepository:
                     consent_version=consent_version, consent_at=consent_at, next_due_on=next_due_on,
                     created_at=now, updated_at=now, index_rev=NAME_RULES,
                 )
-                if values.get("birth_date"):
-                    case.person_fold = self.person_fold(
-                        org_id=user.org_id, given_name=values.get("given_name") or "",
-                        family_name=values.get("family_name") or "", birth_date=date.fromisoformat(values["birth_date"]))
+                indexes = self.indexes(user.org_id, values)
+                case.person_fold = indexes[1] if indexes else None
                 s.add(case)
                 s.flush()
                 data_key = DataKey.generate()

@@ -18,7 +18,7 @@ from storage import audit, outbox
 from storage.cases import _summary, value_aad
 from storage.crypto import DataKey, readable
 from storage.models import AppUser, CaseValue, ClientCase, Contact, District, Goal, Handover, NeedTally, Outbox, Referral, Service
-from storage.types import CaseClosed, CaseGlance, GoalInfo, NewEntry, NotAllowed, ReferralInfo, StaffUser
+from storage.types import CaseClosed, CaseGlance, GoalInfo, NewEntry, NotAllowed, ReferralInfo, StaffUser, staff_label
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -207,7 +207,7 @@ class CaseworkRepository:
                 if intake.get("residence_valid_until") else None,
                 benefits=intake.get("benefits"),
                 erased_at=case.erased_at, held=case.hold_reason_enc is not None,
-                responsible=(responsible.display_name or f"#{responsible.id}") if responsible else "",
+                responsible=staff_label(responsible.display_name, responsible.id) if responsible else "",
             )
 
     def subject_of(self, user: StaffUser, code: str) -> dict[str, Any]:

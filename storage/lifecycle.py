@@ -14,7 +14,7 @@ from domain.vocabulary import CaseStatus, OutboxState
 from storage import audit
 from storage.models import AppUser, ClientCase, Dialogue, District, Outbox
 from storage.referrals import _follow_ups_to
-from storage.types import Member, NotAllowed, StaffUser
+from storage.types import Member, NotAllowed, StaffUser, staff_label
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -33,7 +33,7 @@ class StaffLifecycle:
             rows = s.exec(select(AppUser, District.code, load.label("load"))
                           .join(District, AppUser.district_id == District.id, isouter=True)
                           .where(AppUser.org_id == admin.org_id).order_by(AppUser.active.desc(), AppUser.id)).all()
-            return [Member(u.id, u.display_name or f"#{u.id}", Role(u.role), code, u.active, n, bool(u.pin_locked))
+            return [Member(u.id, staff_label(u.display_name, u.id), Role(u.role), code, u.active, n, bool(u.pin_locked))
                     for u, code, n in rows]
 
     def member(self, admin: StaffUser, user_id: int) -> Member:

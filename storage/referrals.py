@@ -15,7 +15,7 @@ from domain.vocabulary import FINAL_STATUSES, CaseStatus, EntryKind, HandoverSta
 from storage import audit, outbox
 from storage.casework import referral_info, row_aad
 from storage.models import AppUser, ClientCase, Handover, Outbox, Referral, Service
-from storage.types import NewEntry, NoConsent, NotAllowed, ReferralInfo, StaffUser
+from storage.types import NewEntry, NoConsent, NotAllowed, ReferralInfo, StaffUser, staff_label
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -201,7 +201,7 @@ class ReferralRepository:
             if case is None or case.status != CaseStatus.OPEN:
                 return None
             holder = s.get(AppUser, case.assigned_to)
-            return case.code, (holder.display_name or f"#{holder.id}") if holder else "–", case.assigned_to == user_id
+            return case.code, staff_label(holder.display_name, holder.id) if holder else "–", case.assigned_to == user_id
 
 
 def _follow_ups_to(s, case_id: int, user_id: int) -> None:  # noqa: ANN001

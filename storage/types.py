@@ -13,6 +13,11 @@ from domain.roles import Role
 NOT_REMEMBERED = object()
 
 
+def staff_label(display_name: str | None, user_id: int) -> str:
+    """How colleagues see a member of staff in lists: their name, else their number."""
+    return display_name or f"#{user_id}"
+
+
 @dataclass(frozen=True)
 class StaffUser:
     id: int
@@ -27,8 +32,7 @@ class StaffUser:
 
     @property
     def label(self) -> str:
-        """How colleagues see this person in lists: their name, else their number."""
-        return self.display_name or f"#{self.id}"
+        return staff_label(self.display_name, self.id)
 
     def may(self, permission: Callable[[Role], bool]) -> bool:
         """`staff.may(roles.reads_digest)`: every permission is a rule of domain/roles.py."""

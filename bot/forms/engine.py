@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -359,10 +359,10 @@ def quick_date(fld: Field | None, key: str, answers: Answers, ctx: FormContext) 
             raise Invalid("Please use the buttons below.")
         return answers[fld.same_as]
     if key in PAST_DAYS:
-        return date.fromordinal(ctx.today.toordinal() - int(key)).isoformat()
+        return (ctx.today - timedelta(days=int(key))).isoformat()
     unit, count = key[0], int(key[1:])
     if unit == "w":
-        return date.fromordinal(ctx.today.toordinal() + 7 * count).isoformat()
+        return (ctx.today + timedelta(weeks=count)).isoformat()
     return add_months(ctx.today, count).isoformat()
 
 

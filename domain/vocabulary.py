@@ -243,6 +243,7 @@ class EntryKind(Term):
     STATUS = "status", N_("Status change")
     CLOSURE = "closure", N_("Closure")
     REOPENED = "reopened", N_("Reopened")
+    SIGNED = "signed", N_("Signed form")
 
 
 # the timeline's filters by kind: a filter shows the kinds of its group
@@ -253,7 +254,7 @@ ENTRY_GROUPS = {
                             EntryKind.CONSENT}),
     "conferences": frozenset({EntryKind.CONFERENCE, EntryKind.CONFERENCE_OUTCOME}),
     "changes": frozenset({EntryKind.INTAKE, EntryKind.UPDATE, EntryKind.STATUS, EntryKind.HANDOVER,
-                          EntryKind.CLOSURE, EntryKind.REOPENED}),
+                          EntryKind.CLOSURE, EntryKind.REOPENED, EntryKind.SIGNED}),
     "corrections": frozenset({EntryKind.CORRECTION}),
 }
 # a correction fixes a typo, it is not something that happened to the client: the timeline shows

@@ -16,7 +16,12 @@ from storage.types import CatalogueProblem
 if TYPE_CHECKING:
     from storage.store import Store
 
-FIELDS = ("key", "name", "legal_area", "programme", "domains", "min_age", "max_age", "statuses", "contact", "active")
+# "address" and "hours" are printed on the client's handout; files exported before they existed
+# import unchanged (what a row leaves out stays as it was)
+FIELDS = ("key", "name", "legal_area", "programme", "domains", "min_age", "max_age", "statuses", "contact", "address",
+          "hours", "active")
+# the longest text each free field may hold (as the table's columns)
+TEXT_LIMITS = {"contact": 300, "address": 200, "hours": 200}
 
 
 
@@ -93,6 +98,9 @@ def _check(row: dict[str, Any]) -> list[str]:
         value = row.get(bound)
         if value is not None and not (isinstance(value, int) and 0 <= value <= 120):
             problems.append(f"{bound}: a whole number from 0 to 120, or null")
+    for name, limit in TEXT_LIMITS.items():
+        if not isinstance(row.get(name, ""), str) or len(row.get(name, "")) > limit:
+            problems.append(f"{name}: text of at most {limit} characters")
     unknown = [d for d in str(row.get("domains", "")).split(",") if d and LifeDomain.parse(d) is None]
     if unknown:
         problems.append(f"domains: unknown {', '.join(unknown)}")

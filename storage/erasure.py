@@ -24,6 +24,7 @@ from storage import audit, outbox
 from storage.casework import tally
 from storage.models import (
     AppUser,
+    Attachment,
     CaseEntry,
     CaseKey,
     CaseMessage,
@@ -36,6 +37,7 @@ from storage.models import (
     ErasureRequest,
     Goal,
     Handover,
+    IssuedDocument,
     Outbox,
     Referral,
 )
@@ -221,6 +223,9 @@ class Erasure:
             s.exec(delete(CaseKey).where(CaseKey.case_id == case.id))
             s.exec(delete(CaseValue).where(CaseValue.case_id == case.id))
             s.exec(delete(CaseWatch).where(CaseWatch.case_id == case.id))
+            # signed scans go with the key (which already makes them unreadable), and their rows
+            s.exec(delete(Attachment).where(Attachment.case_id == case.id))
+            s.exec(delete(IssuedDocument).where(IssuedDocument.case_id == case.id))
             s.exec(update(Goal).where(Goal.case_id == case.id).values(wording_enc=b""))
             s.exec(update(Referral).where(Referral.case_id == case.id).values(purpose_enc=None, result_enc=None))
             s.exec(update(Contact).where(Contact.case_id == case.id).values(note_enc=b""))

@@ -52,6 +52,10 @@ class AppUser(SQLModel, table=True):
     pin_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     pin_locked: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     pin_until: datetime | None = None
+    # how clients reach this member of staff (phone, e-mail, office hours), printed on the
+    # documents they hand out; encrypted with a system key (`contact_kid`) like the Jour fixe agenda
+    contact_kid: str | None = Field(default=None, max_length=16)
+    contact_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
 class Invitation(SQLModel, table=True):
@@ -88,6 +92,8 @@ class ClientCase(SQLModel, table=True):
     index_rev: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     consent_version: str = Field(max_length=20)
     consent_at: datetime
+    # the day the consent form (of consent_version) came back signed on paper (storage/documents.py)
+    consent_signed_on: date | None = None
     next_due_on: date | None = None  # the next re-assessment
     last_contact_on: date | None = None
     assessments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -278,6 +284,9 @@ class Service(SQLModel, table=True):
     max_age: int | None = None
     statuses: str = Field(default="", max_length=200)  # comma-separated residence statuses; empty: any
     contact: str = Field(default="", max_length=300)
+    # printed on the client's handout: where the service is, and when it is open
+    address: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    hours: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     active: bool = True
     __table_args__ = (UniqueConstraint("org_id", "key"),)
 
@@ -307,11 +316,45 @@ class Referral(SQLModel, table=True):
     shared_domains: str = Field(default="", max_length=200)  # what the consent allows to share
     consent_at: datetime | None = None
     consent_withdrawn_at: datetime | None = None
+    consent_signed_on: date | None = None  # the consent-to-share form came back signed on paper
     purpose_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     result_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     follow_up_on: date | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class IssuedDocument(SQLModel, table=True):
+    """A document the bot made for a case (domain/documents.py) and sent into a chat. The PDF is
+    not kept: this row says what it was, so a signed scan sent in reply to that chat message
+    finds the consent or agreement it belongs to."""
+
+    __tablename__ = "case_document"
+    __table_args__ = (Index("ix_case_document_message", "user_id", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    kind: str = Field(max_length=20)
+    ref_id: int | None = None  # the referral of a consent to share or a referral letter
+    language: str = Field(max_length=8)  # the language beside German
+    version: str = Field(default="", max_length=20)  # the consent text's version it printed
+    user_id: int = Field(foreign_key="app_user.id")
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    issued_at: datetime
+    signed_on: date | None = None
+
+
+class Attachment(SQLModel, table=True):
+    """A signed form photographed or scanned, encrypted with the case's key (bound to this row)."""
+
+    __tablename__ = "case_attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    document_id: int = Field(foreign_key="case_document.id")
+    media_type: str = Field(max_length=40)
+    size: int
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime
+    content_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Contact(SQLModel, table=True):

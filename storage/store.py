@@ -42,7 +42,7 @@ T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
-                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin")
+                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents")
 
 
 class Store:
@@ -58,6 +58,7 @@ class Store:
         from storage.conferences import ConferenceRepository
         from storage.dialogues import DialogueRepository
         from storage.digest import DigestRepository
+        from storage.documents import DocumentRepository
         from storage.erasure import Erasure
         from storage.export import SubjectAccess
         from storage.inbox import InboxRepository
@@ -99,6 +100,7 @@ class Store:
         self.erasure = Erasure(self)
         self.export = SubjectAccess(self)
         self.pin = PinRepository(self)
+        self.documents = DocumentRepository(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 8
 # the details of an entry that say what it is about without saying anything about the client
 # (a field's name, a status): shown in the timeline's lines
-GIST_FIELDS = ("field", "status", "reason", "nature")
+GIST_FIELDS = ("field", "status", "reason", "nature", "document")
 REFERRAL_KINDS = frozenset({EntryKind.REFERRAL, EntryKind.REFERRAL_STATUS, EntryKind.REFERRAL_RESULT, EntryKind.CONSENT})
 CONFERENCE_KINDS = frozenset({EntryKind.CONFERENCE, EntryKind.CONFERENCE_OUTCOME})
 CHANGE_KINDS = frozenset({EntryKind.UPDATE, EntryKind.CORRECTION, EntryKind.STATUS})

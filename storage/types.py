@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from domain.documents import DocumentKind
 from domain.roles import Role
 
 # what the staff lookup's memory answers when it does not remember a sender
@@ -293,3 +294,94 @@ class Received:
 class Taken:
     update_id: int
     body: str | None  # None: it could not be decrypted (finished at once, counted, never shown)
+
+
+# documents on paper (storage/documents.py) -------------------------------------------------
+class NoConsentToShare(Exception):
+    """A referral letter asked for where the client has not (or no longer) consented to share."""
+
+
+class NotSignable(Exception):
+    """A scan sent in reply to a document nobody signs (a handout, a referral letter)."""
+
+
+@dataclass(frozen=True)
+class ServiceAddress:
+    name: str
+    contact: str = ""
+    address: str = ""
+    hours: str = ""
+
+
+@dataclass(frozen=True)
+class SharedDomain:
+    """What a referral letter says about one life domain the client agreed to share."""
+
+    domain: str
+    need: str | None
+    note: str
+    strength: str
+    goals: tuple[GoalInfo, ...]
+
+
+@dataclass(frozen=True)
+class Client:
+    given_name: str
+    family_name: str
+    birth_date: date | None
+
+
+@dataclass(frozen=True)
+class DocumentSubject:
+    """Everything one document shows, decrypted: only what its kind may carry."""
+
+    code: str
+    kind: DocumentKind
+    ref_id: int | None
+    organisation: str
+    district: str
+    case_manager: str
+    contact: str
+    consent_version: str
+    consent_on: date
+    client: Client | None = None
+    goals: tuple[GoalInfo, ...] = ()
+    service: ServiceAddress | None = None
+    purpose: str = ""
+    referral_domain: str = ""
+    shared: tuple[str, ...] = ()
+    shared_content: tuple[SharedDomain, ...] = ()
+    referred: tuple[ServiceAddress, ...] = ()
+    next_assessment: date | None = None
+    conferences: tuple[tuple[datetime, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentMenu:
+    """What the documents menu of a case offers."""
+
+    code: str
+    spoken: tuple[str, ...]
+    referrals: tuple[tuple[int, str, bool], ...]  # (referral id, service, consent to share given)
+    attachments: int
+    consent_signed_on: date | None
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    kind: str
+    language: str
+    signed_on: date | None
+    media_type: str
+    size: int
+    created_at: datetime
+    service: str = ""
+
+
+@dataclass(frozen=True)
+class Attached:
+    code: str
+    kind: DocumentKind
+    signed_on: date
+    attachment_id: int

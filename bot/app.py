@@ -29,6 +29,7 @@ from handlers import (
     catalogue,
     dialogue,
     digest,
+    documents,
     erasure,
     errors,
     intake,
@@ -48,13 +49,14 @@ from storage.store import Store
 
 # The command menu, offered in each language (setMyCommands); descriptions from the catalog.
 # Every handler module's routes, in the order PTB tries them within group 0. The order matters
-# only for messages: typed answers and commands, then documents (.po files before catalogues),
+# only for messages: typed answers and commands, then files (a signed scan in reply to one of
+# our PDFs, then .po files, then catalogues),
 # then anything else ("not stored").
 ROUTES = (
     *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES,
     *language.ROUTES, *invite.ROUTES, *staff.ROUTES, *erasure.ROUTES, *pin.ROUTES, *catalogue.ROUTES,
-    *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES,
-    *dialogue.ANSWER_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
+    *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES, *documents.ROUTES,
+    *dialogue.ANSWER_ROUTES, *documents.SCAN_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )
 
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from domain.documents import DOCUMENT_LANGUAGES, DocumentKind
 from domain.messages import N_
 from domain.vocabulary import GOAL_OUTCOMES, LifeDomain, ReferralStatus
 
@@ -120,7 +121,7 @@ RESUME = Buttons("D", one_of("c", "n"), token, optional, optional, optional)
 # the case view's actions on a case
 CASE_ACTION = Buttons("k", one_of("assess", "goal", "refer", "note", "handover", "close", "conference", "reopen",
                                   "goals", "referrals", "reassign", "file", "change", "erase", "hold", "release",
-                                  "export"),
+                                  "export", "documents"),
                       case_code)
 # a next step offered after a save: a goal or referral in one life domain of a case
 NEXT_STEP = Buttons("n", one_of("goal", "refer"), case_code, one_of(*(d.value for d in LifeDomain)))
@@ -147,3 +148,8 @@ ERASURE = Buttons("E", integer, one_of("y", "n"))
 # /staff (admins): a member (0 for the list), what to do, and its argument (a receiver, a role)
 STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role", "pin"), optional)
 LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live", "drop"))  # language (or upload id), action
+# documents on paper: a case, the kind, its referral (0: none), the language beside German ("":
+# ask for it; "menu": back to the documents menu); and the signed scans of a case (its code: the list) or one of them (its id: fetch)
+DOCUMENT = Buttons("P", case_code, one_of(*(k.value for k in DocumentKind)), integer,
+                   one_of("", "menu", *DOCUMENT_LANGUAGES))
+ATTACHMENT = Buttons("A", either(case_code, integer))

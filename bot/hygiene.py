@@ -23,19 +23,21 @@ from domain.reminders import ReminderKind
 log = logging.getLogger("casebot.hygiene")
 
 
-async def forget_typed(update: Update, context: BotContext) -> None:
-    """Delete the message the user typed (it is stored, or was refused and is typed again)."""
+async def forget_typed(update: Update, context: BotContext) -> bool:
+    """Delete the message the user typed (it is stored, or was refused and is typed again).
+    False when it stays in the chat (too old for the bot to delete)."""
     message = update.effective_message
     if message is None or update.effective_chat is None or update.effective_chat.type != "private":
-        return
+        return False
     try:
         await context.bot.delete_message(update.effective_chat.id, message.message_id)
     except (BadRequest, Forbidden):
-        return  # already gone, or too old: nothing to do
-    except NetworkError:
+        return False  # already gone, or too old: nothing to do
+    except NetworkError:  # tried again in a minute, by the dispatcher
         staff, store = context.staff, context.services.store
         await store.aio.outbox.schedule_for(org_id=staff.org_id, user_id=staff.id, kind=ReminderKind.DELETE_MESSAGE,
                                             ref_id=message.message_id, due_at=store.clock.now() + timedelta(minutes=1))
+    return True
 
 
 async def hide_later(context: BotContext, message_id: int, code: str) -> None:

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.commands import ChatMenus
 from bot.dispatcher import Dispatcher
+from bot.documents.pdf import PdfEngine
 from bot.forms.engine import Form, FormContext
 from bot.gate import Gate
 from bot.i18n import Catalogs, Translator, negotiate
@@ -36,6 +37,8 @@ class Services:
     gate: Gate
     # how updates come in: stored first, then handled (bot/inbox.py)
     inbox: Inbox
+    # documents on paper (bot/documents/): one engine, its fonts read once
+    pdf: PdfEngine = field(default_factory=PdfEngine)
     # each person's command menu, as their role allows (bot/commands.py)
     menus: ChatMenus = field(default_factory=ChatMenus)
 

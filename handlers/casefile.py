@@ -16,6 +16,7 @@ from bot.hygiene import remember
 from bot.i18n import N_, UNREADABLE, Translator
 from bot.routes import StaleButton, press
 from bot.services import BotContext
+from domain.documents import DOCUMENT_LABELS
 from domain.roles import Role
 from domain.vocabulary import (
     ENTRY_GROUPS,
@@ -74,6 +75,8 @@ def _what(t: Translator, line: EntryLine) -> str:
         parts.append("→ " + t.isolate(gist["district"]))
     elif line.kind in (EntryKind.CONFERENCE, EntryKind.CONFERENCE_OUTCOME) and gist.get("starts_at"):
         parts.append(t.datetime(gist["starts_at"]))
+    elif gist.get("document") in DOCUMENT_LABELS:
+        parts.append(t.plain(DOCUMENT_LABELS[gist["document"]]))
     elif line.kind == EntryKind.ASSESSMENT and line.ref_id:
         parts.append(t.isolate(line.ref_id))
     if gist.get("status"):

@@ -200,14 +200,14 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
     if glance.erased_at is not None:
         return [[act(N_("🕓 Case file"), "file")]]
     if glance.closed:
-        rows.append([act(N_("↩ Reopen"), "reopen"), act(N_("🕓 Case file"), "file")])
+        rows.append([act(N_("↩ Reopen"), "reopen"), act(N_("🕓 Case file"), "file"), act(N_("📄 Documents"), "documents")])
     else:
         rows += [
             [act(N_("📝 Assessment"), "assess"), act(N_("➕ New goal"), "goal"), act(N_("➕ New referral"), "refer")],
             [act(N_("☎ Record contact"), "note"), act(N_("🎯 Goals"), "goals"), act(N_("↪ Referrals"), "referrals")],
             [act(N_("🗓 Fallkonferenz"), "conference"), act(N_("🔀 Handover"), "handover"), act(N_("🔒 Close"), "close")]
             + ([act(N_("👥 Reassign"), "reassign")] if staff.may(roles.reassigns_cases) else []),
-            [act(N_("🕓 Case file"), "file"), act(N_("✏ Change intake"), "change")],
+            [act(N_("🕓 Case file"), "file"), act(N_("✏ Change intake"), "change"), act(N_("📄 Documents"), "documents")],
         ]
     if staff.role is Role.COORDINATOR:
         rows.append([act(N_("📦 Copy (Art. 15)"), "export"), act(N_("🗑 Erase"), "erase"),

@@ -19,7 +19,7 @@ from bot.services import BotContext
 from domain import roles
 from domain.calendar import FOLLOW_UP_AGAIN_DAYS, referral_follow_up
 from domain.vocabulary import GOAL_OUTCOMES, REFERRAL_STEPS, RESULT_STATUSES, GoalStatus, LifeDomain, ReferralStatus, Responsible
-from handlers import erasure
+from handlers import documents, erasure
 from handlers.casefile import show_timeline
 from handlers.cases import case_from_args, send_case
 from handlers.dialogue import begin
@@ -78,6 +78,8 @@ async def act(update: Update, context: BotContext, action: str, code: str, **pre
             await _referrals(update, context, code)
         elif action == "reassign":
             await _reassign_menu(update, context, code)
+        elif action == "documents":
+            await documents.show_menu(update, context, code)
         else:
             raise StaleButton
     except (NotAllowed, CaseClosed, NoConsent) as problem:

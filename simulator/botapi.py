@@ -389,16 +389,30 @@ class BotApi:
             payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._queue("message", payload)
 
-    def user_sends_document(self, user_id: int, filename: str, content: bytes, mime_type: str) -> dict:
-        """A person sends a file (say, an edited catalogue)."""
-        user = self.users[user_id]
+    def user_sends_document(self, user_id: int, filename: str, content: bytes, mime_type: str,
+                            reply_to: int | None = None) -> dict:
+        """A person sends a file (say, an edited catalogue, or a signed form in reply to a document)."""
         file_id = f"user-document-{next(self._file_ids)}"
         self.files[file_id] = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename[:200],
                                "mime_type": mime_type, "file_size": len(content), "content": content}
-        message = SimMessage(chat_id=user_id, message_id=next(self._message_ids), from_bot=False,
-                             document=self.files[file_id])
+        return self._user_sends_file(user_id, reply_to, document=self.files[file_id])
+
+    def user_sends_photo(self, user_id: int, content: bytes, reply_to: int | None = None) -> dict:
+        """A person sends a photo (Telegram passes on its largest size; one size here)."""
+        file_id = f"user-photo-{next(self._file_ids)}"
+        self.files[file_id] = {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 960,
+                               "file_size": len(content), "content": content}
+        return self._user_sends_file(user_id, reply_to, photo=self.files[file_id])
+
+    def _user_sends_file(self, user_id: int, reply_to: int | None, **content: Any) -> dict:
+        user = self.users[user_id]
+        message = SimMessage(chat_id=user_id, message_id=next(self._message_ids), from_bot=False, **content)
         self.messages[(user_id, message.message_id)] = message
-        return self._queue("message", message.to_api(self.bot_username, user))
+        payload = message.to_api(self.bot_username, user)
+        target = self.messages.get((user_id, reply_to)) if reply_to else None
+        if target is not None:
+            payload["reply_to_message"] = target.to_api(self.bot_username, None if target.from_bot else user)
+        return self._queue("message", payload)
 
     def user_presses(self, user_id: int, message_id: int, callback_data: str) -> dict:
         """A person presses an inline button: a callback query with the message it sits on."""

@@ -124,8 +124,15 @@ class TgUser:
         """A message of another kind: photo=[...], sticker={...}, voice={...}."""
         return await self._process({"message": self._message(**content)})
 
-    async def send_document(self, filename: str, content: bytes, mime_type: str = "application/json") -> list[SimMessage]:
-        update = self.fake.api.user_sends_document(self.id, filename, content, mime_type)
+    async def send_document(self, filename: str, content: bytes, mime_type: str = "application/json", *,
+                            reply_to: SimMessage | None = None) -> list[SimMessage]:
+        update = self.fake.api.user_sends_document(self.id, filename, content, mime_type,
+                                                   reply_to.message_id if reply_to else None)
+        self.fake.api.pending_updates.remove(update)
+        return await self._process({"message": update["message"]})
+
+    async def send_photo(self, content: bytes, *, reply_to: SimMessage | None = None) -> list[SimMessage]:
+        update = self.fake.api.user_sends_photo(self.id, content, reply_to.message_id if reply_to else None)
         self.fake.api.pending_updates.remove(update)
         return await self._process({"message": update["message"]})
 

@@ -99,6 +99,8 @@ def test_every_template_renders_in_every_language(language):
                                language=t.language, rtl=t.rtl),
         "entry.j2": dict(kind="K", code="LEV-2026-0001", day="24.11.2026", role="cm", rows=[("a", "b")],
                          texts=[("t", "x")], history=["h"]),
+        "documents.j2": dict(code="LEV-2026-0001", signed_on=date(2026, 11, 24), referrals=2, lettered=1),
+        "attachments.j2": dict(code="LEV-2026-0001", lines=[(1, "Consent", "Jobcenter", "24.11.2026", "ar", "PDF", "1 MB")]),
     }
     assert set(contexts) == {p.name for p in (LOCALES_DIR / "templates").glob("*.j2")}
     for name, context in contexts.items():

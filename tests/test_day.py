@@ -264,8 +264,8 @@ async def test_help_and_menu_per_role_and_help_inside_a_dialogue(bot, cm):
         await user.send("/help")
     await bot.services.menus.settle()
     menus = bot.fake.commands
-    assert {c["command"] for c in menus[f"chat:{cm.id}"]} == {"new", "cases", "case", "find", "conferences", "jourfixe",
-                                                               "language", "lock", "cancel", "help"}
+    assert {c["command"] for c in menus[f"chat:{cm.id}"]} == {"new", "cases", "case", "find", "documents", "conferences",
+                                                               "jourfixe", "contact", "language", "lock", "cancel", "help"}
     assert {"digest", "audit", "jourfixe"} <= {c["command"] for c in menus[f"chat:{coordinator.id}"]}
     assert {c["command"] for c in menus[f"chat:{admin.id}"]} == {"invite", "staff", "services", "locales", "language",
                                                                   "lock", "help"}

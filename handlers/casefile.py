@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.buttons import CASES, ENTRY, TIMELINE, TIMELINE_FILTER
+from bot.buttons import ATTACHMENT, CASES, ENTRY, TIMELINE, TIMELINE_FILTER
 from bot.choices import label_of
 from bot.dialogue_view import display_value
 from bot.forms.engine import FormContext
@@ -169,9 +169,10 @@ async def on_entry(update: Update, context: BotContext, entry_id: int) -> None:
     text = services.renderer.render("entry.j2", t, kind=t.plain(label_of(EntryKind, detail.line.kind)),
                                     code=detail.code, day=t.date(detail.line.happened_on),
                                     role=_role(t, detail.line.author_role), rows=rows, texts=texts, history=history)
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(N_("🕓 Case file")),
-                                                         callback_data=TIMELINE.data(detail.code, "all", ""))]])
-    await _show(update, context, detail.code, text, markup, edit=False)
+    buttons = [InlineKeyboardButton(t.plain(N_("🕓 Case file")), callback_data=TIMELINE.data(detail.code, "all", ""))]
+    if detail.line.kind == EntryKind.SIGNED and detail.line.ref_id:  # the signed scan itself, on a press
+        buttons.insert(0, InlineKeyboardButton(t.plain(N_("📎 Get the scan")), callback_data=ATTACHMENT.data(detail.line.ref_id)))
+    await _show(update, context, detail.code, text, InlineKeyboardMarkup([buttons]), edit=False)
 
 
 def _text(t: Translator, value: Any) -> str:
@@ -191,6 +192,8 @@ def _entry_view(t: Translator, ctx: FormContext, detail: EntryDetail) -> tuple[l
     rows: list[tuple[str, str]] = []
     texts: list[tuple[str, str]] = []
     history: list[str] = []
+    if kind == EntryKind.SIGNED and d.get("document") in DOCUMENT_LABELS:
+        rows.append((t.plain(N_("Document")), t.plain(DOCUMENT_LABELS[d["document"]])))
     if kind == EntryKind.INTAKE:
         values = d.get("values", {})
         for f in FORMS["intake"].fields:

@@ -35,6 +35,7 @@ from storage.types import AttachmentInfo, CryptoError, NoConsentToShare, NotAllo
 
 log = logging.getLogger("casebot.documents")
 MAX_CONTACT = 200
+SHORT_NAME = 12  # a service name short enough for two buttons in a row at 412 px
 UNREADABLE = N_("The details of this case cannot be read: they were erased or damaged.")
 # Translators: {what} is a document's name, {languages} e.g. "Deutsch · العربية"
 CAPTION_SIGNED = N_("📄 {what} · {code} ({languages}). Print it and have it signed; then reply to this message with "
@@ -71,7 +72,8 @@ async def show_menu(update: Update, context: BotContext, code: str, *, edit: boo
         row = [doc(t.plain(N_("✍ Consent: {service}"), service=service), DocumentKind.SHARE, referral_id)]
         if consented:
             row.append(doc(t.plain(N_("✉ Letter: {service}"), service=service), DocumentKind.LETTER, referral_id))
-        rows.append(row)
+        # two buttons share a row only while a phone shows both labels whole (about 24 characters each)
+        rows += [row] if len(service) <= SHORT_NAME else [[button] for button in row]
     bottom = [InlineKeyboardButton(t.plain(N_("📂 Case")), callback_data=CASES.data("o", menu.code))]
     if menu.attachments:
         bottom.insert(0, InlineKeyboardButton(t.plain(N_("📎 Signed forms ({count})"), count=menu.attachments),

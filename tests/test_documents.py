@@ -9,10 +9,12 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import text
 
 from bot.buttons import ATTACHMENT, DOCUMENT
 from bot.choices import LIFE_DOMAINS
@@ -200,6 +202,9 @@ async def test_every_document_in_every_language_reads_back_and_renders(bot, cm, 
     services = bot.services
     staff = services.store.staff.user_by_telegram_id(cm.id)
     referral = rows(bot, "SELECT id FROM referral")[0][0]
+    for n in range(30):  # a goal agreement of more than one page
+        services.store.casework.add_goal(staff, CODE, domain="language", wording=f"Ziel {n}: " + "Deutsch üben " * 12,
+                                         responsible="client", due_on=date(2027, 6, 30))
     german = services.catalogs.get("de")
     checked: list[int] = []  # how many words of each right-to-left title had their order checked
     for kind in DocumentKind:
@@ -210,6 +215,8 @@ async def test_every_document_in_every_language_reads_back_and_renders(bot, cm, 
             pdf = services.pdf.render(kind, document_data(subject, translators, today=services.local_now().date()))
             pages = text_of(pdf)
             whole = flat(pages)
+            if kind is DocumentKind.AGREEMENT:
+                assert len(pages) >= 2 and "Ziel 29" in whole, (language, len(pages))
             assert german.plain(kind.label) in whole.replace("\n", " "), (kind, language)
             assert all(CODE in page for page in pages), (kind, language)
             logical = logical_text(pdf, tmp_path)
@@ -269,12 +276,30 @@ async def test_signed_scans_are_kept_encrypted_listed_fetched_and_erased(bot, cm
     fetched = (await cm.press("2", listing))[-1]
     assert fetched.document["content"] == SIGNED_PDF
     assert len(rows(bot, "SELECT id FROM audit_event WHERE action = 'attachment.read'")) == 2
-    # the case file's timeline names them
+    # the case file's timeline names them, and the entry hands out its scan
     await cm.send(f"/case {CODE}")
     timeline = (await cm.press("🕓 Fallakte"))[-1]
     assert "Unterschriebenes Formular: Einwilligung in die Dokumentation" in timeline.text
-    # erasure of the case erases them
+    entry = (await cm.press("2", timeline))[-1]  # newest first: the agreement's scan, then the consent's
+    assert "Dokument: Einwilligung in die Dokumentation" in entry.text
+    assert (await cm.press("📎 Scan holen", entry))[-1].document["content"] == SCAN
+    # a scan that does not decrypt (damaged) is said so; the other still comes
     store = bot.services.store
+    damaged = bytearray(rows(bot, "SELECT content_enc FROM case_attachment WHERE media_type = 'application/pdf'")[0][0])
+    damaged[40] ^= 1
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE case_attachment SET content_enc = :c WHERE media_type = 'application/pdf'"),
+                           {"c": bytes(damaged)})
+    await cm.press("2", listing)
+    assert cm.alerts()[-1] == "Die Details dieses Falls können nicht gelesen werden: Sie wurden gelöscht oder beschädigt."
+    assert (await cm.press("1", listing))[-1].document["content"] == SCAN
+    # the coordinator's Art. 15 copy lists the documents and the signed forms kept
+    coordinator = store.staff.user_by_telegram_id((await bot.register(Role.COORDINATOR, None)).id)
+    copy = store.export.export(coordinator, CODE)
+    assert copy["case"]["consent_to_documentation"]["signed_on_paper"] == "2026-11-24"
+    assert [(d["kind"], d["signed_on_paper"], [f["type"] for f in d["signed_forms_kept"]]) for d in copy["documents"]] == [
+        ("consent", "2026-11-24", ["image/jpeg"]), ("agreement", "2026-11-24", ["application/pdf"])]
+    # erasure of the case erases them
     store.erasure.erase(CODE, org_id=store.staff.first_organisation_id(), actor_id=None, reason="request")
     assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(0,)]
     assert rows(bot, "SELECT COUNT(*) FROM case_document") == [(0,)]
@@ -305,6 +330,26 @@ async def test_wrong_scans_are_refused_and_nothing_is_stored(bot, cm):
     assert [r[0] for r in rows(bot, "SELECT consent_signed_on FROM client_case")] == [None]
 
 
+async def test_a_database_failure_while_a_scan_is_kept_loses_nothing(bot, cm, monkeypatch):
+    """The scan stays in the chat to be sent again, nothing half-stored, the user told."""
+    from sqlalchemy.exc import OperationalError
+
+    consent = await make(cm, "✍ Einwilligung in die Dokumentation", "Nur Deutsch")
+
+    def down(*_, **__):  # noqa: ANN002, ANN003, ANN202
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(bot.services.store.documents, "attach", down)
+    answer = await cm.send_photo(SCAN, reply_to=consent)
+    assert answer[-1].text.startswith("Entschuldigung, etwas ist schiefgegangen.")
+    assert [m for m in cm.fake.api.chat(cm.id) if m.photo and not m.from_bot]
+    monkeypatch.undo()
+    assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(0,)]
+    again = await cm.send_photo(SCAN, reply_to=consent)
+    assert again[-1].text.startswith("📎 Einwilligung in die Dokumentation (unterschrieben) beim Fall")
+    assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(1,)]
+
+
 async def test_a_document_that_cannot_be_made_is_said_and_nothing_is_recorded(bot, cm, monkeypatch):
     def broken(*_, **__):  # noqa: ANN002, ANN003, ANN202
         raise RenderFailed("the consent template did not compile")
@@ -331,3 +376,17 @@ async def test_an_arabic_speaking_coordinator_gets_the_menu_right_to_left(bot, c
 def test_poppler_is_there() -> None:
     """The tests read documents back with poppler (.ci/run installs Debian's poppler-utils)."""
     assert shutil.which("pdftoppm") and shutil.which("pdftotext")
+
+
+async def test_a_translator_corrects_the_consent_text_in_the_chat_and_the_next_form_has_it(bot, cm):
+    from bot.documents.content import CONSENT_TEXT
+    from tests.test_locales import edited, upload
+
+    translator = await bot.register(Role.TRANSLATOR, None)
+    corrected = "Ich willige ein, dass das KIM {organisation} meine Daten in einer Fallakte dokumentiert (korrigiert)."
+    await upload(translator, "de.po", edited("de", {CONSENT_TEXT[0]: corrected}))
+    await translator.press("✔ Live schalten")
+    consent = await make(cm, "✍ Einwilligung in die Dokumentation", "Nur Deutsch")
+    whole = flat(pdf_of(consent))
+    assert "Ich willige ein, dass das KIM Stadt Leverkusen meine Daten in einer Fallakte dokumentiert (korrigiert)." in whole
+    assert "Textfassung 2026-01" in whole

@@ -11,7 +11,19 @@ from domain.roles import Role
 from storage import audit
 from storage.casework import row_aad
 from storage.crypto import readable
-from storage.models import CaseEntry, ClientCase, Conference, Contact, District, Goal, Handover, Referral, Service
+from storage.models import (
+    Attachment,
+    CaseEntry,
+    ClientCase,
+    Conference,
+    Contact,
+    District,
+    Goal,
+    Handover,
+    IssuedDocument,
+    Referral,
+    Service,
+)
 from storage.types import NotAllowed, StaffUser
 
 if TYPE_CHECKING:
@@ -41,10 +53,15 @@ class SubjectAccess:
             payloads = timeline.payloads(s, case.id, key, [e.id for e in entries])
             services = dict(s.exec(select(Service.id, Service.name)).all())
             districts = dict(s.exec(select(District.id, District.code)).all())
+            attachments: dict[int, list[Attachment]] = {}
+            for attachment in s.exec(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all():
+                attachments.setdefault(attachment.document_id, []).append(attachment)
             result = {
                 "case": {"code": case.code, "status": case.status, "district": district.code,
                          "opened": case.created_at.isoformat(), "closed": case.closed_at.isoformat() if case.closed_at else None,
-                         "consent_to_documentation": {"version": case.consent_version, "given": case.consent_at.isoformat()}},
+                         "consent_to_documentation": {
+                             "version": case.consent_version, "given": case.consent_at.isoformat(),
+                             "signed_on_paper": case.consent_signed_on.isoformat() if case.consent_signed_on else None}},
                 "intake": casework.record_or_empty(s, case.id, key, "intake") if key else {},
                 "assessments": [{"number": n, **casework.record_or_empty(s, case.id, key, f"assessment/{n}")}
                                 for n in range(1, case.assessments + 1)] if key else [],
@@ -57,6 +74,7 @@ class SubjectAccess:
                                "consent_given": r.consent_at.isoformat() if r.consent_at else None,
                                "consent_withdrawn": r.consent_withdrawn_at.isoformat() if r.consent_withdrawn_at else None,
                                "shared_life_domains": [d for d in r.shared_domains.split(",") if d],
+                               "consent_signed_on_paper": r.consent_signed_on.isoformat() if r.consent_signed_on else None,
                                "result_reported_back": text(r.result_enc, "referral", r.id, "result")}
                               for r in s.exec(select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)).all()],
                 "contacts": [{"date": c.happened_on.isoformat(), "kind": c.kind, "note": text(c.note_enc, "contact", c.id, "note")}
@@ -70,6 +88,14 @@ class SubjectAccess:
                 "handovers": [{"date": h.created_at.isoformat(), "to_district": districts.get(h.to_district_id),
                                "status": h.status, "note": text(h.note_enc, "handover", h.id, "note")}
                               for h in s.exec(select(Handover).where(Handover.case_id == case.id)).all()],
+                # documents made for the client, and the signed forms kept (the scans themselves:
+                # 📎 Signed forms, or `documents.attachment`)
+                "documents": [{"kind": d.kind, "language": d.language, "made": d.issued_at.isoformat(),
+                               "signed_on_paper": d.signed_on.isoformat() if d.signed_on else None,
+                               "signed_forms_kept": [{"type": a.media_type, "bytes": a.size, "received": a.created_at.isoformat()}
+                                                     for a in attachments.get(d.id, [])]}
+                              for d in s.exec(select(IssuedDocument).where(IssuedDocument.case_id == case.id)
+                                              .order_by(IssuedDocument.id)).all()],
                 "case_file": [{"date": e.happened_on.isoformat(), "kind": e.kind, "by_role": e.author_role,
                                "life_domain": e.domain, **({"details": payloads[e.id]} if e.id in payloads else {})}
                               for e in entries],

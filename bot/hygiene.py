@@ -14,7 +14,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.services import BotContext
@@ -55,6 +55,21 @@ async def hide_later(context: BotContext, message_id: int, code: str) -> None:
 async def remember(context: BotContext, code: str, message_id: int) -> None:
     """A message about the case: an erasure of the case deletes it (while Telegram lets it)."""
     await context.services.store.aio.erasure.remember_message(context.staff, code, message_id)
+
+
+async def show_about(update: Update, context: BotContext, code: str, text: str, markup: InlineKeyboardMarkup, *,
+                     edit: bool) -> None:
+    """A message about a case, from a press or a command: paging and filtering change the
+    pressed message in place (no scrolling on a phone); anything else is a new message, which an
+    erasure of the case deletes."""
+    query = update.callback_query
+    if query:
+        await query.answer()
+    if query and edit:
+        await query.edit_message_text(text, reply_markup=markup)
+    else:
+        message = await update.effective_chat.send_message(text, reply_markup=markup)
+        await remember(context, code, message.message_id)
 
 
 async def shown_again(context: BotContext, message_id: int) -> None:

@@ -12,7 +12,7 @@ from bot.choices import label_of
 from bot.dialogue_view import display_value
 from bot.forms.engine import FormContext
 from bot.forms.registry import FORMS
-from bot.hygiene import remember
+from bot.hygiene import show_about
 from bot.i18n import N_, UNREADABLE, Translator
 from bot.routes import StaleButton, press
 from bot.services import BotContext
@@ -119,21 +119,7 @@ async def show_timeline(update: Update, context: BotContext, code: str, token: s
         rows.append(paging)
     rows.append([InlineKeyboardButton(t.plain(N_("🔎 Filter")), callback_data=TIMELINE_FILTER.data(page.code)),
                  InlineKeyboardButton(t.plain(N_("📂 Case")), callback_data=CASES.data("o", page.code))])
-    await _show(update, context, page.code, text, InlineKeyboardMarkup(rows), edit=bool(cursor) or token != "all")
-
-
-async def _show(update: Update, context: BotContext, code: str, text: str, markup: InlineKeyboardMarkup, *,
-                edit: bool) -> None:
-    """Paging and filtering change the message in place (no scrolling on a phone); opening
-    sends a new one, which an erasure of the case deletes."""
-    query = update.callback_query
-    if query:
-        await query.answer()
-    if query and edit:
-        await query.edit_message_text(text, reply_markup=markup)
-    else:
-        message = await update.effective_chat.send_message(text, reply_markup=markup)
-        await remember(context, code, message.message_id)
+    await show_about(update, context, page.code, text, InlineKeyboardMarkup(rows), edit=bool(cursor) or token != "all")
 
 
 async def on_timeline(update: Update, context: BotContext, code: str, token: str, cursor: str) -> None:
@@ -172,7 +158,7 @@ async def on_entry(update: Update, context: BotContext, entry_id: int) -> None:
     buttons = [InlineKeyboardButton(t.plain(N_("🕓 Case file")), callback_data=TIMELINE.data(detail.code, "all", ""))]
     if detail.line.kind == EntryKind.SIGNED and detail.line.ref_id:  # the signed scan itself, on a press
         buttons.insert(0, InlineKeyboardButton(t.plain(N_("📎 Get the scan")), callback_data=ATTACHMENT.data(detail.line.ref_id)))
-    await _show(update, context, detail.code, text, InlineKeyboardMarkup([buttons]), edit=False)
+    await show_about(update, context, detail.code, text, InlineKeyboardMarkup([buttons]), edit=False)
 
 
 def _text(t: Translator, value: Any) -> str:

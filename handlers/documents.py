@@ -15,7 +15,7 @@ from telegram.ext import MessageHandler, filters
 from bot.buttons import ATTACHMENT, CASE_ACTION, CASES, DOCUMENT
 from bot.documents.content import document_data
 from bot.documents.pdf import RenderFailed
-from bot.hygiene import forget_typed, remember
+from bot.hygiene import forget_typed, remember, show_about
 from bot.i18n import N_
 from bot.routes import NEW_MESSAGES, StaleButton, command, press, reply
 from bot.services import BotContext
@@ -81,17 +81,7 @@ async def show_menu(update: Update, context: BotContext, code: str, *, edit: boo
     rows.append(bottom)
     text = services.renderer.render("documents.j2", t, code=menu.code, signed_on=menu.consent_signed_on,
                                     referrals=len(menu.referrals), lettered=sum(c for _, _, c in menu.referrals))
-    await _show(update, text, InlineKeyboardMarkup(rows), edit=edit)
-
-
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup, *, edit: bool) -> None:
-    query = update.callback_query
-    if query:
-        await query.answer()
-    if query and edit:
-        await query.edit_message_text(text, reply_markup=markup)
-    else:
-        await update.effective_chat.send_message(text, reply_markup=markup)
+    await show_about(update, context, menu.code, text, InlineKeyboardMarkup(rows), edit=edit)
 
 
 async def on_document(update: Update, context: BotContext, code: str, kind: str, ref: int, language: str) -> None:
@@ -123,7 +113,7 @@ async def _ask_language(update: Update, context: BotContext, code: str, kind: Do
                  InlineKeyboardButton(t.plain(N_("« Back")), callback_data=DOCUMENT.data(menu.code, kind.value, ref, "menu"))])
     text = t.gettext(N_("<b>{what}</b> · {code}\nIn which language besides German? ★ is the client's language from "
                         "the intake."), what=t.plain(kind.label), code=t.isolate(menu.code))
-    await _show(update, text, InlineKeyboardMarkup(rows), edit=True)
+    await show_about(update, context, menu.code, text, InlineKeyboardMarkup(rows), edit=True)
 
 
 async def _send_document(update: Update, context: BotContext, code: str, kind: DocumentKind, ref: int, language: str) -> None:
@@ -253,7 +243,7 @@ async def _list_attachments(update: Update, context: BotContext, code: str) -> N
     rows = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
     rows.append([InlineKeyboardButton(t.plain(N_("📄 Documents")), callback_data=CASE_ACTION.data("documents", code.upper())),
                  InlineKeyboardButton(t.plain(N_("📂 Case")), callback_data=CASES.data("o", code.upper()))])
-    await _show(update, text, InlineKeyboardMarkup(rows), edit=False)
+    await show_about(update, context, code.upper(), text, InlineKeyboardMarkup(rows), edit=False)
 
 
 def attachment_name(code: str, info: AttachmentInfo, number: int) -> str:

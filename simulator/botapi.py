@@ -400,8 +400,10 @@ class BotApi:
     def user_sends_photo(self, user_id: int, content: bytes, reply_to: int | None = None) -> dict:
         """A person sends a photo (Telegram passes on its largest size; one size here)."""
         file_id = f"user-photo-{next(self._file_ids)}"
+        jpeg = content.startswith(b"\xff\xd8\xff")
         self.files[file_id] = {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 960,
-                               "file_size": len(content), "content": content}
+                               "file_size": len(content), "content": content, "file_name": "photo.jpg" if jpeg else "photo.png",
+                               "mime_type": "image/jpeg" if jpeg else "image/png"}
         return self._user_sends_file(user_id, reply_to, photo=self.files[file_id])
 
     def _user_sends_file(self, user_id: int, reply_to: int | None, **content: Any) -> dict:

@@ -241,8 +241,13 @@ class SendDocumentHandler(_Base):
         if user_id not in self.sim.api.users or not content or len(content) > 20_000_000:
             self.write_json({"error": "unknown user, or no file (at most 20 MB)"}, 400)
             return
-        update = self.sim.api.user_sends_document(user_id, str(body.get("filename") or "file"), content,
-                                                  str(body.get("mime_type") or "application/octet-stream"))
+        mime_type = str(body.get("mime_type") or "application/octet-stream")
+        reply_to = int(body["reply_to"]) if str(body.get("reply_to") or "").isdigit() else None
+        if reply_to and mime_type in ("image/jpeg", "image/png"):  # a photo, as the app sends one
+            update = self.sim.api.user_sends_photo(user_id, content, reply_to)
+        else:
+            update = self.sim.api.user_sends_document(user_id, str(body.get("filename") or "file"), content, mime_type,
+                                                      reply_to)
         self.sim.touched()
         self.write_json({"update_id": update["update_id"]})
 

@@ -154,6 +154,18 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
 PHONE = (412, 915)  # a common Android phone, in CSS pixels
 
 
+async def on_phone(live, browser, person: int) -> Page:  # noqa: ANN001
+    """The chat page at phone width, once the person's chat is on it."""
+    await asyncio.to_thread(browser.set_window_size, *PHONE)
+    await asyncio.to_thread(browser.get, live.base_url)
+    page = Page(browser, person)
+    for _ in range(50):  # the page opens the first people's chats by itself
+        if await page.run(lambda: bool(browser.find_elements("css selector", page.chat))):
+            break
+        await asyncio.sleep(0.1)
+    return page
+
+
 def _fits(driver, selector: str) -> dict:  # noqa: ANN001
     """Where an element lies against the viewport, and whether the page scrolls sideways."""
     return driver.execute_script("""
@@ -172,13 +184,7 @@ async def test_the_chat_and_the_digest_chart_at_phone_width(live, browser):  # n
     code = store.staff.create_invitation(org_id=org_id, role=Role.COORDINATOR, district_id=None,
                                          expires_in=timedelta(days=1), created_by=None)
     kim = await live.person("Kim", "de")
-    await asyncio.to_thread(browser.set_window_size, *PHONE)
-    await asyncio.to_thread(browser.get, live.base_url)
-    page = Page(browser, kim)
-    for _ in range(50):
-        if await page.run(lambda: bool(browser.find_elements("css selector", page.chat))):
-            break
-        await asyncio.sleep(0.1)
+    page = await on_phone(live, browser, kim)
     width = await page.run(lambda: browser.execute_script("return window.innerWidth"))
     assert width <= PHONE[0]
     await page.type(f"/start {code}", "/digest")
@@ -219,3 +225,49 @@ async def test_the_chat_and_the_digest_chart_at_phone_width(live, browser):  # n
     ARTIFACTS.mkdir(exist_ok=True)
     await page.run(browser.save_screenshot, str(ARTIFACTS / "digest-chart-phone.png"))
     assert (ARTIFACTS / "digest-chart-phone.png").stat().st_size > 10_000
+
+
+async def test_documents_and_a_signed_scan_in_arabic_at_phone_width(live, browser, tmp_path):  # noqa: F811
+    """An Arabic-speaking case manager on a phone: the documents menu right to left, a consent
+    form as PDF, and the signed form photographed and sent back with the page's reply button."""
+    from datetime import date
+
+    store = live.services.store
+    org_id = store.staff.first_organisation_id()
+    district = store.staff.districts(org_id)[0].id
+    invitation = store.staff.create_invitation(org_id=org_id, role=Role.CASE_MANAGER, district_id=district,
+                                               expires_in=timedelta(days=1), created_by=None)
+    layla = await live.person("Layla", "ar")
+    page = await on_phone(live, browser, layla)
+    await page.type(f"/start {invitation}", "/new")
+    manager = store.staff.user_by_telegram_id(layla)
+    case = store.cases.create(user=manager, district_id=district, assigned_to=manager.id, person_index="phone-doc",
+                              consent_version="2026-01", consent_at=store.clock.now(), next_due_on=date(2026, 12, 8),
+                              record="intake", values={"given_name": "Amina", "family_name": "Haddad",
+                                                       "birth_date": "1995-02-01", "languages": ["ar"]})
+    menu = await page.type(f"/documents {case.code}", "📄 مستندات")
+    assert "الموافقة على التوثيق: لم تُوقَّع على الورق بعد." in menu
+    await page.click("✍", "بأي لغة إلى جانب الألمانية؟")
+    await page.run(page._click, "★")
+    await page.wait_text(".pdf")
+    fits = await page.run(_fits, browser, page.chat)
+    assert fits["left"] >= 0 and fits["right"] <= fits["width"] + 0.5 and not fits["sideways"], fits
+    scan = tmp_path / "signed.jpg"
+    scan.write_bytes(b"\xff\xd8\xff\xe0" + b"signed on paper" * 50)
+    await page.run(lambda: browser.execute_script(
+        "const i = [...document.querySelectorAll(arguments[0] + ' .msg.bot .bubble input[type=file]')].pop();"
+        "i.style.display = 'block';", page.chat))
+    await page.run(lambda: browser.find_elements("css selector", f"{page.chat} .msg.bot .bubble input[type=file]")[-1]
+                   .send_keys(str(scan)))
+    kept = await page.wait_text("حُذفت الصورة من هذه المحادثة.")
+    assert kept.startswith("📎") and case.code in kept
+    assert [str(d) for (d,) in _rows(store, "SELECT consent_signed_on FROM client_case")] == [str(store.clock.now().date())]
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "documents-ar-phone.png"))
+
+
+def _rows(store, sql: str) -> list:  # noqa: ANN001
+    from sqlalchemy import text
+
+    with store.engine.connect() as connection:
+        return list(connection.execute(text(sql)))

@@ -87,6 +87,23 @@ async def test_documents_photos_edits_and_deletions_reach_the_page(live):
     assert picture.headers["content-type"] == "image/png" and picture.content == png
 
 
+async def test_a_photo_sent_from_the_page_in_reply_to_a_pdf_arrives_as_telegram_sends_it(live):
+    """The page's "reply with a photo or scan" under a PDF of the bot (a signed form going back)."""
+    import base64
+
+    ana = await live.person("Ana", "de")
+    form = await live.bot.send_document(ana, document=b"%PDF-1.4\n", filename="LEV-2026-0001-consent-de.pdf")
+    photo = b"\xff\xd8\xff\xe0 signed"
+    answer = await live.http.post("/api/send_document", json={
+        "user_id": ana, "filename": "scan.jpg", "mime_type": "image/jpeg", "reply_to": form.message_id,
+        "content_b64": base64.b64encode(photo).decode()})
+    assert answer.status_code == 200
+    sent = [m for (chat, _), m in sorted(live.api.messages.items()) if chat == ana and not m.from_bot]
+    assert sent[-1].photo is not None and sent[-1].photo["content"] == photo
+    picture = await live.http.get(f"/files/{sent[-1].photo['file_id']}")
+    assert picture.headers["content-type"] == "image/jpeg" and picture.content == photo
+
+
 async def test_the_bot_api_answers_errors_like_telegram(live):
     from simulator.server import SIMULATOR_TOKEN
 

@@ -105,12 +105,7 @@ async def test_register_and_record_an_intake_in_the_browser(live, browser):  # n
     code = store.staff.create_invitation(org_id=org_id, role=Role.CASE_MANAGER, district_id=store.staff.districts(org_id)[0].id,
                                          expires_in=timedelta(days=1), created_by=None)
     cem = await live.person("Cem", "de")
-    await asyncio.to_thread(browser.get, live.base_url)
-    page = Page(browser, cem)
-    for _ in range(50):  # the page opens the first people's chats by itself
-        if await page.run(lambda: bool(browser.find_elements("css selector", page.chat))):
-            break
-        await asyncio.sleep(0.1)
+    page = await opened(live, browser, cem)
     await page.type(f"/start {code}", "/new")
     await page.type("/new", "Zuerst die Einwilligung")
     expectations = {  # what the screen shows after each step
@@ -157,6 +152,11 @@ PHONE = (412, 915)  # a common Android phone, in CSS pixels
 async def on_phone(live, browser, person: int) -> Page:  # noqa: ANN001
     """The chat page at phone width, once the person's chat is on it."""
     await asyncio.to_thread(browser.set_window_size, *PHONE)
+    return await opened(live, browser, person)
+
+
+async def opened(live, browser, person: int) -> Page:  # noqa: ANN001
+    """The chat page, once the person's chat is on it."""
     await asyncio.to_thread(browser.get, live.base_url)
     page = Page(browser, person)
     for _ in range(50):  # the page opens the first people's chats by itself

@@ -1,0 +1,273 @@
+"""Reports for the state's controlling and the steering group: periods, two-way tables of counts,
+and the anonymity rule every figure that leaves the coordinator's chat goes through.
+
+The rule: a count from 1 to MIN_SHOWN - 1 is suppressed (primary suppression), and so is every
+further cell needed so that no suppressed value can be worked out from the totals shown
+(secondary suppression). "Worked out" is taken strictly: a value is exposed when the table's
+sum equations (each row, each column, the grand total) determine it, alone or combined, which
+is decided by exact linear algebra over the rationals, not by looking for a row with a single
+gap. Pure: the standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+MIN_SHOWN = 5  # counts from 1 to 4 are not shown
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days, both ends included (the organisation's time zone turns them into moments)."""
+
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        if self.start.day == 1 and self.end == _month_end(self.start):
+            return f"{self.start:%Y-%m}"
+        if self.start.day == 1 and self.start.month in (1, 4, 7, 10) and self.end == _month_end(
+                self.start.replace(month=self.start.month + 2)):
+            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        if (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31) and \
+                self.start.year == self.end.year:
+            return str(self.start.year)
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @classmethod
+    def parse(cls, text: str) -> Period | None:
+        """"2026-11" (a month), "2026-Q4" (a quarter), "2026" (a year), "2026-01-15..2026-03-31"."""
+        text = text.strip().upper()
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+            year, month = int(m[1]), int(m[2])
+            return cls(date(year, month, 1), _month_end(date(year, month, 1))) if 1 <= month <= 12 else None
+        if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text):
+            first = date(int(m[1]), 3 * int(m[2]) - 2, 1)
+            return cls(first, _month_end(first.replace(month=first.month + 2)))
+        if re.fullmatch(r"\d{4}", text):
+            return cls(date(int(text), 1, 1), date(int(text), 12, 31))
+        if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*(?:\.\.|/|–|-{2})\s*(\d{4}-\d{2}-\d{2})", text):
+            try:
+                start, end = date.fromisoformat(m[1]), date.fromisoformat(m[2])
+            except ValueError:
+                return None
+            return cls(start, end) if start <= end else None
+        return None
+
+    @classmethod
+    def month_of(cls, day: date, *, back: int = 0) -> Period:
+        first = day.replace(day=1)
+        for _ in range(back):
+            first = (first - timedelta(days=1)).replace(day=1)
+        return cls(first, _month_end(first))
+
+    @classmethod
+    def quarter_of(cls, day: date, *, back: int = 0) -> Period:
+        index = day.year * 4 + (day.month - 1) // 3 - back
+        first = date(index // 4, 3 * (index % 4) + 1, 1)
+        return cls(first, _month_end(first.replace(month=first.month + 2)))
+
+    @classmethod
+    def year_of(cls, day: date, *, back: int = 0) -> Period:
+        return cls(date(day.year - back, 1, 1), date(day.year - back, 12, 31))
+
+
+def _month_end(first: date) -> date:
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+# --- age bands -------------------------------------------------------------------------------
+# the bands the programmes' age limits draw (JMD up to 27, Teilhabemanagement 18 to 27, MBE from 27)
+AGE_BANDS = ((18, 20, "18-20"), (21, 26, "21-26"), (27, 34, "27-34"), (35, 49, "35-49"), (50, 64, "50-64"),
+             (65, 200, "65+"))
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    if age < 18:
+        return "under-18"
+    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+
+
+# --- tables and their anonymity ----------------------------------------------------------------
+
+
+@dataclass
+class Grid:
+    """Counts by (row, column), with the totals a reader will see. `row_totals` only where the
+    columns exclude each other (a case is in one district, but can be new and closed in one
+    period: then a row's total would count it twice, and there is none)."""
+
+    rows: list[str]
+    columns: list[str]
+    cells: dict[tuple[str, str], int]
+    row_totals: bool = True
+
+    def value(self, row: str, column: str) -> int:
+        return self.cells.get((row, column), 0)
+
+    def row_total(self, row: str) -> int:
+        return sum(self.value(row, c) for c in self.columns)
+
+    def column_total(self, column: str) -> int:
+        return sum(self.value(r, column) for r in self.rows)
+
+    def grand_total(self) -> int:
+        return sum(self.column_total(c) for c in self.columns)
+
+
+@dataclass
+class Shown:
+    """A grid as it may leave the house: None where a figure is suppressed."""
+
+    rows: list[str]
+    columns: list[str]
+    cells: dict[tuple[str, str], int | None]
+    row_totals: dict[str, int | None]
+    column_totals: dict[str, int | None]
+    grand_total: int | None
+    suppressed: set = field(default_factory=set)  # the keys suppressed: (row, col), ("row", r), ("col", c), ("all",)
+
+
+def _small(value: int) -> bool:
+    return 0 < value < MIN_SHOWN
+
+
+def _equations(grid: Grid) -> list[tuple[object, list[object]]]:
+    """Each total and the items it sums: (total's key, [the keys it is the sum of])."""
+    equations: list[tuple[object, list[object]]] = []
+    for c in grid.columns:
+        equations.append((("col", c), [(r, c) for r in grid.rows]))
+    if grid.row_totals:
+        for r in grid.rows:
+            equations.append((("row", r), [(r, c) for c in grid.columns]))
+        equations.append((("all",), [("row", r) for r in grid.rows]))
+    equations.append((("all",), [("col", c) for c in grid.columns]))
+    return equations
+
+
+def _values(grid: Grid) -> dict[object, int]:
+    values: dict[object, int] = {(r, c): grid.value(r, c) for r in grid.rows for c in grid.columns}
+    values.update({("col", c): grid.column_total(c) for c in grid.columns})
+    if grid.row_totals:
+        values.update({("row", r): grid.row_total(r) for r in grid.rows})
+    values[("all",)] = grid.grand_total()
+    return values
+
+
+def determined(equations: Sequence[tuple[object, Sequence[object]]], values: dict[object, int],
+               hidden: Iterable[object]) -> set[object]:
+    """The hidden items whose value the equations (total = sum of items) fix, given every item
+    not hidden: exact Gaussian elimination over the rationals. An attacker's best linear attack."""
+    unknowns = sorted(set(hidden), key=repr)
+    if not unknowns:
+        return set()
+    index = {u: i for i, u in enumerate(unknowns)}
+    rows: list[list[Fraction]] = []
+    for total, items in equations:
+        row = [Fraction(0)] * len(unknowns)
+        for item, sign in [(total, -1)] + [(i, 1) for i in items]:
+            if item in index:
+                row[index[item]] += sign
+        if any(row):
+            rows.append(row)
+    # reduced row echelon form; an unknown is fixed when some row has it as its only entry
+    pivot_row = 0
+    for col in range(len(unknowns)):
+        found = next((r for r in range(pivot_row, len(rows)) if rows[r][col] != 0), None)
+        if found is None:
+            continue
+        rows[pivot_row], rows[found] = rows[found], rows[pivot_row]
+        lead = rows[pivot_row][col]
+        rows[pivot_row] = [v / lead for v in rows[pivot_row]]
+        for r in range(len(rows)):
+            if r != pivot_row and rows[r][col] != 0:
+                factor = rows[r][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[pivot_row], strict=True)]
+        pivot_row += 1
+    fixed = set()
+    for row in rows:
+        nonzero = [i for i, v in enumerate(row) if v != 0]
+        if len(nonzero) == 1:
+            fixed.add(unknowns[nonzero[0]])
+    return fixed
+
+
+def suppress(grid: Grid) -> Shown:
+    """The grid with every count from 1 to 4 hidden, and as many further figures as it takes for
+    none of them to be worked out from what is shown. Further figures are chosen smallest first
+    (the least information lost), cells before totals."""
+    values = _values(grid)
+    equations = _equations(grid)
+    hidden = {key for key, value in values.items() if _small(value)}
+    primary = set(hidden)
+    while True:
+        exposed = determined(equations, values, hidden) & primary
+        if not exposed:
+            break
+        target = sorted(exposed, key=repr)[0]
+        # another figure in an equation with the exposed one; where those are all hidden already
+        # (it is fixed through a chain of sums), one in any equation with something hidden, and
+        # at last any figure: hiding everything exposes nothing, so this ends
+        visible = [k for k in values if k not in hidden]
+        candidates = [k for k in visible if any(k in (total, *items) and (target == total or target in items)
+                                                for total, items in equations)] or \
+            [k for k in visible if any(k in (total, *items) and hidden & {total, *items} for total, items in equations)] or \
+            visible
+        cell_keys = _cell_keys(grid)
+        hidden.add(min(candidates, key=lambda k: (k not in cell_keys, values[k] == 0, values[k], repr(k))))
+    cells = {(r, c): (None if (r, c) in hidden else grid.value(r, c)) for r in grid.rows for c in grid.columns}
+    return Shown(
+        rows=list(grid.rows), columns=list(grid.columns), cells=cells,
+        row_totals={r: (None if ("row", r) in hidden else grid.row_total(r)) for r in grid.rows} if grid.row_totals else {},
+        column_totals={c: (None if ("col", c) in hidden else grid.column_total(c)) for c in grid.columns},
+        grand_total=None if ("all",) in hidden else grid.grand_total(), suppressed=hidden)
+
+
+def _cell_keys(grid: Grid) -> set:
+    return {(r, c) for r in grid.rows for c in grid.columns}
+
+
+# --- the report's declared tables --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of a report: what is counted (`subject`: a fact's kind), by which attribute in
+    the rows and which in the columns, and whether it may leave the house at all. Adding the
+    state's own indicator set is a list of these."""
+
+    key: str
+    title: str  # a msgid
+    subject: str
+    rows: str
+    columns: str
+    exclusive: bool = True  # whether the columns exclude each other (then rows get totals)
+    internal: bool = False  # only in the coordinator's chat, never in an export
+
+
+def crosstab(table: ReportTable, facts: Iterable[dict[str, str]], *, rows: Sequence[str] = (),
+             columns: Sequence[str] = ()) -> Grid:
+    """Count facts of the table's subject into a grid; `rows` and `columns` give the order
+    (and the lines shown even when empty), others found in the facts follow sorted."""
+    cells: dict[tuple[str, str], int] = {}
+    for fact in facts:
+        if fact.get("subject") != table.subject:
+            continue
+        key = (str(fact.get(table.rows, "unknown")), str(fact.get(table.columns, "unknown")))
+        cells[key] = cells.get(key, 0) + 1
+    seen_rows = sorted({r for r, _ in cells} - set(rows))
+    seen_columns = sorted({c for _, c in cells} - set(columns))
+    return Grid(list(rows) + seen_rows, list(columns) + seen_columns, cells, row_totals=table.exclusive)

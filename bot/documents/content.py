@@ -12,6 +12,7 @@ from babel.dates import format_date, format_time
 from bot.choices import label_of
 from bot.i18n import N_, Translator
 from domain.documents import DocumentKind
+from domain.messages import NC_
 from domain.vocabulary import LifeDomain, NeedLevel, Responsible
 from storage.types import DocumentSubject, ServiceAddress
 
@@ -40,6 +41,8 @@ SHARE_CLOSING = (
     N_("My consent is voluntary. I can withdraw it at any time, without any disadvantage, by telling my case "
        "manager."),
 )
+# Translators: a heading on a document: how to reach someone (phone, e-mail, office hours)
+CONTACT_DETAILS = NC_("contact details", "Contact")
 SHARE_LEGAL = N_("Legal basis: Art. 6(1)(a) and Art. 9(2)(a) GDPR; § 67b SGB X.")
 
 
@@ -159,7 +162,7 @@ def _letter(b: Bilingual, subject: DocumentSubject, tz) -> dict[str, Any]:  # no
     return {
         "recipient": [_row(b(N_("To")), _service_line(subject.service)),
                       _row(b(N_("From")), _manager_line(subject)),
-                      _row(b(N_("Contact")), subject.contact or "—")],
+                      _row(b(CONTACT_DETAILS), subject.contact or "—")],
         "referral": [_row(b(N_("Purpose")), subject.purpose),
                      _row(b(N_("Consent to share")), " · ".join(" / ".join(d) for d in _domains(b, subject.shared)))],
         "shared": shared,
@@ -183,7 +186,7 @@ def _handout(b: Bilingual, subject: DocumentSubject, tz) -> dict[str, Any]:  # n
         "services": [_service_rows(b, s) for s in subject.referred],
         "no_services": b(N_("None yet.")),
         "contact_heading": b(N_("Your case manager")),
-        "contact": [_row(b(N_("Name")), subject.case_manager or "—"), _row(b(N_("Contact")), subject.contact or "—"),
+        "contact": [_row(b(N_("Name")), subject.case_manager or "—"), _row(b(CONTACT_DETAILS), subject.contact or "—"),
                     _row(b(N_("Office")), subject.organisation)],
     }
 
@@ -198,7 +201,7 @@ def _service_rows(b: Bilingual, service: ServiceAddress) -> list[dict[str, Any]]
     rows = [_row(b(N_("Office")), service.name)]
     rows += [_row(b(label), value) for label, value in ((N_("Address"), service.address),
                                                          (N_("Opening hours"), service.hours),
-                                                         (N_("Contact"), service.contact)) if value]
+                                                         (CONTACT_DETAILS, service.contact)) if value]
     return rows
 
 

@@ -39,6 +39,7 @@ from handlers import (
     meetings,
     pin,
     reminders,
+    reports,
     staff,
     start,
 )
@@ -55,7 +56,7 @@ from storage.store import Store
 ROUTES = (
     *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES,
     *language.ROUTES, *invite.ROUTES, *staff.ROUTES, *erasure.ROUTES, *pin.ROUTES, *catalogue.ROUTES,
-    *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES, *documents.ROUTES,
+    *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES, *documents.ROUTES, *reports.ROUTES,
     *dialogue.ANSWER_ROUTES, *documents.SCAN_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )
 

@@ -153,3 +153,5 @@ LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live", "drop")
 DOCUMENT = Buttons("P", case_code, one_of(*(k.value for k in DocumentKind)), integer,
                    one_of("", "menu", *DOCUMENT_LANGUAGES))
 ATTACHMENT = Buttons("A", either(case_code, integer))
+# a report for a period, by its label ("2026-Q3", "2026-11", "2026")
+REPORT = Buttons("R", token)

@@ -172,6 +172,33 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    """`casebot report --period 2026-Q3 --format xlsx`: the anonymised report, written to a file."""
+    from bot import reports
+    from bot.app import build_store
+    from bot.i18n import Catalogs
+    from domain.reports import Period
+
+    period = Period.parse(args.period) if args.period else (
+        Period.parse(f"{args.date_from}..{args.date_to}") if args.date_from and args.date_to else None)
+    if period is None:
+        print("casebot: name a period: --period 2026-11 | 2026-Q3 | 2026, or --from 2026-01-01 --to 2026-03-31",
+              file=sys.stderr)
+        return 2
+    store = build_store(settings)
+    org_id = _organisation(store)
+    t = Catalogs(settings.tz, source=store.locales, default=settings.default_language).get(args.language)
+    results = reports.build(store.reports.facts(org_id, period), internal=False)  # what leaves the house
+    arguments = {"organisation": store.staff.organisation(org_id).name, "period": period,
+                 "made_on": store.clock.now().astimezone(settings.tz).date()}
+    content = reports.workbook(t, results, **arguments) if args.format == "xlsx" else reports.csv_zip(t, results, **arguments)
+    target = Path(args.output or f"kim-report-{period.label.replace('..', '_')}.{'xlsx' if args.format == 'xlsx' else 'zip'}")
+    target.write_bytes(content)
+    print(f"report {period.label} written to {target}")
+    store.close()
+    return 0
+
+
 def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
     """Languages from the command line: list, export, import (checked, then live), rollback, on, off."""
     from bot import locale_check
@@ -525,6 +552,13 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument("--preview", action="store_true", help="print it here (nothing is sent)")
     preview.add_argument("--days", type=int, default=7, help="the period it covers")
     preview.add_argument("--chart", default="digest-chart.png", help="where to write the chart")
+    report = sub.add_parser("report", help="the anonymised report for a period, as XLSX or CSV files in a ZIP")
+    report.add_argument("--period", help="2026-11 (a month), 2026-Q3 (a quarter), 2026 (a year)")
+    report.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (with --to)")
+    report.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD")
+    report.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    report.add_argument("--language", default="de", help="the language of its labels")
+    report.add_argument("--output", help="the file to write (default: kim-report-<period>.xlsx or .zip)")
     services = sub.add_parser("services", help="export or import the catalogue of services as a JSON file")
     services.add_argument("action", choices=["export", "import"])
     services.add_argument("file", nargs="?", help="file to write (export; default: print) or to read (import)")
@@ -534,7 +568,7 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings,
             "rotate-key": cmd_rotate_key, "audit": cmd_audit, "staff": cmd_staff, "export": cmd_export, "run": cmd_run,
             "simulate": cmd_simulate, "services": cmd_services,
-            "digest": cmd_digest, "locales": cmd_locales}
+            "digest": cmd_digest, "locales": cmd_locales, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,7 @@ COMMANDS: tuple[tuple[str, str, Callable[[Role], bool]], ...] = (
     ("conferences", N_("your coming Fallkonferenzen"), roles.sees_case_content),
     ("jourfixe", N_("the next Jour fixe and its agenda"), roles.takes_part_in_jour_fixe),
     ("digest", N_("the coordinators' digest"), roles.reads_digest),
+    ("report", N_("anonymised figures for a period, as files"), roles.reads_digest),
     ("audit", N_("a case's audit trail"), roles.sees_all_cases),
     ("invite", N_("invite a colleague"), roles.manages_users),
     ("staff", N_("colleagues and their roles"), roles.manages_users),

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
+from domain.messages import N_
+
 MIN_SHOWN = 5  # counts from 1 to 4 are not shown
 
 # --- periods ---------------------------------------------------------------------------------
@@ -271,3 +273,34 @@ def crosstab(table: ReportTable, facts: Iterable[dict[str, str]], *, rows: Seque
     seen_rows = sorted({r for r, _ in cells} - set(rows))
     seen_columns = sorted({c for _, c in cells} - set(columns))
     return Grid(list(rows) + seen_rows, list(columns) + seen_columns, cells, row_totals=table.exclusive)
+
+
+# Translators: titles of the report's tables (sheets of the workbook for the state's controlling)
+# What the report counts, one fact per thing counted (storage/reports.py makes them), and the
+# order its columns are shown in. The tables of the report for the state and the steering group:
+# a new indicator is one more line here.
+FLOWS = ("new", "open-start", "open-end", "closed", "reopened", "handed-over")
+GOAL_OUTCOMES = ("agreed", "achieved", "changed", "dropped", "overdue")
+REFERRAL_STEPS = ("sent", "accepted", "completed", "declined", "no-show", "waiting-list", "no-offer")
+GAP_STATUSES = ("no-offer", "waiting-list")
+DAY_BANDS = ((14, "0-14"), (30, "15-30"), (60, "31-60"), (10**6, "61+"))
+
+
+def day_band(days: int) -> str:
+    return next(label for limit, label in DAY_BANDS if days <= limit)
+
+
+STATE_REPORT = (
+    ReportTable("cases", N_("Cases by district"), "case", "district", "flow", exclusive=False),
+    ReportTable("closures", N_("Closures by reason"), "closure", "reason", "district"),
+    ReportTable("goals", N_("Goals by life domain"), "goal", "domain", "outcome", exclusive=False),
+    ReportTable("referrals", N_("Referrals by service"), "referral", "service", "status", exclusive=False),
+    ReportTable("rechtskreise", N_("Referrals by Rechtskreis"), "referral", "legal_area", "status", exclusive=False),
+    ReportTable("gaps", N_("Gaps in the system"), "gap", "domain", "service"),
+    ReportTable("results", N_("Days from sent to result"), "result", "service", "days"),
+    ReportTable("contacts", N_("Contacts"), "contact", "district", "kind"),
+    ReportTable("conferences", N_("Fallkonferenzen"), "conference", "district", "status"),
+    ReportTable("caseload", N_("Open cases per case manager"), "caseload", "manager", "district", internal=True),
+)
+# the columns each table shows even when empty, in this order
+COLUMNS = {"flow": FLOWS, "outcome": GOAL_OUTCOMES, "status": REFERRAL_STEPS, "days": tuple(label for _, label in DAY_BANDS)}

@@ -42,7 +42,7 @@ T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
-                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents")
+                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports")
 
 
 class Store:
@@ -70,6 +70,7 @@ class Store:
         from storage.pin import PinRepository
         from storage.planner import Planner
         from storage.referrals import ReferralRepository
+        from storage.reports import ReportRepository
         from storage.settings import SettingsRepository
         from storage.staff import StaffRepository
         from storage.timeline import TimelineRepository
@@ -101,6 +102,7 @@ class Store:
         self.export = SubjectAccess(self)
         self.pin = PinRepository(self)
         self.documents = DocumentRepository(self)
+        self.reports = ReportRepository(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

@@ -1,0 +1,166 @@
+"""A report for a period: the declared tables (domain/reports.py: STATE_REPORT) counted from the
+facts storage makes, every table that may leave the house suppressed by the anonymity rule,
+and written as an XLSX workbook (one sheet a table, the period and the rule on the first) or as
+CSV files in a ZIP. Labels come from the catalogs, in the reader's language."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+
+from bot.choices import label_of
+from bot.i18n import N_, Translator
+from domain.reports import COLUMNS, MIN_SHOWN, STATE_REPORT, Grid, Period, ReportTable, Shown, crosstab, suppress
+from domain.vocabulary import CloseReason, ContactKind, GoalStatus, LifeDomain, ReferralStatus
+
+SUPPRESSED = "*"
+# Translators: the anonymity rule, written on the first sheet of every report
+RULE = N_("Counts from 1 to {limit_minus_one} are not shown ({mark}), nor is any further figure from which such a "
+          "count could be worked out with the totals (secondary suppression). No figure names a client or a case.")
+FLOW_LABELS = {
+    "new": N_("new"), "open-start": N_("open at the start"), "open-end": N_("open at the end"), "closed": N_("closed"),
+    "reopened": N_("reopened"), "handed-over": N_("handed over"), "agreed": N_("agreed"), "overdue": N_("overdue"),
+    "held": N_("held"), "scheduled": N_("scheduled"), "cancelled": N_("cancelled"), "unknown": N_("unknown"),
+}
+DIMENSION_LABELS = {
+    "district": N_("District"), "reason": N_("Reason"), "domain": N_("Life domain"), "service": N_("Service"),
+    "legal_area": N_("Rechtskreis"), "kind": N_("Kind"), "manager": N_("Case manager"), "status": N_("Status"),
+    "flow": N_("Cases"), "outcome": N_("Goals"), "days": N_("Days"),
+}
+
+
+@dataclass
+class ReportTableResult:
+    table: ReportTable
+    grid: Grid  # the true counts: for the coordinator's chat only
+    shown: Shown  # what may leave the house
+
+
+def build(facts: list[dict[str, str]], *, internal: bool) -> list[ReportTableResult]:
+    """Every declared table counted and suppressed; `internal` adds those only for the chat."""
+    results = []
+    for table in STATE_REPORT:
+        if table.internal and not internal:
+            continue
+        grid = crosstab(table, facts, columns=COLUMNS.get(table.columns, ()))
+        results.append(ReportTableResult(table, grid, _unsuppressed(grid) if table.internal else suppress(grid)))
+    return results
+
+
+def _unsuppressed(grid: Grid) -> Shown:
+    """Internal tables stay in the coordinator's chat and are shown whole."""
+    return Shown(list(grid.rows), list(grid.columns), {(r, c): grid.value(r, c) for r in grid.rows for c in grid.columns},
+                 {r: grid.row_total(r) for r in grid.rows} if grid.row_totals else {},
+                 {c: grid.column_total(c) for c in grid.columns}, grid.grand_total())
+
+
+def label(t: Translator, dimension: str, value: str) -> str:
+    """A row's or column's value as the reader says it (codes and names as they are)."""
+    if dimension == "reason":
+        return t.plain(label_of(CloseReason, value))
+    if dimension == "domain":
+        return t.plain(label_of(LifeDomain, value))
+    if dimension == "kind":
+        return t.plain(label_of(ContactKind, value))
+    if value in FLOW_LABELS and dimension in ("flow", "outcome", "status"):
+        return t.plain(FLOW_LABELS[value])
+    if dimension == "outcome":
+        return t.plain(label_of(GoalStatus, value))
+    if dimension == "status":
+        return t.plain(label_of(ReferralStatus, value))
+    return value
+
+
+def _rows(t: Translator, result: ReportTableResult) -> list[list[str | int]]:
+    """The table as rows of cells: a header, one line per row value, the totals."""
+    table, shown = result.table, result.shown
+    has_totals = bool(shown.row_totals)
+    total = t.plain(N_("Total"))
+    header: list[str | int] = [t.plain(DIMENSION_LABELS.get(table.rows, table.rows))]
+    header += [label(t, table.columns, c) for c in shown.columns] + ([total] if has_totals else [])
+
+    def cell(value: int | None) -> str | int:
+        return SUPPRESSED if value is None else value
+
+    lines = [header]
+    for r in shown.rows:
+        line: list[str | int] = [label(t, table.rows, r)] + [cell(shown.cells[(r, c)]) for c in shown.columns]
+        lines.append(line + ([cell(shown.row_totals[r])] if has_totals else []))
+    lines.append([total] + [cell(shown.column_totals[c]) for c in shown.columns]
+                 + ([cell(shown.grand_total)] if has_totals else []))
+    return lines
+
+
+def _about(t: Translator, organisation: str, period: Period, made_on: date) -> list[list[str]]:
+    return [[t.plain(N_("Report of the KIM case management"))], [t.plain(N_("Organisation")), organisation],
+            [t.plain(N_("Period")), f"{period.start:%d.%m.%Y} – {period.end:%d.%m.%Y} ({period.label})"],
+            [t.plain(N_("Made on")), f"{made_on:%d.%m.%Y}"],
+            [t.plain(RULE, limit_minus_one=MIN_SHOWN - 1, mark=SUPPRESSED)]]
+
+
+def workbook(t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period, made_on: date) -> bytes:
+    """The XLSX: the period and the rule on the first sheet, then one sheet a table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    about = book.active
+    about.title = t.plain(N_("About"))[:31]
+    for line in _about(t, organisation, period, made_on):
+        about.append(line)
+    about["A1"].font = Font(bold=True, size=13)
+    about.column_dimensions["A"].width = 22
+    about.column_dimensions["B"].width = 60
+    taken = {about.title}
+    for result in results:
+        name = _sheet_name(t.plain(result.table.title), taken)
+        sheet = book.create_sheet(name)
+        for line in _rows(t, result):
+            sheet.append(line)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 34
+        if t.rtl:
+            sheet.sheet_view.rightToLeft = True
+    if t.rtl:
+        about.sheet_view.rightToLeft = True
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet_name(title: str, taken: set[str]) -> str:
+    """Excel's limits: 31 characters, none of []:*?/\\, unique."""
+    name = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet"
+    base, n = name, 2
+    while name in taken:
+        name = f"{base[:28]} {n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
+def csv_zip(t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period, made_on: date) -> bytes:
+    """One CSV a table (UTF-8, comma-separated), and the period and the rule in about.csv."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("about.csv", _csv(_about(t, organisation, period, made_on)))
+        for result in results:
+            archive.writestr(f"{result.table.key}.csv", _csv(_rows(t, result)))
+    return out.getvalue()
+
+
+def _csv(lines: list[list]) -> str:
+    text = io.StringIO()
+    csv.writer(text).writerows(lines)
+    return text.getvalue()
+
+
+def headline(results: list[ReportTableResult]) -> dict[str, int]:
+    """The few figures the coordinator's chat states before the files (true counts: the chat
+    does not leave the house): cases new, open at the end, closed."""
+    cases = next(r.grid for r in results if r.table.key == "cases")
+    return {flow: cases.column_total(flow) for flow in ("new", "open-end", "closed")}

@@ -1,0 +1,164 @@
+"""The facts a report counts for a period (domain/reports.py turns them into tables): one small
+dict per thing counted, made from workflow columns and the audit trail's codes. Nothing is
+decrypted and no fact names a client or carries a case code; the case managers' names appear
+only in the internal caseload facts, which never leave the coordinator's chat."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from domain.reports import GAP_STATUSES, REFERRAL_STEPS, Period, day_band
+from storage.models import AppUser, AuditEvent, ClientCase, Conference, Contact, District, Goal, Referral, Service
+from storage.types import staff_label
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+Fact = dict[str, str]
+_DETAIL = re.compile(r"(\w+)=([\w-]+)")
+# what a referral can end in after it was sent: the first of these after "sent" is its result
+RESULTS = frozenset(REFERRAL_STEPS) - {"sent"}
+
+
+def bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The period as moments in UTC: from local midnight of its first day to local midnight after
+    its last (a quarter that starts in winter time ends in summer time)."""
+    return (datetime.combine(period.start, time.min, tz).astimezone(UTC),
+            datetime.combine(period.end + timedelta(days=1), time.min, tz).astimezone(UTC))
+
+
+def _detail(text: str) -> dict[str, str]:
+    return dict(_DETAIL.findall(text or ""))
+
+
+class ReportRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def facts(self, org_id: int, period: Period) -> list[Fact]:
+        start, end = bounds(period, self._store.tz)
+        with self._store.reading() as c:
+            districts = dict(c.execute(select(District.id, District.code).where(District.org_id == org_id)).all())
+            cases = c.execute(select(ClientCase.id, ClientCase.district_id, ClientCase.assigned_to, ClientCase.created_at,
+                                     ClientCase.erased_at).where(ClientCase.org_id == org_id)).all()
+            events = c.execute(select(AuditEvent.case_id, AuditEvent.action, AuditEvent.detail, AuditEvent.at)
+                               .where(AuditEvent.org_id == org_id, AuditEvent.action.in_(
+                                   ("case.close", "case.reopen", "handover.accept", "goal.status", "referral.status")))
+                               .order_by(AuditEvent.at, AuditEvent.id)).all()
+            goals = c.execute(select(Goal.id, Goal.case_id, Goal.domain, Goal.created_at, Goal.due_on)
+                              .join(ClientCase, ClientCase.id == Goal.case_id).where(ClientCase.org_id == org_id)).all()
+            referrals = c.execute(select(Referral.id, Referral.domain, Service.name, Service.legal_area, Service.programme)
+                                  .join(Service, Service.id == Referral.service_id).where(Service.org_id == org_id)).all()
+            contacts = c.execute(select(Contact.case_id, Contact.kind).join(ClientCase, ClientCase.id == Contact.case_id)
+                                 .where(ClientCase.org_id == org_id, Contact.happened_on >= period.start,
+                                        Contact.happened_on <= period.end)).all()
+            conferences = c.execute(select(Conference.case_id, Conference.status).where(
+                Conference.org_id == org_id, Conference.starts_at >= start, Conference.starts_at < end)).all()
+            managers = {row[0]: staff_label(row[1], row[0]) for row in
+                        c.execute(select(AppUser.id, AppUser.display_name).where(AppUser.org_id == org_id)).all()}
+        district_of = {case_id: districts.get(district_id, "?") for case_id, district_id, *_ in cases}
+        facts: list[Fact] = []
+        facts += self._case_facts(cases, events, district_of, districts, managers, start, end)
+        facts += _goal_facts(goals, events, start, end, period)
+        facts += _referral_facts(referrals, events, start, end)
+        facts += [{"subject": "contact", "district": district_of.get(case_id, "?"), "kind": kind} for case_id, kind in contacts]
+        facts += [{"subject": "conference", "district": district_of.get(case_id, "?"), "status": status}
+                  for case_id, status in conferences]
+        return facts
+
+    def _case_facts(self, cases, events, district_of, districts, managers, start, end) -> list[Fact]:  # noqa: ANN001
+        """New, open at start and end, closed (by reason), reopened, handed over. Whether a case
+        was open at a moment comes from its closures and reopenings in the audit trail, so a case
+        closed and reopened within the period counts as both."""
+        history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        facts: list[Fact] = []
+        for case_id, action, detail, at in events:
+            at = _utc(at)
+            if action in ("case.close", "case.reopen"):
+                history[case_id].append((at, action))
+            if not start <= at < end:
+                continue
+            district = district_of.get(case_id, "?")
+            if action == "case.close":
+                facts.append({"subject": "case", "district": district, "flow": "closed"})
+                facts.append({"subject": "closure", "district": district, "reason": _detail(detail).get("reason", "other")})
+            elif action == "case.reopen":
+                facts.append({"subject": "case", "district": district, "flow": "reopened"})
+            elif action == "handover.accept":
+                facts.append({"subject": "case", "district": district, "flow": "handed-over"})
+
+        def open_at(case_id: int, created: datetime, erased: datetime | None, moment: datetime) -> bool:
+            if created >= moment or (erased is not None and erased < moment):
+                return False
+            before = [action for at, action in history.get(case_id, ()) if at < moment]
+            return not before or before[-1] != "case.close"
+
+        for case_id, _district, assigned, created, erased in cases:
+            created, erased = _utc(created), _utc(erased)
+            district = district_of[case_id]
+            if start <= created < end:
+                facts.append({"subject": "case", "district": district, "flow": "new"})
+            if open_at(case_id, created, erased, start):
+                facts.append({"subject": "case", "district": district, "flow": "open-start"})
+            if open_at(case_id, created, erased, end):
+                facts.append({"subject": "case", "district": district, "flow": "open-end"})
+                facts.append({"subject": "caseload", "district": district, "manager": managers.get(assigned, "?")})
+        return facts
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands naive datetimes back from some queries: they are UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _goal_facts(goals, events, start: datetime, end: datetime, period: Period) -> Iterable[Fact]:  # noqa: ANN001
+    statuses: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for _case_id, action, detail, at in events:
+        if action == "goal.status":
+            found = _detail(detail)
+            if found.get("goal", "").isdigit():
+                statuses[int(found["goal"])].append((_utc(at), found.get("status", "")))
+    for goal_id, _case_id, domain, created, due_on in goals:
+        created = _utc(created)
+        if start <= created < end:
+            yield {"subject": "goal", "domain": domain, "outcome": "agreed"}
+        for at, status in statuses.get(goal_id, ()):
+            if start <= at < end:
+                yield {"subject": "goal", "domain": domain, "outcome": status}
+        settled = [status for at, status in statuses.get(goal_id, ()) if at < end]
+        if created < end and not settled and due_on <= period.end:
+            yield {"subject": "goal", "domain": domain, "outcome": "overdue"}
+
+
+def _referral_facts(referrals, events, start: datetime, end: datetime) -> Iterable[Fact]:  # noqa: ANN001
+    about = {row[0]: row for row in referrals}
+    sent_at: dict[int, datetime] = {}
+    resulted: set[int] = set()
+    for _case_id, action, detail, at in events:
+        if action != "referral.status":
+            continue
+        found = _detail(detail)
+        if not found.get("referral", "").isdigit() or int(found["referral"]) not in about:
+            continue
+        referral_id, status, at = int(found["referral"]), found.get("status", ""), _utc(at)
+        _, domain, service, legal_area, programme = about[referral_id]
+        if status == "sent":
+            sent_at.setdefault(referral_id, at)
+        elif status in RESULTS and referral_id in sent_at and referral_id not in resulted:
+            resulted.add(referral_id)
+            if start <= at < end:
+                yield {"subject": "result", "service": service, "days": day_band((at - sent_at[referral_id]).days)}
+        if not start <= at < end or status not in REFERRAL_STEPS:
+            continue
+        yield {"subject": "referral", "service": service, "legal_area": legal_area or programme or "other", "status": status}
+        if status in GAP_STATUSES:
+            yield {"subject": "gap", "domain": domain, "service": service}

@@ -1,0 +1,122 @@
+"""Reports (issue 14, first part): the figures of a period counted from what case managers did
+through the Application, with the period's edges in Europe/Berlin time, a case closed and
+reopened and a case handed over within the period; the files open with openpyxl and csv, and no
+byte of them names a client or a case."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from bot import reports
+from domain.reports import COLUMNS, STATE_REPORT, Period, crosstab
+from domain.roles import Role
+from tests.flows import run_intake
+from tests.test_cycle import steps
+from tests.test_reminders import berlin, set_clock
+
+NOVEMBER = Period.parse("2026-11")
+
+
+def grid(facts, key: str):  # noqa: ANN001, ANN201
+    table = next(t for t in STATE_REPORT if t.key == key)
+    return crosstab(table, facts, columns=COLUMNS.get(table.columns, ()))
+
+
+@pytest.fixture
+async def month(bot, clock):  # noqa: ANN001, ANN201
+    """October: case 1 (district I). November: case 1 closed and reopened, case 2 recorded and
+    handed over to district II, case 3 recorded at 23:30 on 30 November (Berlin); case 4 at
+    00:15 on 1 December (Berlin), which is still 30 November in UTC."""
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    other = await bot.register(Role.CASE_MANAGER, "II")
+    set_clock(clock, berlin(2026, 10, 15, 10, 0))
+    await run_intake(cm, given_name=("send", "Olena"))
+    set_clock(clock, berlin(2026, 11, 10, 10, 0))
+    await cm.send("/close LEV-2026-0001")
+    await steps(cm, ">weggezogen", ">✔ Speichern")
+    set_clock(clock, berlin(2026, 11, 20, 10, 0))
+    await cm.send("/reopen LEV-2026-0001")
+    await run_intake(cm, given_name=("send", "Amina"))
+    await steps(cm, "/handover LEV-2026-0002", ">II", "Zieht nach Opladen", ">✔ Speichern")
+    await bot.services.dispatcher.dispatch_once(bot.app.bot, plan=False)
+    await other.press("✔ Annehmen", other.last())
+    set_clock(clock, berlin(2026, 11, 30, 23, 30))
+    await run_intake(cm, given_name=("send", "Yusuf"))
+    set_clock(clock, berlin(2026, 12, 1, 0, 15))
+    await run_intake(cm, given_name=("send", "Mariam"))
+    coordinator = await bot.register(Role.COORDINATOR, None)
+    return cm, coordinator
+
+
+async def test_the_months_case_figures_follow_berlin_time_closures_reopenings_and_handovers(bot, month):
+    facts = bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), NOVEMBER)
+    cases = grid(facts, "cases")
+    assert {(r, c): cases.value(r, c) for r in cases.rows for c in cases.columns if cases.value(r, c)} == {
+        ("I", "new"): 1,        # case 3 (23:30 on 30 November); case 4 belongs to December
+        ("II", "new"): 1,       # case 2, in district II since its handover
+        ("I", "open-start"): 1,  # case 1
+        ("I", "open-end"): 2, ("II", "open-end"): 1,  # cases 1 and 3; case 2
+        ("I", "closed"): 1, ("I", "reopened"): 1, ("II", "handed-over"): 1,
+    }
+    closures = grid(facts, "closures")
+    assert closures.value("moved-away", "I") == 1 and closures.grand_total() == 1
+    december = bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), Period.parse("2026-12"))
+    assert grid(december, "cases").column_total("new") == 1  # case 4
+    assert grid(december, "cases").column_total("open-start") == 3
+
+
+async def test_the_files_are_anonymised_and_open_with_openpyxl_and_csv(bot, month):
+    cm, coordinator = month
+    await coordinator.send("/report")
+    menu = coordinator.last()  # the clock stands in December: "last month" is November
+    assert menu.button_texts() == ["Dieser Monat", "Letzter Monat", "Dieses Quartal", "Letztes Quartal", "Dieses Jahr",
+                                   "Letztes Jahr"]
+    sent = await coordinator.press("Letzter Monat", menu)
+    summary, xlsx, archive = sent[-3], sent[-2], sent[-1]
+    assert summary.text.startswith("Bericht 2026-11\nFälle: 2 neu, 1 abgeschlossen, 3 offen am Ende.")  # true counts, in the chat
+    assert "Offene Fälle je Case Manager:in (nur hier, nicht in den Dateien):" in summary.text
+    assert xlsx.document["file_name"] == "kim-report-2026-11.xlsx"
+    book = load_workbook(io.BytesIO(xlsx.document["content"]))
+    assert book.sheetnames[0] == "Über den Bericht"
+    about = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
+    assert ["Zeitraum", "01.11.2026 – 30.11.2026 (2026-11)"] in about
+    assert any("Zahlen von 1 bis 4" in str(line[0]) for line in about)
+    cases = [[c.value for c in row] for row in book["Fälle nach Bezirk"].iter_rows()]
+    assert cases[0][:3] == ["Bezirk", "neu", "offen zu Beginn"]
+    assert all(v in (None, "*", 0) or not (0 < int(v) < 5) for line in cases[1:] for v in line[1:])  # nothing small
+    assert not [n for n in book.sheetnames if n.startswith("Offene Fälle")]  # internal: only in the chat
+    with zipfile.ZipFile(io.BytesIO(archive.document["content"])) as files:
+        assert "about.csv" in files.namelist() and "cases.csv" in files.namelist() and "caseload.csv" not in files.namelist()
+        table = list(csv.reader(io.StringIO(files.read("cases.csv").decode("utf-8"))))
+        assert table[0][0] == "Bezirk" and table[-1][0] == "Summe"
+        exported = b"".join(files.read(name) for name in files.namelist())
+    with zipfile.ZipFile(io.BytesIO(xlsx.document["content"])) as parts:
+        exported += b"".join(parts.read(name) for name in parts.namelist())
+    for secret in (b"LEV-2026", b"Olena", b"Amina", b"Yusuf", b"Haddad", b"Ana"):
+        assert secret not in exported, secret
+
+
+async def test_reports_are_for_coordinators_and_a_typed_period_is_checked(bot, month):
+    cm, coordinator = month
+    assert (await cm.send("/report"))[-1].text == "Berichte sind für die Koordination."
+    refused = (await coordinator.send("/report soon"))[-1]
+    assert refused.text.startswith("Bitte einen Zeitraum nennen")
+    made = await coordinator.send("/report 2026-10-01..2026-11-30")
+    assert made[-2].document["file_name"] == "kim-report-2026-10-01_2026-11-30.xlsx"
+
+
+async def test_the_cli_writes_the_report(bot, month, tmp_path, monkeypatch):
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", bot.settings.database_url)
+    monkeypatch.setenv("MASTER_KEY_FILE", str(bot.settings.master_key_file))
+    target = tmp_path / "november.zip"
+    assert main(["report", "--period", "2026-11", "--format", "csv", "--output", str(target)]) == 0
+    with zipfile.ZipFile(target) as files:
+        assert "cases.csv" in files.namelist()
+    assert reports.SUPPRESSED == "*"

@@ -269,6 +269,9 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         sealed = store.jourfixe.encrypt_plaintext()
         if sealed:
             print(f"Jour fixe: {sealed} agenda points encrypted")
+        profiled = store.profiles.backfill()
+        if profiled:
+            print(f"reports: the profiles of {profiled} cases written")
     return 0
 
 
@@ -363,6 +366,9 @@ def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
         elif args.action == "unlock":
             store.pin.lift(operator, args.user)
             print(f"{members[args.user].label}: PIN lock lifted")
+        elif args.action == "employer":
+            lifecycle.set_employer(operator, args.user, args.employer or "")
+            print(f"{members[args.user].label}: employer (Träger) {args.employer or '(none)'}")
         else:
             district = store.staff.district_by_code(org_id, args.district) if args.district else None
             lifecycle.change_role(operator, args.user, Role(args.role), district_id=district.id if district else None)
@@ -524,11 +530,12 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("code")
     export.add_argument("folder", nargs="?", default=".")
     staff = sub.add_parser("staff", help="colleagues: list, deactivate (caseload handed on), reactivate, role")
-    staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role", "unlock"])
+    staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role", "unlock", "employer"])
     staff.add_argument("user", nargs="?", type=int, help="the member's id (from `casebot staff list`)")
     staff.add_argument("role", nargs="?", choices=[r.value for r in Role], help="role: the new role")
     staff.add_argument("--to", type=int, help="deactivate: who takes over the open cases")
     staff.add_argument("--district", help="role case-manager: the district code")
+    staff.add_argument("--employer", help="employer: the Träger, as reports count it (\"Caritas\", \"Stadt, KI\")")
     audit = sub.add_parser("audit", help="verify the audit trail's hash chain, or export one case's or user's trail")
     audit.add_argument("action", choices=["verify", "export"])
     audit.add_argument("file", nargs="?", help="export: where to write the JSON (default: print)")

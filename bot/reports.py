@@ -8,13 +8,24 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from bot.choices import label_of
 from bot.i18n import N_, Translator
-from domain.reports import COLUMNS, MIN_SHOWN, STATE_REPORT, Grid, Period, ReportTable, Shown, crosstab, suppress
-from domain.vocabulary import CloseReason, ContactKind, GoalStatus, LifeDomain, ReferralStatus
+from domain.reports import COLUMNS, MIN_SHOWN, STATE_REPORT, Grid, Period, ReportTable, Shown, crosstabs, suppress
+from domain.vocabulary import (
+    Benefits,
+    CloseReason,
+    ContactKind,
+    GoalStatus,
+    LifeDomain,
+    NeedLevel,
+    ReferralStatus,
+    ResidenceStatus,
+    Source,
+)
 
 SUPPRESSED = "*"
 # Translators: the anonymity rule, written on the first sheet of every report
@@ -24,11 +35,17 @@ FLOW_LABELS = {
     "new": N_("new"), "open-start": N_("open at the start"), "open-end": N_("open at the end"), "closed": N_("closed"),
     "reopened": N_("reopened"), "handed-over": N_("handed over"), "agreed": N_("agreed"), "overdue": N_("overdue"),
     "held": N_("held"), "scheduled": N_("scheduled"), "cancelled": N_("cancelled"), "unknown": N_("unknown"),
+    "inside": N_("in the target group"), "outside": N_("outside the target group"), "yes": N_("Yes"), "no": N_("No"),
+    "first": N_("at the first assessment"), "latest": N_("at the latest assessment"), "under-18": N_("under 18"),
+    "intake-to-assessment": N_("from the intake to the first assessment"), "case-length": N_("length of closed cases"),
 }
 DIMENSION_LABELS = {
     "district": N_("District"), "reason": N_("Reason"), "domain": N_("Life domain"), "service": N_("Service"),
     "legal_area": N_("Rechtskreis"), "kind": N_("Kind"), "manager": N_("Case manager"), "status": N_("Status"),
-    "flow": N_("Cases"), "outcome": N_("Goals"), "days": N_("Days"),
+    "flow": N_("Cases"), "outcome": N_("Goals"), "days": N_("Days"), "trager": N_("Träger"), "age_band": N_("Age"),
+    "residence_status": N_("Residence status"), "benefits": N_("Benefits"), "source": N_("Came through"),
+    "target_group": N_("Target group"), "interpreter": N_("Interpreter needed"), "level": N_("Need"),
+    "when": N_("Strengths"), "measure": N_("Duration"), "contacts": N_("Contacts"), "span": N_("Days"),
 }
 
 
@@ -39,15 +56,13 @@ class ReportTableResult:
     shown: Shown  # what may leave the house
 
 
-def build(facts: list[dict[str, str]], *, internal: bool) -> list[ReportTableResult]:
-    """Every declared table counted and suppressed; `internal` adds those only for the chat."""
-    results = []
-    for table in STATE_REPORT:
-        if table.internal and not internal:
-            continue
-        grid = crosstab(table, facts, columns=COLUMNS.get(table.columns, ()))
-        results.append(ReportTableResult(table, grid, _unsuppressed(grid) if table.internal else suppress(grid)))
-    return results
+def build(facts: Iterable[dict[str, str]], *, internal: bool) -> list[ReportTableResult]:
+    """Every declared table counted (one pass over the facts, none kept) and suppressed;
+    `internal` adds the tables only for the coordinator's chat."""
+    tables = [table for table in STATE_REPORT if internal or not table.internal]
+    grids = crosstabs(tables, facts, COLUMNS)
+    return [ReportTableResult(table, grids[table.key], _unsuppressed(grids[table.key]) if table.internal
+                              else suppress(grids[table.key])) for table in tables]
 
 
 def _unsuppressed(grid: Grid) -> Shown:
@@ -57,16 +72,16 @@ def _unsuppressed(grid: Grid) -> Shown:
                  {c: grid.column_total(c) for c in grid.columns}, grid.grand_total())
 
 
+TERMS = {"reason": CloseReason, "domain": LifeDomain, "kind": ContactKind, "residence_status": ResidenceStatus,
+         "benefits": Benefits, "source": Source, "level": NeedLevel}
+
+
 def label(t: Translator, dimension: str, value: str) -> str:
     """A row's or column's value as the reader says it (codes and names as they are)."""
-    if dimension == "reason":
-        return t.plain(label_of(CloseReason, value))
-    if dimension == "domain":
-        return t.plain(label_of(LifeDomain, value))
-    if dimension == "kind":
-        return t.plain(label_of(ContactKind, value))
-    if value in FLOW_LABELS and dimension in ("flow", "outcome", "status"):
+    if value in FLOW_LABELS and dimension not in ("service", "manager", "district"):
         return t.plain(FLOW_LABELS[value])
+    if dimension in TERMS:
+        return t.plain(label_of(TERMS[dimension], value))
     if dimension == "outcome":
         return t.plain(label_of(GoalStatus, value))
     if dimension == "status":

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
+from domain.eligibility import age_on
 from domain.messages import N_
 
 MIN_SHOWN = 5  # counts from 1 to 4 are not shown
@@ -260,6 +261,27 @@ class ReportTable:
     internal: bool = False  # only in the coordinator's chat, never in an export
 
 
+def crosstabs(tables: Sequence[ReportTable], facts: Iterable[dict[str, str]],
+              columns: dict[str, Sequence[str]] | None = None) -> dict[str, Grid]:
+    """Every table counted in one pass over the facts (which may be a generator: none is kept),
+    by table key; `columns` gives a column dimension's order (and the columns shown when empty)."""
+    by_subject: dict[str, list[ReportTable]] = {}
+    for table in tables:
+        by_subject.setdefault(table.subject, []).append(table)
+    counts: dict[str, dict[tuple[str, str], int]] = {table.key: {} for table in tables}
+    for fact in facts:
+        for table in by_subject.get(fact.get("subject", ""), ()):
+            cells = counts[table.key]
+            key = (str(fact.get(table.rows, "unknown")), str(fact.get(table.columns, "unknown")))
+            cells[key] = cells.get(key, 0) + 1
+    grids = {}
+    for table in tables:
+        cells, order = counts[table.key], tuple((columns or {}).get(table.columns, ()))
+        grids[table.key] = Grid(sorted({r for r, _ in cells}), list(order) + sorted({c for _, c in cells} - set(order)),
+                                cells, row_totals=table.exclusive)
+    return grids
+
+
 def crosstab(table: ReportTable, facts: Iterable[dict[str, str]], *, rows: Sequence[str] = (),
              columns: Sequence[str] = ()) -> Grid:
     """Count facts of the table's subject into a grid; `rows` and `columns` give the order
@@ -286,12 +308,27 @@ GAP_STATUSES = ("no-offer", "waiting-list")
 DAY_BANDS = ((14, "0-14"), (30, "15-30"), (60, "31-60"), (10**6, "61+"))
 
 
-def day_band(days: int) -> str:
-    return next(label for limit, label in DAY_BANDS if days <= limit)
+DURATION_BANDS = ((30, "0-30"), (90, "31-90"), (180, "91-180"), (365, "181-365"), (10**6, "366+"))
+CONTACT_BANDS = ((0, "0"), (2, "1-2"), (5, "3-5"), (10**6, "6+"))
+
+
+def day_band(days: int, bands: tuple[tuple[int, str], ...] = DAY_BANDS) -> str:
+    return next(label for limit, label in bands if days <= limit)
 
 
 STATE_REPORT = (
     ReportTable("cases", N_("Cases by district"), "case", "district", "flow", exclusive=False),
+    ReportTable("cases-trager", N_("Cases by Träger"), "case", "trager", "flow", exclusive=False),
+    # the clients served in the period (open at some time in it), by what the intake recorded
+    ReportTable("clients-age", N_("Clients by age"), "client", "age_band", "district"),
+    ReportTable("clients-status", N_("Clients by residence status"), "client", "residence_status", "district"),
+    ReportTable("clients-benefits", N_("Clients by benefit system"), "client", "benefits", "district"),
+    ReportTable("clients-source", N_("Clients by how they came"), "client", "source", "district"),
+    ReportTable("clients-target-group", N_("Clients in and outside the target group"), "client", "target_group", "district"),
+    ReportTable("clients-interpreter", N_("Clients with an interpreter"), "client", "interpreter", "district"),
+    ReportTable("needs-first", N_("Needs at the first assessment"), "need-first", "domain", "level"),
+    ReportTable("needs-latest", N_("Needs at the latest assessment"), "need-latest", "domain", "level"),
+    ReportTable("strengths", N_("Strengths by life domain"), "strength", "domain", "when", exclusive=False),
     ReportTable("closures", N_("Closures by reason"), "closure", "reason", "district"),
     ReportTable("goals", N_("Goals by life domain"), "goal", "domain", "outcome", exclusive=False),
     ReportTable("referrals", N_("Referrals by service"), "referral", "service", "status", exclusive=False),
@@ -299,8 +336,46 @@ STATE_REPORT = (
     ReportTable("gaps", N_("Gaps in the system"), "gap", "domain", "service"),
     ReportTable("results", N_("Days from sent to result"), "result", "service", "days"),
     ReportTable("contacts", N_("Contacts"), "contact", "district", "kind"),
+    ReportTable("contacts-per-case", N_("Contacts per case"), "contacts-per-case", "district", "contacts"),
+    ReportTable("durations", N_("Durations in days"), "duration", "measure", "span"),
     ReportTable("conferences", N_("Fallkonferenzen"), "conference", "district", "status"),
     ReportTable("caseload", N_("Open cases per case manager"), "caseload", "manager", "district", internal=True),
 )
 # the columns each table shows even when empty, in this order
-COLUMNS = {"flow": FLOWS, "outcome": GOAL_OUTCOMES, "status": REFERRAL_STEPS, "days": tuple(label for _, label in DAY_BANDS)}
+COLUMNS = {"flow": FLOWS, "outcome": GOAL_OUTCOMES, "status": REFERRAL_STEPS, "days": tuple(label for _, label in DAY_BANDS),
+           "level": ("low", "medium", "high"), "when": ("first", "latest"),
+           "contacts": tuple(label for _, label in CONTACT_BANDS), "span": tuple(label for _, label in DURATION_BANDS)}
+
+
+# --- a client as reports count them --------------------------------------------------------------
+PROFILE_FIELDS = ("age_band", "residence_status", "benefits", "source", "target_group", "interpreter")
+
+
+def coarse_profile(intake: dict, first: dict | None, latest: dict | None, *, opened_on: date) -> dict:
+    """What a report may count about a client: an age band (at the intake), the categories the
+    intake recorded, the need level per life domain at the first and at the latest assessment,
+    and the life domains with strengths. Never a name, a date of birth or a note."""
+    born = intake.get("birth_date")
+    try:
+        age = age_on(date.fromisoformat(born), opened_on) if born else None
+    except ValueError:
+        age = None
+
+    def needs(record: dict | None) -> dict[str, str]:
+        return {k.removeprefix("need_"): v for k, v in (record or {}).items() if k.startswith("need_") and v not in (None, "", "none")}
+
+    def strengths(record: dict | None) -> list[str]:
+        return sorted({k.removeprefix("strength_") for k, v in (record or {}).items() if k.startswith("strength_") and v}
+                      | set((record or {}).get("strengths") or ()))
+
+    return {
+        "age_band": age_band(age),
+        "residence_status": intake.get("residence_status") or "unknown",
+        "benefits": intake.get("benefits") or "unknown",
+        "source": intake.get("source") or "unknown",
+        # outside the target group, a case is taken on only with a stated reason
+        "target_group": "outside" if intake.get("eligibility_reason") else "inside",
+        "interpreter": intake.get("interpreter") or "unknown",
+        "needs_first": needs(first), "needs_latest": needs(latest if latest is not None else first),
+        "strengths_first": strengths(first), "strengths_latest": strengths(latest if latest is not None else first),
+    }

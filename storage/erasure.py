@@ -28,6 +28,7 @@ from storage.models import (
     CaseEntry,
     CaseKey,
     CaseMessage,
+    CaseProfile,
     CaseValue,
     CaseWatch,
     ClientCase,
@@ -226,6 +227,7 @@ class Erasure:
             # signed scans go with the key (which already makes them unreadable), and their rows
             s.exec(delete(Attachment).where(Attachment.case_id == case.id))
             s.exec(delete(IssuedDocument).where(IssuedDocument.case_id == case.id))
+            s.exec(delete(CaseProfile).where(CaseProfile.case_id == case.id))
             s.exec(update(Goal).where(Goal.case_id == case.id).values(wording_enc=b""))
             s.exec(update(Referral).where(Referral.case_id == case.id).values(purpose_enc=None, result_enc=None))
             s.exec(update(Contact).where(Contact.case_id == case.id).values(note_enc=b""))

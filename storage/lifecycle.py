@@ -110,6 +110,17 @@ class StaffLifecycle:
             telegram_id = target.telegram_id
         self._store.staff._forget(telegram_id)
 
+    def set_employer(self, admin: StaffUser, user_id: int, employer: str) -> None:
+        """The member's employer (the Träger: "Caritas", "Stadt Leverkusen, KI"), as reports count
+        cases by it. A category, not personal data; audited like a role."""
+        self._admin(admin)
+        with self._store.transaction() as s:
+            target = self._target(s, admin, user_id)
+            target.employer = " ".join(employer.split())[:60]
+            s.add(target)
+            audit.record(s, at=self._store.clock.now(), org_id=admin.org_id, user_id=admin.id or None, action="user.employer",
+                         detail=f"user={target.id}")
+
     def _admin(self, admin: StaffUser) -> None:
         if not admin.may(roles.manages_users):
             raise NotAllowed()

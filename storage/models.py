@@ -52,6 +52,8 @@ class AppUser(SQLModel, table=True):
     pin_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     pin_locked: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     pin_until: datetime | None = None
+    # the case manager's employer (the Träger: the city's KI, Caritas, AWO, Diakonie ...), for reports
+    employer: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
     # how clients reach this member of staff (phone, e-mail, office hours), printed on the
     # documents they hand out; encrypted with a system key (`contact_kid`) like the Jour fixe agenda
     contact_kid: str | None = Field(default=None, max_length=16)
@@ -159,6 +161,17 @@ class CaseWatch(SQLModel, table=True):
     case_id: int = Field(foreign_key="client_case.id", primary_key=True)
     kind: str = Field(max_length=20, primary_key=True)
     due_on: date = Field(index=True)
+
+
+class CaseProfile(SQLModel, table=True):
+    """What reports count about a client, coarse (an age band, categories, need levels; never a
+    name, a date of birth or a note), kept in step with the intake and the assessments and
+    encrypted with the case's key: reports decrypt it in batches inside storage, and an erasure
+    (the key destroyed, the row deleted) leaves nothing of it."""
+
+    __tablename__ = "case_profile"
+    case_id: int = Field(foreign_key="client_case.id", primary_key=True)
+    body_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class OrgSetting(SQLModel, table=True):

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from domain.reports import GAP_STATUSES, REFERRAL_STEPS, Period, day_band
+from domain.reports import (
+    CONTACT_BANDS,
+    DURATION_BANDS,
+    GAP_STATUSES,
+    PROFILE_FIELDS,
+    REFERRAL_STEPS,
+    Period,
+    day_band,
+)
 from storage.models import AppUser, AuditEvent, ClientCase, Conference, Contact, District, Goal, Referral, Service
 from storage.types import staff_label
 
@@ -42,7 +50,9 @@ class ReportRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def facts(self, org_id: int, period: Period) -> list[Fact]:
+    def facts(self, org_id: int, period: Period) -> Iterator[Fact]:
+        """The period's facts, one at a time (a report counts them as they come; none is kept).
+        Call it in a worker thread: it reads the database as it goes."""
         start, end = bounds(period, self._store.tz)
         with self._store.reading() as c:
             districts = dict(c.execute(select(District.id, District.code).where(District.org_id == org_id)).all())
@@ -50,7 +60,8 @@ class ReportRepository:
                                      ClientCase.erased_at).where(ClientCase.org_id == org_id)).all()
             events = c.execute(select(AuditEvent.case_id, AuditEvent.action, AuditEvent.detail, AuditEvent.at)
                                .where(AuditEvent.org_id == org_id, AuditEvent.action.in_(
-                                   ("case.close", "case.reopen", "handover.accept", "goal.status", "referral.status")))
+                                   ("case.close", "case.reopen", "handover.accept", "goal.status", "referral.status",
+                                    "case.assess")))
                                .order_by(AuditEvent.at, AuditEvent.id)).all()
             goals = c.execute(select(Goal.id, Goal.case_id, Goal.domain, Goal.created_at, Goal.due_on)
                               .join(ClientCase, ClientCase.id == Goal.case_id).where(ClientCase.org_id == org_id)).all()
@@ -61,22 +72,45 @@ class ReportRepository:
                                         Contact.happened_on <= period.end)).all()
             conferences = c.execute(select(Conference.case_id, Conference.status).where(
                 Conference.org_id == org_id, Conference.starts_at >= start, Conference.starts_at < end)).all()
-            managers = {row[0]: staff_label(row[1], row[0]) for row in
-                        c.execute(select(AppUser.id, AppUser.display_name).where(AppUser.org_id == org_id)).all()}
+            staff = c.execute(select(AppUser.id, AppUser.display_name, AppUser.employer).where(AppUser.org_id == org_id)).all()
+        managers = {user_id: staff_label(name, user_id) for user_id, name, _ in staff}
+        employers = {user_id: employer or "unknown" for user_id, _, employer in staff}
         district_of = {case_id: districts.get(district_id, "?") for case_id, district_id, *_ in cases}
-        facts: list[Fact] = []
-        facts += self._case_facts(cases, events, district_of, districts, managers, start, end)
-        facts += _goal_facts(goals, events, start, end, period)
-        facts += _referral_facts(referrals, events, start, end)
-        facts += [{"subject": "contact", "district": district_of.get(case_id, "?"), "kind": kind} for case_id, kind in contacts]
-        facts += [{"subject": "conference", "district": district_of.get(case_id, "?"), "status": status}
-                  for case_id, status in conferences]
-        return facts
+        trager_of = {case_id: employers.get(assigned, "unknown") for case_id, _, assigned, *_ in cases}
+        served: set[int] = set()
+        yield from self._case_facts(cases, events, district_of, trager_of, managers, start, end, served)
+        yield from self._client_facts(served, district_of)  # once `served` is complete
+        yield from _durations(cases, events, start, end)
+        per_case: dict[int, int] = defaultdict(int)
+        for case_id, _kind in contacts:
+            per_case[case_id] += 1
+        for case_id in served:
+            yield {"subject": "contacts-per-case", "district": district_of.get(case_id, "?"),
+                   "contacts": day_band(per_case.get(case_id, 0), CONTACT_BANDS)}
+        yield from _goal_facts(goals, events, start, end, period)
+        yield from _referral_facts(referrals, events, start, end)
+        for case_id, kind in contacts:
+            yield {"subject": "contact", "district": district_of.get(case_id, "?"), "kind": kind}
+        for case_id, status in conferences:
+            yield {"subject": "conference", "district": district_of.get(case_id, "?"), "status": status}
 
-    def _case_facts(self, cases, events, district_of, districts, managers, start, end) -> list[Fact]:  # noqa: ANN001
-        """New, open at start and end, closed (by reason), reopened, handed over. Whether a case
-        was open at a moment comes from its closures and reopenings in the audit trail, so a case
-        closed and reopened within the period counts as both."""
+    def _client_facts(self, served: set[int], district_of: dict[int, str]) -> Iterator[Fact]:
+        """The clients served in the period, by their coarse profile (decrypted in batches here);
+        a case without one (erased, or not yet migrated) counts as unknown."""
+        for case_id, profile in self._store.profiles.read_each(served):
+            yield {"subject": "client", "district": district_of.get(case_id, "?"),
+                   **{name: str(profile.get(name, "unknown")) for name in PROFILE_FIELDS}}
+            for when in ("first", "latest"):
+                for domain, level in profile.get(f"needs_{when}", {}).items():
+                    yield {"subject": f"need-{when}", "domain": domain, "level": level}
+                for domain in profile.get(f"strengths_{when}", ()):
+                    yield {"subject": "strength", "domain": domain, "when": when}
+
+    def _case_facts(self, cases, events, district_of, trager_of, managers, start, end, served) -> list[Fact]:  # noqa: ANN001
+        """New, open at start and end, closed (by reason), reopened, handed over, by district and
+        by Träger. Whether a case was open at a moment comes from its closures and reopenings in
+        the audit trail, so a case closed and reopened within the period counts as both. The
+        cases served in the period (open at some time in it) are added to `served`."""
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
         facts: list[Fact] = []
         for case_id, action, detail, at in events:
@@ -85,14 +119,15 @@ class ReportRepository:
                 history[case_id].append((at, action))
             if not start <= at < end:
                 continue
-            district = district_of.get(case_id, "?")
+            where = {"district": district_of.get(case_id, "?"), "trager": trager_of.get(case_id, "unknown")}
             if action == "case.close":
-                facts.append({"subject": "case", "district": district, "flow": "closed"})
-                facts.append({"subject": "closure", "district": district, "reason": _detail(detail).get("reason", "other")})
+                facts.append({"subject": "case", **where, "flow": "closed"})
+                facts.append({"subject": "closure", "district": where["district"], "reason": _detail(detail).get("reason", "other")})
             elif action == "case.reopen":
-                facts.append({"subject": "case", "district": district, "flow": "reopened"})
+                facts.append({"subject": "case", **where, "flow": "reopened"})
+                served.add(case_id)
             elif action == "handover.accept":
-                facts.append({"subject": "case", "district": district, "flow": "handed-over"})
+                facts.append({"subject": "case", **where, "flow": "handed-over"})
 
         def open_at(case_id: int, created: datetime, erased: datetime | None, moment: datetime) -> bool:
             if created >= moment or (erased is not None and erased < moment):
@@ -102,14 +137,16 @@ class ReportRepository:
 
         for case_id, _district, assigned, created, erased in cases:
             created, erased = _utc(created), _utc(erased)
-            district = district_of[case_id]
+            where = {"district": district_of[case_id], "trager": trager_of[case_id]}
             if start <= created < end:
-                facts.append({"subject": "case", "district": district, "flow": "new"})
+                facts.append({"subject": "case", **where, "flow": "new"})
+                served.add(case_id)
             if open_at(case_id, created, erased, start):
-                facts.append({"subject": "case", "district": district, "flow": "open-start"})
+                facts.append({"subject": "case", **where, "flow": "open-start"})
+                served.add(case_id)
             if open_at(case_id, created, erased, end):
-                facts.append({"subject": "case", "district": district, "flow": "open-end"})
-                facts.append({"subject": "caseload", "district": district, "manager": managers.get(assigned, "?")})
+                facts.append({"subject": "case", **where, "flow": "open-end"})
+                facts.append({"subject": "caseload", "district": where["district"], "manager": managers.get(assigned, "?")})
         return facts
 
 
@@ -118,6 +155,21 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+def _durations(cases, events, start: datetime, end: datetime) -> Iterable[Fact]:  # noqa: ANN001
+    """From the intake to the first assessment (for first assessments in the period), and the
+    length of the cases closed in it, in bands of days."""
+    created = {case_id: _utc(at) for case_id, _, _, at, _ in cases}
+    for case_id, action, detail, at in events:
+        at = _utc(at)
+        if not start <= at < end or case_id not in created:
+            continue
+        if action == "case.assess" and _detail(detail).get("number") == "1":
+            yield {"subject": "duration", "measure": "intake-to-assessment",
+                   "span": day_band((at - created[case_id]).days, DURATION_BANDS)}
+        elif action == "case.close":
+            yield {"subject": "duration", "measure": "case-length", "span": day_band((at - created[case_id]).days, DURATION_BANDS)}
 
 
 def _goal_facts(goals, events, start: datetime, end: datetime, period: Period) -> Iterable[Fact]:  # noqa: ANN001

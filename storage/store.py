@@ -42,7 +42,7 @@ T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
-                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports")
+                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports", "profiles")
 
 
 class Store:
@@ -69,6 +69,7 @@ class Store:
         from storage.outbox import OutboxRepository
         from storage.pin import PinRepository
         from storage.planner import Planner
+        from storage.profiles import ProfileRepository
         from storage.referrals import ReferralRepository
         from storage.reports import ReportRepository
         from storage.settings import SettingsRepository
@@ -103,6 +104,7 @@ class Store:
         self.pin = PinRepository(self)
         self.documents = DocumentRepository(self)
         self.reports = ReportRepository(self)
+        self.profiles = ProfileRepository(self)
         self.digest = DigestRepository(self)
         self.planner = Planner(self)
         self.updates = UpdateRepository(self)

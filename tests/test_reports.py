@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 from bot import reports
 from domain.reports import COLUMNS, STATE_REPORT, Period, crosstab
 from domain.roles import Role
+from storage.types import StaffUser
 from tests.flows import run_intake
-from tests.test_cycle import steps
+from tests.test_cycle import assess, steps
 from tests.test_reminders import berlin, set_clock
 
 NOVEMBER = Period.parse("2026-11")
@@ -36,6 +37,8 @@ async def month(bot, clock):  # noqa: ANN001, ANN201
     other = await bot.register(Role.CASE_MANAGER, "II")
     set_clock(clock, berlin(2026, 10, 15, 10, 0))
     await run_intake(cm, given_name=("send", "Olena"))
+    set_clock(clock, berlin(2026, 11, 10, 9, 0))
+    await assess(cm, {"housing": "hoch", "work": "mittel"})  # the first assessment, 26 days after the intake
     set_clock(clock, berlin(2026, 11, 10, 10, 0))
     await cm.send("/close LEV-2026-0001")
     await steps(cm, ">weggezogen", ">✔ Speichern")
@@ -50,11 +53,15 @@ async def month(bot, clock):  # noqa: ANN001, ANN201
     set_clock(clock, berlin(2026, 12, 1, 0, 15))
     await run_intake(cm, given_name=("send", "Mariam"))
     coordinator = await bot.register(Role.COORDINATOR, None)
+    store = bot.services.store
+    admin = StaffUser(id=0, org_id=store.staff.first_organisation_id(), telegram_id=0, role=Role.ADMIN, district_id=None,
+                      district_code=None, language=None)
+    store.lifecycle.set_employer(admin, store.staff.user_by_telegram_id(cm.id).id, "Caritas Leverkusen")
     return cm, coordinator
 
 
 async def test_the_months_case_figures_follow_berlin_time_closures_reopenings_and_handovers(bot, month):
-    facts = bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), NOVEMBER)
+    facts = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), NOVEMBER))
     cases = grid(facts, "cases")
     assert {(r, c): cases.value(r, c) for r in cases.rows for c in cases.columns if cases.value(r, c)} == {
         ("I", "new"): 1,        # case 3 (23:30 on 30 November); case 4 belongs to December
@@ -65,7 +72,7 @@ async def test_the_months_case_figures_follow_berlin_time_closures_reopenings_an
     }
     closures = grid(facts, "closures")
     assert closures.value("moved-away", "I") == 1 and closures.grand_total() == 1
-    december = bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), Period.parse("2026-12"))
+    december = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), Period.parse("2026-12")))
     assert grid(december, "cases").column_total("new") == 1  # case 4
     assert grid(december, "cases").column_total("open-start") == 3
 
@@ -90,6 +97,13 @@ async def test_the_files_are_anonymised_and_open_with_openpyxl_and_csv(bot, mont
     assert cases[0][:3] == ["Bezirk", "neu", "offen zu Beginn"]
     assert all(v in (None, "*", 0) or not (0 < int(v) < 5) for line in cases[1:] for v in line[1:])  # nothing small
     assert not [n for n in book.sheetnames if n.startswith("Offene Fälle")]  # internal: only in the chat
+    for sheet in book.worksheets[1:]:  # no hidden figure is the one gap in a line that has its total
+        lines = [[c.value for c in row][1:] for row in sheet.iter_rows()][1:]
+        has_row_totals = sheet.cell(1, sheet.max_column).value == "Summe"
+        for line in lines[:-1] if has_row_totals else []:
+            assert [v for v in line].count("*") != 1, (sheet.title, line)
+        for column in zip(*lines, strict=True):
+            assert list(column).count("*") != 1, (sheet.title, column)
     with zipfile.ZipFile(io.BytesIO(archive.document["content"])) as files:
         assert "about.csv" in files.namelist() and "cases.csv" in files.namelist() and "caseload.csv" not in files.namelist()
         table = list(csv.reader(io.StringIO(files.read("cases.csv").decode("utf-8"))))
@@ -120,3 +134,43 @@ async def test_the_cli_writes_the_report(bot, month, tmp_path, monkeypatch):
     with zipfile.ZipFile(target) as files:
         assert "cases.csv" in files.namelist()
     assert reports.SUPPRESSED == "*"
+
+
+async def test_clients_needs_durations_and_trager_come_from_the_encrypted_profiles(bot, month):
+    store = bot.services.store
+    facts = list(store.reports.facts(store.staff.first_organisation_id(), NOVEMBER))
+    clients = grid(facts, "clients-age")
+    assert clients.rows == ["27-34"] and clients.grand_total() == 3  # cases 1, 2, 3 (born 01.02.1995)
+    status = grid(facts, "clients-status")
+    assert status.rows == ["aufenthaltserlaubnis"] and status.value("aufenthaltserlaubnis", "I") == 2
+    assert grid(facts, "clients-source").rows == ["fb50"]
+    assert grid(facts, "clients-interpreter").rows == ["yes"]
+    assert grid(facts, "clients-target-group").rows == ["inside"]
+    needs = grid(facts, "needs-first")
+    assert (needs.value("housing", "high"), needs.value("work", "medium"), needs.grand_total()) == (1, 1, 2)
+    durations = grid(facts, "durations")
+    assert durations.value("intake-to-assessment", "0-30") == 1 and durations.value("case-length", "0-30") == 1
+    trager = grid(facts, "cases-trager")
+    assert trager.value("Caritas Leverkusen", "new") == 1 and trager.value("unknown", "new") == 1  # case 2 moved on
+    contacts = grid(facts, "contacts-per-case")
+    assert contacts.value("I", "0") == 2 and contacts.value("II", "0") == 1
+
+
+async def test_profiles_are_kept_in_step_written_by_migrate_hold_no_name_and_go_with_an_erasure(bot, month):
+    from sqlalchemy import text
+
+    store = bot.services.store
+    case_id = store.cases.get_for(store.staff.user_by_telegram_id(month[1].id), "LEV-2026-0001").id
+    profile = store.profiles.read([case_id])[case_id]
+    assert profile["needs_first"] == {"housing": "high", "work": "medium"} and profile["age_band"] == "27-34"
+    assert not {"given_name", "family_name", "birth_date", "note", "phone", "address"} & profile.keys()
+    assert "Olena" not in str(profile) and "1995" not in str(profile)
+    with store.engine.begin() as connection:  # as before version 0016: no profiles
+        connection.execute(text("DELETE FROM case_profile"))
+    assert store.profiles.backfill() == 4 and store.profiles.read([case_id])[case_id] == profile
+    store.erasure.erase("LEV-2026-0001", org_id=store.staff.first_organisation_id(), actor_id=None, reason="request")
+    assert store.profiles.read([case_id]) == {}
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM case_profile WHERE case_id = :c"), {"c": case_id}).scalar() == 0
+    facts = list(store.reports.facts(store.staff.first_organisation_id(), NOVEMBER))
+    assert grid(facts, "clients-age").value("unknown", "I") == 1  # still counted, as unknown

@@ -1,0 +1,90 @@
+"""Each case's coarse profile for reports (domain/reports.py: coarse_profile), kept in step with
+the intake and the assessments in their own transactions, encrypted with the case's key, and
+read back for a report in batches here: no plaintext record leaves storage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from domain.reports import coarse_profile
+from storage.cases import key_aad
+from storage.crypto import CryptoError, DataKey, WrappedKey
+from storage.models import CaseKey, CaseProfile, ClientCase
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+BATCH = 2_000
+
+
+def profile_aad(case_id: int) -> str:
+    return f"case/{case_id}/profile"
+
+
+class ProfileRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def refresh(self, s: Session, case: ClientCase, key: DataKey) -> None:
+        """Compute the case's profile again from its records, in the caller's transaction."""
+        record = self._store.casework.record_or_empty
+        intake = record(s, case.id, key, "intake")
+        first = record(s, case.id, key, "assessment/1") if case.assessments else None
+        latest = record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments > 1 else None
+        opened_on = case.created_at.astimezone(self._store.tz).date()
+        body = key.encrypt(json.dumps(coarse_profile(intake, first, latest, opened_on=opened_on)), aad=profile_aad(case.id))
+        row = s.get(CaseProfile, case.id)
+        if row is None:
+            s.add(CaseProfile(case_id=case.id, body_enc=body))
+        else:
+            row.body_enc = body
+            s.add(row)
+
+    def backfill(self) -> int:
+        """Profiles for the cases recorded before there were any (`casebot migrate`); erased
+        cases and cases whose key does not unwrap are left out. Returns how many were written."""
+        written, after = 0, 0
+        while True:
+            with self._store.transaction() as s:
+                cases = s.exec(select(ClientCase).outerjoin(CaseProfile, CaseProfile.case_id == ClientCase.id)
+                               .where(CaseProfile.case_id.is_(None), ClientCase.erased_at.is_(None), ClientCase.id > after)
+                               .order_by(ClientCase.id).limit(BATCH)).scalars().all()
+                for case in cases:
+                    key = self._store.cases.data_key_or_none(s, case.id)
+                    if key is not None:  # a key that does not unwrap: nothing to count, left out
+                        self.refresh(s, case, key)
+                        written += 1
+            if not cases:
+                return written
+            after = cases[-1].id
+
+    def read(self, case_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The profiles of these cases that can be read (erased or damaged ones are left out)."""
+        return {case_id: profile for case_id, profile in self.read_each(case_ids) if profile}
+
+    def read_each(self, case_ids: Iterable[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(case, profile) for each of these cases, decrypted a batch at a time; an empty profile
+        where there is none or it does not decrypt (erased or damaged): the report counts it as
+        unknown."""
+        ids = sorted(set(case_ids))
+        keyring = self._store.keyring
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            with self._store.reading() as c:
+                rows = c.execute(select(CaseProfile.case_id, CaseProfile.body_enc, CaseKey.kid, CaseKey.wrapped)
+                                 .join(CaseKey, CaseKey.case_id == CaseProfile.case_id)
+                                 .where(CaseProfile.case_id.in_(chunk))).all()
+            found = {}
+            for case_id, body, kid, wrapped in rows:
+                try:
+                    key = keyring.unwrap(WrappedKey(kid, wrapped), aad=key_aad(case_id))
+                    found[case_id] = json.loads(key.decrypt(body, aad=profile_aad(case_id)))
+                except CryptoError:
+                    continue
+            for case_id in chunk:
+                yield case_id, found.get(case_id, {})

@@ -191,8 +191,14 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     results = reports.build(store.reports.facts(org_id, period), internal=False)  # what leaves the house
     arguments = {"organisation": store.staff.organisation(org_id).name, "period": period,
                  "made_on": store.clock.now().astimezone(settings.tz).date()}
-    content = reports.workbook(t, results, **arguments) if args.format == "xlsx" else reports.csv_zip(t, results, **arguments)
-    target = Path(args.output or f"kim-report-{period.label.replace('..', '_')}.{'xlsx' if args.format == 'xlsx' else 'zip'}")
+    if args.format == "pdf":
+        from bot.documents.pdf import PdfEngine
+
+        content = reports.pdf(PdfEngine(), t, results, **arguments)
+    else:
+        content = (reports.workbook if args.format == "xlsx" else reports.csv_zip)(t, results, **arguments)
+    suffix = {"xlsx": "xlsx", "csv": "zip", "pdf": "pdf"}[args.format]
+    target = Path(args.output or f"kim-report-{period.label.replace('..', '_')}.{suffix}")
     target.write_bytes(content)
     print(f"report {period.label} written to {target}")
     store.close()
@@ -559,11 +565,11 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument("--preview", action="store_true", help="print it here (nothing is sent)")
     preview.add_argument("--days", type=int, default=7, help="the period it covers")
     preview.add_argument("--chart", default="digest-chart.png", help="where to write the chart")
-    report = sub.add_parser("report", help="the anonymised report for a period, as XLSX or CSV files in a ZIP")
+    report = sub.add_parser("report", help="the anonymised report for a period: XLSX, CSV files in a ZIP, or PDF")
     report.add_argument("--period", help="2026-11 (a month), 2026-Q3 (a quarter), 2026 (a year)")
     report.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (with --to)")
     report.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD")
-    report.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    report.add_argument("--format", choices=["xlsx", "csv", "pdf"], default="xlsx")
     report.add_argument("--language", default="de", help="the language of its labels")
     report.add_argument("--output", help="the file to write (default: kim-report-<period>.xlsx or .zip)")
     services = sub.add_parser("services", help="export or import the catalogue of services as a JSON file")

@@ -168,6 +168,28 @@ def csv_zip(t: Translator, results: list[ReportTableResult], *, organisation: st
     return out.getvalue()
 
 
+def pdf(engine, t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period,  # noqa: ANN001
+        made_on: date) -> bytes:
+    """The report for the steering group: each table with a bar chart of its totals (the rows'
+    where the columns exclude each other, else the columns'), hidden figures without a bar."""
+    tables = []
+    for result in results:
+        shown, table = result.shown, result.table
+        if shown.row_totals:
+            bars = [{"label": label(t, table.rows, r), "value": shown.row_totals[r]} for r in shown.rows]
+        else:
+            bars = [{"label": label(t, table.columns, c), "value": shown.column_totals[c]} for c in shown.columns]
+        lines = _rows(t, result)
+        tables.append({"title": t.plain(table.title), "header": [str(h) for h in lines[0]],
+                       "rows": [[str(v) for v in line] for line in lines[1:]], "bars": bars if shown.rows else []})
+    data = {"language": t.language, "direction": "rtl" if t.rtl else "ltr",
+            "title": t.plain(N_("Report of the KIM case management")), "organisation": organisation,
+            "period": f"{period.start:%d.%m.%Y} – {period.end:%d.%m.%Y} ({period.label})",
+            "rule": t.plain(RULE, limit_minus_one=MIN_SHOWN - 1, mark=SUPPRESSED),
+            "footer": f"{t.plain(N_('Made on'))} {made_on:%d.%m.%Y}", "tables": tables}
+    return engine.render("report", data)
+
+
 def _csv(lines: list[list]) -> str:
     text = io.StringIO()
     csv.writer(text).writerows(lines)

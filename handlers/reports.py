@@ -77,8 +77,10 @@ async def send_report(update: Update, context: BotContext, period: Period) -> No
     arguments = {"organisation": organisation, "period": period, "made_on": made_on}
     workbook = await asyncio.to_thread(reports.workbook, t, shared, **arguments)
     archive = await asyncio.to_thread(reports.csv_zip, t, shared, **arguments)
+    document = await asyncio.to_thread(reports.pdf, services.pdf, t, shared, **arguments)
     await update.effective_chat.send_document(InputFile(workbook, filename=f"{name}.xlsx"))
     await update.effective_chat.send_document(InputFile(archive, filename=f"{name}-csv.zip"))
+    await update.effective_chat.send_document(InputFile(document, filename=f"{name}.pdf"))
 
 
 ROUTES = (command("report", report_command), press(REPORT, on_period))

@@ -11,6 +11,7 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from bot import reports
 from domain.reports import COLUMNS, STATE_REPORT, Period, crosstab
@@ -84,7 +85,7 @@ async def test_the_files_are_anonymised_and_open_with_openpyxl_and_csv(bot, mont
     assert menu.button_texts() == ["Dieser Monat", "Letzter Monat", "Dieses Quartal", "Letztes Quartal", "Dieses Jahr",
                                    "Letztes Jahr"]
     sent = await coordinator.press("Letzter Monat", menu)
-    summary, xlsx, archive = sent[-3], sent[-2], sent[-1]
+    summary, xlsx, archive, document = sent[-4], sent[-3], sent[-2], sent[-1]
     assert summary.text.startswith("Bericht 2026-11\nFälle: 2 neu, 1 abgeschlossen, 3 offen am Ende.")  # true counts, in the chat
     assert "Offene Fälle je Case Manager:in (nur hier, nicht in den Dateien):" in summary.text
     assert xlsx.document["file_name"] == "kim-report-2026-11.xlsx"
@@ -111,6 +112,10 @@ async def test_the_files_are_anonymised_and_open_with_openpyxl_and_csv(bot, mont
         exported = b"".join(files.read(name) for name in files.namelist())
     with zipfile.ZipFile(io.BytesIO(xlsx.document["content"])) as parts:
         exported += b"".join(parts.read(name) for name in parts.namelist())
+    assert document.document["file_name"] == "kim-report-2026-11.pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(document.document["content"])).pages)
+    assert "Bericht des KIM-Case-Managements" in text and "Fälle nach Bezirk" in text and "Zahlen von 1 bis 4" in text
+    exported += text.encode()
     for secret in (b"LEV-2026", b"Olena", b"Amina", b"Yusuf", b"Haddad", b"Ana"):
         assert secret not in exported, secret
 
@@ -121,7 +126,7 @@ async def test_reports_are_for_coordinators_and_a_typed_period_is_checked(bot, m
     refused = (await coordinator.send("/report soon"))[-1]
     assert refused.text.startswith("Bitte einen Zeitraum nennen")
     made = await coordinator.send("/report 2026-10-01..2026-11-30")
-    assert made[-2].document["file_name"] == "kim-report-2026-10-01_2026-11-30.xlsx"
+    assert made[-3].document["file_name"] == "kim-report-2026-10-01_2026-11-30.xlsx"
 
 
 async def test_the_cli_writes_the_report(bot, month, tmp_path, monkeypatch):
@@ -133,6 +138,9 @@ async def test_the_cli_writes_the_report(bot, month, tmp_path, monkeypatch):
     assert main(["report", "--period", "2026-11", "--format", "csv", "--output", str(target)]) == 0
     with zipfile.ZipFile(target) as files:
         assert "cases.csv" in files.namelist()
+    assert main(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "pdf", "--output",
+                 str(tmp_path / "november.pdf")]) == 0
+    assert (tmp_path / "november.pdf").read_bytes().startswith(b"%PDF-")
     assert reports.SUPPRESSED == "*"
 
 

@@ -50,12 +50,14 @@ class PdfEngine:
                                           font_paths=[str(font_folder())])
         return typst
 
-    def render(self, kind: DocumentKind, data: dict[str, Any], *, at: datetime | None = None) -> bytes:
+    def render(self, kind: DocumentKind | str, data: dict[str, Any], *, at: datetime | None = None) -> bytes:
+        """`kind`: a document's kind, or the name of another template there ("report")."""
         typst = self._typst()
+        name = kind.value if isinstance(kind, DocumentKind) else kind
         try:
-            return typst.compile(str(self._templates / f"{kind.value}.typ"), root=str(self._templates),
+            return typst.compile(str(self._templates / f"{name}.typ"), root=str(self._templates),
                                  font_paths=self._fonts, sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
                                  timestamp=(at or datetime.now(UTC)).replace(microsecond=0))
         except typst.TypstError:
             # not its diagnostic: Typst may quote a value, and values are personal data
-            raise RenderFailed(f"the {kind.value} template did not compile") from None
+            raise RenderFailed(f"the {name} template did not compile") from None

@@ -27,3 +27,19 @@ def parse_quarters(value: str) -> tuple[str, ...]:
     if any(len(q) > MAX_QUARTER_LENGTH for q in quarters):
         raise ValueError(f"a quarter's name has at most {MAX_QUARTER_LENGTH} characters")
     return quarters
+
+
+MAX_EMPLOYERS = 20
+MAX_EMPLOYER_LENGTH = 60
+
+
+def parse_employers(value: str) -> tuple[str, ...]:
+    """The employers (Träger) the organisation's case managers work for, comma-separated ("Stadt
+    Leverkusen (KI), Caritas, AWO, Diakonie"): an admin picks one per member of staff, and
+    reports count cases by it. ValueError (with a reason) if the list is not one."""
+    employers = tuple(dict.fromkeys(" ".join(e.split()) for e in value.split(",") if e.strip()))
+    if len(employers) > MAX_EMPLOYERS:
+        raise ValueError(f"at most {MAX_EMPLOYERS} employers")
+    if any(len(e) > MAX_EMPLOYER_LENGTH for e in employers):
+        raise ValueError(f"an employer's name has at most {MAX_EMPLOYER_LENGTH} characters")
+    return employers

@@ -72,6 +72,8 @@ async def on_press(update: Update, context: BotContext, user_id: int, action: st
         elif action == "on":
             await lifecycle.reactivate(admin, member.id)
             await _done(update, t.gettext(N_("{name} is active again."), name=member.label))
+        elif action == "emp":
+            await _employer(update, context, member, arg)
         elif action == "role" and (role := _role(arg)) is not None:
             await lifecycle.change_role(admin, member.id, role)
             await _done(update, t.gettext(N_("{name} is now {role}."), name=member.label, role=t.plain(role.label)))
@@ -99,8 +101,31 @@ async def _menu(update: Update, context: BotContext, member: Member) -> None:
     rows += [[InlineKeyboardButton(t.plain(N_("Role: {role}"), role=t.plain(role.label)),
                                    callback_data=STAFF.data(member.id, "role", role.value))]
              for role in Role if role != member.role]
+    if member.role in roles.CASE_WORKERS:
+        rows.append([InlineKeyboardButton(t.plain(N_("🏢 Träger: {employer}"), employer=member.employer or "–"),
+                                          callback_data=STAFF.data(member.id, "emp", ""))])
     rows.append([InlineKeyboardButton(t.plain(N_("« Staff")), callback_data=STAFF.data(0, "list", ""))])
     await _show(update, t.isolate(_line(t, member)), InlineKeyboardMarkup(rows))
+
+
+async def _employer(update: Update, context: BotContext, member: Member, choice: str) -> None:
+    """The member's employer, picked from the organisation's list (`employers.list`): reports
+    count cases by it, so it is one of a few names, never typed anew."""
+    t, store = context.t, context.services.store
+    employers = await store.aio.settings.employers(context.staff.org_id)
+    if not employers:
+        await update.callback_query.answer(t.plain(N_(
+            "No employers are listed yet. In IT: casebot settings set employers.list \"City (KI), Caritas, AWO\".")),
+            show_alert=True)
+        return
+    if choice.isdigit() and int(choice) < len(employers):
+        await store.aio.lifecycle.set_employer(context.staff, member.id, employers[int(choice)])
+        await _done(update, t.gettext(N_("{name} works for {employer}."), name=member.label, employer=employers[int(choice)]))
+        return
+    rows = [[InlineKeyboardButton(("• " if name == member.employer else "") + name, callback_data=STAFF.data(member.id, "emp", n))]
+            for n, name in enumerate(employers)]
+    rows.append([InlineKeyboardButton(t.plain(N_("« Staff")), callback_data=STAFF.data(0, "list", ""))])
+    await _show(update, t.gettext(N_("Who does {name} work for?"), name=member.label), InlineKeyboardMarkup(rows))
 
 
 async def _receivers(update: Update, context: BotContext, member: Member) -> None:

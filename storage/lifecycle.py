@@ -33,7 +33,8 @@ class StaffLifecycle:
             rows = s.exec(select(AppUser, District.code, load.label("load"))
                           .join(District, AppUser.district_id == District.id, isouter=True)
                           .where(AppUser.org_id == admin.org_id).order_by(AppUser.active.desc(), AppUser.id)).all()
-            return [Member(u.id, staff_label(u.display_name, u.id), Role(u.role), code, u.active, n, bool(u.pin_locked))
+            return [Member(u.id, staff_label(u.display_name, u.id), Role(u.role), code, u.active, n, bool(u.pin_locked),
+                           u.employer)
                     for u, code, n in rows]
 
     def member(self, admin: StaffUser, user_id: int) -> Member:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from domain.eligibility import TargetGroupRules
-from domain.organisation import parse_quarters
+from domain.organisation import parse_employers, parse_quarters
 from domain.retention import RetentionRules
 from domain.watch import WatchRules
 from storage import audit
@@ -54,10 +54,15 @@ class SettingsRepository:
         """Each district's quarters, by district code (none set: no buttons, typed as before)."""
         return {code: parse_quarters(value) for code, value in self.section(org_id, "quarters").items()}
 
+    def employers(self, org_id: int) -> tuple[str, ...]:
+        """The employers (Träger) an admin picks from for each member of staff (`employers.list`)."""
+        return parse_employers(self.section(org_id, "employers").get("list", ""))
+
     def all(self, org_id: int) -> dict[str, str]:
         """Every setting with its current value (defaults where none is stored)."""
         return {**{f"quarters.{d.code}": ", ".join(self.quarters(org_id).get(d.code, ()))
                    for d in self._store.staff.districts(org_id)},
+                "employers.list": ", ".join(self.employers(org_id)),
                 **{f"target_group.{k}": v for k, v in self.target_group(org_id).as_settings().items()},
                 **{f"watch.{k}": v for k, v in self.watch_rules(org_id).as_settings().items()},
                 **{f"retention.{k}": v for k, v in
@@ -70,6 +75,8 @@ class SettingsRepository:
             if self._store.staff.district_by_code(org_id, key) is None:
                 raise ValueError(f"no such district: {key}")
             value = ", ".join(parse_quarters(value))  # validates, and stores the list tidied
+        elif name == "employers.list":
+            value = ", ".join(parse_employers(value))
         elif section not in SECTIONS:
             raise ValueError(f"no such setting: {name}")
         else:

@@ -168,6 +168,7 @@ class Member:
     active: bool
     open_cases: int
     pin_locked: bool = False
+    employer: str = ""  # the Träger, as reports count it
 
 
 @dataclass(frozen=True)

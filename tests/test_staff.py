@@ -63,6 +63,25 @@ async def test_a_role_change_and_its_limits(bot):
     assert "user.role" in [r[0] for r in rows(bot, "SELECT action FROM audit_event")]
 
 
+async def test_an_admin_records_a_case_managers_employer_from_the_organisations_list(bot):
+    admin = await bot.register(Role.ADMIN, None)
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await admin.send("/staff")
+    await admin.press(next(label for label in admin.last().button_texts() if label.startswith("2.")))
+    await admin.press("🏢 Träger: –")
+    assert admin.alerts()[-1].startswith("Noch keine Träger hinterlegt.")  # the list comes first
+    org_id = bot.services.store.staff.first_organisation_id()
+    bot.services.store.settings.set(org_id, "employers.list", " Stadt Leverkusen (KI) ,Caritas,  AWO ,Caritas")
+    assert bot.services.store.settings.employers(org_id) == ("Stadt Leverkusen (KI)", "Caritas", "AWO")
+    await admin.press("🏢 Träger: –")
+    assert "Für wen arbeitet Ana?" in admin.last().text
+    assert admin.last().button_texts()[:3] == ["Stadt Leverkusen (KI)", "Caritas", "AWO"]
+    await admin.press("Caritas")
+    assert admin.last().text == "Ana arbeitet für Caritas."
+    assert rows(bot, "SELECT employer FROM app_user WHERE id = :u", u=user_id(bot, cm)) == [("Caritas",)]
+    assert "user.employer" in [r[0] for r in rows(bot, "SELECT action FROM audit_event")]
+
+
 async def test_only_admins_manage_staff(bot):
     cm = await bot.register(Role.CASE_MANAGER, "I")
     other = await bot.register(Role.CASE_MANAGER, "II")

@@ -38,6 +38,7 @@ FLOW_LABELS = {
     "inside": N_("in the target group"), "outside": N_("outside the target group"), "yes": N_("Yes"), "no": N_("No"),
     "first": N_("at the first assessment"), "latest": N_("at the latest assessment"), "under-18": N_("under 18"),
     "intake-to-assessment": N_("from the intake to the first assessment"), "case-length": N_("length of closed cases"),
+    "erased": N_("erased"),
 }
 DIMENSION_LABELS = {
     "district": N_("District"), "reason": N_("Reason"), "domain": N_("Life domain"), "service": N_("Service"),

@@ -1,7 +1,9 @@
 """The facts a report counts for a period (domain/reports.py turns them into tables): one small
-dict per thing counted, made from workflow columns and the audit trail's codes. Nothing is
-decrypted and no fact names a client or carries a case code; the case managers' names appear
-only in the internal caseload facts, which never leave the coordinator's chat."""
+dict per thing counted, made from workflow columns, the audit trail's codes, and each served
+client's coarse profile (storage/profiles.py, decrypted in batches there). No fact names a
+client or carries a case code; the case managers' names appear only in the internal caseload
+facts, which never leave the coordinator's chat. A case is counted in the district it is in now
+(a handover moves its history with it) and a client by what their profile says now."""
 
 from __future__ import annotations
 
@@ -60,8 +62,8 @@ class ReportRepository:
                                      ClientCase.erased_at).where(ClientCase.org_id == org_id)).all()
             events = c.execute(select(AuditEvent.case_id, AuditEvent.action, AuditEvent.detail, AuditEvent.at)
                                .where(AuditEvent.org_id == org_id, AuditEvent.action.in_(
-                                   ("case.close", "case.reopen", "handover.accept", "goal.status", "referral.status",
-                                    "case.assess")))
+                                   ("case.close", "case.reopen", "case.erase", "handover.accept", "goal.status",
+                                    "referral.status", "case.assess")))
                                .order_by(AuditEvent.at, AuditEvent.id)).all()
             goals = c.execute(select(Goal.id, Goal.case_id, Goal.domain, Goal.created_at, Goal.due_on)
                               .join(ClientCase, ClientCase.id == Goal.case_id).where(ClientCase.org_id == org_id)).all()
@@ -112,17 +114,26 @@ class ReportRepository:
         the audit trail, so a case closed and reopened within the period counts as both. The
         cases served in the period (open at some time in it) are added to `served`."""
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        closed: set[int] = set()  # as the events go by: which cases stand closed
         facts: list[Fact] = []
         for case_id, action, detail, at in events:
             at = _utc(at)
-            if action in ("case.close", "case.reopen"):
-                history[case_id].append((at, action))
+            # an erasure ends an open case as a closure does (a closed one it leaves closed)
+            ends = action == "case.close" or (action == "case.erase" and case_id not in closed)
+            if action in ("case.close", "case.reopen") or ends:
+                history[case_id].append((at, "case.close" if ends else action))
+            was_closed = case_id in closed
+            if ends or action == "case.erase":
+                closed.add(case_id)
+            elif action == "case.reopen":
+                closed.discard(case_id)
             if not start <= at < end:
                 continue
             where = {"district": district_of.get(case_id, "?"), "trager": trager_of.get(case_id, "unknown")}
-            if action == "case.close":
+            if ends and not was_closed:
+                reason = _detail(detail).get("reason", "other") if action == "case.close" else "erased"
                 facts.append({"subject": "case", **where, "flow": "closed"})
-                facts.append({"subject": "closure", "district": where["district"], "reason": _detail(detail).get("reason", "other")})
+                facts.append({"subject": "closure", "district": where["district"], "reason": reason})
             elif action == "case.reopen":
                 facts.append({"subject": "case", **where, "flow": "reopened"})
                 served.add(case_id)

@@ -182,3 +182,7 @@ async def test_profiles_are_kept_in_step_written_by_migrate_hold_no_name_and_go_
         assert connection.execute(text("SELECT COUNT(*) FROM case_profile WHERE case_id = :c"), {"c": case_id}).scalar() == 0
     facts = list(store.reports.facts(store.staff.first_organisation_id(), NOVEMBER))
     assert grid(facts, "clients-age").value("unknown", "I") == 1  # still counted, as unknown
+    # erased (on 1 December, the clock's day) while open: in December's figures a closure, "erased"
+    december = list(store.reports.facts(store.staff.first_organisation_id(), Period.parse("2026-12")))
+    assert grid(december, "closures").value("erased", "I") == 1 and grid(december, "cases").value("I", "closed") == 1
+    assert grid(december, "cases").value("I", "open-end") == 2  # cases 3 and 4, not the erased one

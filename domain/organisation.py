@@ -21,12 +21,18 @@ MAX_QUARTER_LENGTH = 60
 def parse_quarters(value: str) -> tuple[str, ...]:
     """A district's quarters (Stadtteile) as the organisation lists them, comma-separated:
     offered as buttons in the intake. ValueError (with a reason) if the list is not one."""
-    quarters = tuple(dict.fromkeys(" ".join(q.split()) for q in value.split(",") if q.strip()))
-    if len(quarters) > MAX_QUARTERS:
-        raise ValueError(f"at most {MAX_QUARTERS} quarters per district")
-    if any(len(q) > MAX_QUARTER_LENGTH for q in quarters):
-        raise ValueError(f"a quarter's name has at most {MAX_QUARTER_LENGTH} characters")
-    return quarters
+    return _names(value, most=MAX_QUARTERS, longest=MAX_QUARTER_LENGTH, what="quarters per district",
+                  one="a quarter's name")
+
+
+def _names(value: str, *, most: int, longest: int, what: str, one: str) -> tuple[str, ...]:
+    """A comma-separated list of names, tidied (spaces folded, each once, in the order given)."""
+    names = tuple(dict.fromkeys(" ".join(n.split()) for n in value.split(",") if n.strip()))
+    if len(names) > most:
+        raise ValueError(f"at most {most} {what}")
+    if any(len(n) > longest for n in names):
+        raise ValueError(f"{one} has at most {longest} characters")
+    return names
 
 
 MAX_EMPLOYERS = 20
@@ -37,9 +43,4 @@ def parse_employers(value: str) -> tuple[str, ...]:
     """The employers (Träger) the organisation's case managers work for, comma-separated ("Stadt
     Leverkusen (KI), Caritas, AWO, Diakonie"): an admin picks one per member of staff, and
     reports count cases by it. ValueError (with a reason) if the list is not one."""
-    employers = tuple(dict.fromkeys(" ".join(e.split()) for e in value.split(",") if e.strip()))
-    if len(employers) > MAX_EMPLOYERS:
-        raise ValueError(f"at most {MAX_EMPLOYERS} employers")
-    if any(len(e) > MAX_EMPLOYER_LENGTH for e in employers):
-        raise ValueError(f"an employer's name has at most {MAX_EMPLOYER_LENGTH} characters")
-    return employers
+    return _names(value, most=MAX_EMPLOYERS, longest=MAX_EMPLOYER_LENGTH, what="employers", one="an employer's name")

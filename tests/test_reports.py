@@ -14,10 +14,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from bot import reports
+from bot.buttons import GOAL
 from domain.reports import COLUMNS, STATE_REPORT, Period, crosstab
 from domain.roles import Role
 from storage.types import StaffUser
 from tests.flows import run_intake
+from tests.helpers import rows
 from tests.test_cycle import assess, steps
 from tests.test_reminders import berlin, set_clock
 
@@ -186,3 +188,42 @@ async def test_profiles_are_kept_in_step_written_by_migrate_hold_no_name_and_go_
     december = list(store.reports.facts(store.staff.first_organisation_id(), Period.parse("2026-12")))
     assert grid(december, "closures").value("erased", "I") == 1 and grid(december, "cases").value("I", "closed") == 1
     assert grid(december, "cases").value("I", "open-end") == 2  # cases 3 and 4, not the erased one
+
+
+async def test_goals_referrals_gaps_and_results_of_the_month(bot, clock):
+    """In November: two goals agreed (one achieved, one left open past its due date), a referral
+    sent and put on the waiting list five days later (a gap), a contact; a goal of October that
+    was achieved in November counts as achieved, not as agreed."""
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    set_clock(clock, berlin(2026, 10, 20, 10, 0))
+    await run_intake(cm)
+    await steps(cm, "/goal LEV-2026-0001", ">Sprache", "Deutschkurs A2 beginnen", ">die Klient:in", "30.11.2026", ">✔ Speichern")
+    set_clock(clock, berlin(2026, 11, 20, 10, 0))
+    await steps(cm, "/goal LEV-2026-0001", ">Wohnen", "Wohnung suchen", ">die Klient:in", "25.11.2026", ">✔ Speichern")
+    await steps(cm, "/goal LEV-2026-0001", ">Qualifizierung", "Bewerbung schreiben", ">die Klient:in", "15.12.2026",
+                ">✔ Speichern")
+    goal_ids = dict(rows(bot, "SELECT domain, id FROM goal"))
+    await cm.send("/case LEV-2026-0001")
+    goals_list = (await cm.press("🎯 Ziele"))[-1]
+    await cm.press_data(GOAL.data(goal_ids["language"], "achieved"), goals_list)  # the October goal
+    await cm.press_data(GOAL.data(goal_ids["work"], "achieved"), goals_list)
+    await steps(cm, "/refer LEV-2026-0001", ">Qualifizierung", ">★ Jobcenter", "Arbeitssuche", ">Einwilligung erteilt",
+                ">Qualifizierung", ">Fertig", ">✔ Speichern")
+    await cm.press("📤 Als gesendet markieren")
+    set_clock(clock, berlin(2026, 11, 25, 10, 0))
+    await cm.send("/case LEV-2026-0001")
+    await cm.press("↪ Vermittlungen")
+    await cm.press("Warteliste")
+    assert cm.alerts()[-1] == "Jobcenter: Warteliste. Als Lücke im System erfasst."
+    facts = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), NOVEMBER))
+    goals = grid(facts, "goals")
+    assert {(r, c): goals.value(r, c) for r in goals.rows for c in goals.columns if goals.value(r, c)} == {
+        ("housing", "agreed"): 1, ("work", "agreed"): 1, ("work", "achieved"): 1, ("language", "achieved"): 1,
+        ("housing", "overdue"): 1}
+    referrals = grid(facts, "referrals")
+    assert (referrals.value("Jobcenter", "sent"), referrals.value("Jobcenter", "waiting-list")) == (1, 1)
+    assert grid(facts, "rechtskreise").value("SGB II", "sent") == 1
+    assert grid(facts, "gaps").value("work", "Jobcenter") == 1
+    assert grid(facts, "results").value("Jobcenter", "0-14") == 1
+    october = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), Period.parse("2026-10")))
+    assert grid(october, "goals").value("language", "agreed") == 1 and grid(october, "goals").column_total("overdue") == 0

@@ -126,7 +126,7 @@ CASE_ACTION = Buttons("k", one_of("assess", "goal", "refer", "note", "handover",
 # a next step offered after a save: a goal or referral in one life domain of a case
 NEXT_STEP = Buttons("n", one_of("goal", "refer"), case_code, one_of(*(d.value for d in LifeDomain)))
 GOAL = Buttons("g", integer, one_of(*GOAL_OUTCOMES))
-REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw", "result"))
+REFERRAL = Buttons("r", integer, one_of(*(s.value for s in ReferralStatus), "later", "consent", "withdraw", "result", "gap"))
 HANDOVER = Buttons("h", integer, one_of("a", "d"))  # accept, decline
 REASSIGN = Buttons("x", case_code, integer)  # to a case manager
 # an outbox row: snooze, done; "Z": every reminder of the gathered message it is on, snoozed

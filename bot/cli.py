@@ -190,7 +190,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     t = Catalogs(settings.tz, source=store.locales, default=settings.default_language).get(args.language)
     results = reports.build(store.reports.facts(org_id, period), internal=False)  # what leaves the house
     arguments = {"organisation": store.staff.organisation(org_id).name, "period": period,
-                 "made_on": store.clock.now().astimezone(settings.tz).date()}
+                 "made_on": store.clock.now().astimezone(settings.tz).date(), "notes": store.reports.gap_notes(org_id, period)}
     if args.format == "pdf":
         from bot.documents.pdf import PdfEngine
 

@@ -117,7 +117,16 @@ def _about(t: Translator, organisation: str, period: Period, made_on: date) -> l
             [t.plain(RULE, limit_minus_one=MIN_SHOWN - 1, mark=SUPPRESSED)]]
 
 
-def workbook(t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period, made_on: date) -> bytes:
+Notes = list[tuple[str, str, str]]  # gaps described: (life domain, service, description)
+
+
+def _notes_rows(t: Translator, notes: Notes) -> list[list[str]]:
+    return [[t.plain(N_("Life domain")), t.plain(N_("Service")), t.plain(N_("What is missing"))]] + [
+        [t.plain(label_of(LifeDomain, domain)), service, text] for domain, service, text in notes]
+
+
+def workbook(t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period, made_on: date,
+             notes: Notes = ()) -> bytes:
     """The XLSX: the period and the rule on the first sheet, then one sheet a table."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -141,6 +150,11 @@ def workbook(t: Translator, results: list[ReportTableResult], *, organisation: s
         sheet.column_dimensions["A"].width = 34
         if t.rtl:
             sheet.sheet_view.rightToLeft = True
+    if notes:  # the case managers' own words about the gaps, for the steering group
+        sheet = book.create_sheet(_sheet_name(t.plain(N_("Gaps described")), taken))
+        for line in _notes_rows(t, notes):
+            sheet.append(line)
+        sheet.column_dimensions["C"].width = 80
     if t.rtl:
         about.sheet_view.rightToLeft = True
     out = io.BytesIO()
@@ -159,18 +173,21 @@ def _sheet_name(title: str, taken: set[str]) -> str:
     return name
 
 
-def csv_zip(t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period, made_on: date) -> bytes:
+def csv_zip(t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period, made_on: date,
+            notes: Notes = ()) -> bytes:
     """One CSV a table (UTF-8, comma-separated), and the period and the rule in about.csv."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("about.csv", _csv(_about(t, organisation, period, made_on)))
         for result in results:
             archive.writestr(f"{result.table.key}.csv", _csv(_rows(t, result)))
+        if notes:
+            archive.writestr("gaps-described.csv", _csv(_notes_rows(t, notes)))
     return out.getvalue()
 
 
 def pdf(engine, t: Translator, results: list[ReportTableResult], *, organisation: str, period: Period,  # noqa: ANN001
-        made_on: date) -> bytes:
+        made_on: date, notes: Notes = ()) -> bytes:
     """The report for the steering group: each table with a bar chart of its totals (the rows'
     where the columns exclude each other, else the columns'), hidden figures without a bar."""
     tables = []
@@ -187,7 +204,8 @@ def pdf(engine, t: Translator, results: list[ReportTableResult], *, organisation
             "title": t.plain(N_("Report of the KIM case management")), "organisation": organisation,
             "period": f"{period.start:%d.%m.%Y} – {period.end:%d.%m.%Y} ({period.label})",
             "rule": t.plain(RULE, limit_minus_one=MIN_SHOWN - 1, mark=SUPPRESSED),
-            "footer": f"{t.plain(N_('Made on'))} {made_on:%d.%m.%Y}", "tables": tables}
+            "footer": f"{t.plain(N_('Made on'))} {made_on:%d.%m.%Y}", "tables": tables,
+            "notes_title": t.plain(N_("Gaps described")), "notes": _notes_rows(t, list(notes)) if notes else []}
     return engine.render("report", data)
 
 

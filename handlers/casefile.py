@@ -232,6 +232,8 @@ def _entry_view(t: Translator, ctx: FormContext, detail: EntryDetail) -> tuple[l
             texts.append((t.plain(N_("Purpose")), _text(t, d.get("purpose"))))
         if d.get("result") is not None or kind == EntryKind.REFERRAL_RESULT:
             texts.append((t.plain(N_("Result reported back")), _text(t, d.get("result"))))
+        if d.get("gap") is not None:
+            texts.append((t.plain(N_("Gap in the system")), _text(t, d.get("gap"))))
         for day, step, status, role in d.get("history", []):
             what = (t.plain(label_of(ReferralStatus, status)) if step == EntryKind.REFERRAL_STATUS and status else
                     t.plain(STATUS_LABELS[status]) if status in STATUS_LABELS else t.plain(label_of(EntryKind, step)))

@@ -30,6 +30,8 @@ FORM_ACTIONS = {"assess": "assessment", "goal": "goal", "refer": "referral", "no
                 "handover": "handover", "close": "closure", "conference": "conference", "change": "change"}
 # commands that act on a case given by its code: /assess LEV-2026-0001 ...
 COMMANDS = ("assess", "goal", "refer", "note", "handover", "close", "reopen", "conference")
+# Translators: a button: describe a gap in the system (no offer, waiting list) for the steering group
+GAP_BUTTON = N_("🕳 Describe the gap")
 
 
 def _refusal(t: Translator, problem: Exception, code: str) -> str:
@@ -191,6 +193,8 @@ async def _referrals(update: Update, context: BotContext, code: str) -> None:
         if referral.consent and referral.status in RESULT_STATUSES:
             rows.append([InlineKeyboardButton(t.plain(N_("📝 Result reported back")),
                                               callback_data=REFERRAL.data(referral.id, "result"))])
+        if ReferralStatus(referral.status).is_gap:
+            rows.append([InlineKeyboardButton(t.plain(GAP_BUTTON), callback_data=REFERRAL.data(referral.id, "gap"))])
         await update.effective_chat.send_message(text, reply_markup=InlineKeyboardMarkup(rows))
 
 
@@ -209,6 +213,11 @@ async def on_referral(update: Update, context: BotContext, referral_id: int, act
             await store.aio.casefile.result_allowed(context.staff, referral_id)
             await query.answer()
             await begin(update, context, "referral_result", case=code, referral=referral_id)
+            return
+        if action == "gap":
+            await store.aio.casework.subject_of(context.staff, code)
+            await query.answer()
+            await begin(update, context, "gap_note", case=code, referral=referral_id)
             return
         if action == "withdraw":
             await store.aio.referrals.set_consent(context.staff, referral_id, given=False)
@@ -233,6 +242,11 @@ async def on_referral(update: Update, context: BotContext, referral_id: int, act
         await _refuse(update, context, problem, code)
         return
     await query.edit_message_reply_markup(reply_markup=None)
+    if action in ("no-offer", "waiting-list"):  # a gap: what is missing, for the steering group (optional)
+        await update.effective_chat.send_message(t.gettext(N_(
+            "Describe what is missing, for the steering group's report? About the offer, never the client.")),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(GAP_BUTTON),
+                                                                     callback_data=REFERRAL.data(referral_id, "gap"))]]))
 
 
 # handovers and reassignment ---------------------------------------------------------------------

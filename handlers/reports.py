@@ -60,6 +60,7 @@ async def send_report(update: Update, context: BotContext, period: Period) -> No
     results = await services.store.run(lambda: reports.build(services.store.reports.facts(staff.org_id, period),
                                                              internal=True))
     shared = [r for r in results if not r.table.internal]
+    notes = await services.store.aio.reports.gap_notes(staff.org_id, period)
     organisation = (await services.store.aio.staff.organisation(staff.org_id)).name
     made_on = services.local_now().date()
     figures = reports.headline(results)
@@ -74,7 +75,7 @@ async def send_report(update: Update, context: BotContext, period: Period) -> No
                               "would give them away.")))
     await update.effective_chat.send_message("\n".join(lines))
     name = f"kim-report-{period.label.replace('..', '_')}"
-    arguments = {"organisation": organisation, "period": period, "made_on": made_on}
+    arguments = {"organisation": organisation, "period": period, "made_on": made_on, "notes": notes}
     workbook = await asyncio.to_thread(reports.workbook, t, shared, **arguments)
     archive = await asyncio.to_thread(reports.csv_zip, t, shared, **arguments)
     document = await asyncio.to_thread(reports.pdf, services.pdf, t, shared, **arguments)

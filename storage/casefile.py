@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from domain.reminders import ReminderKind
+from domain.reports import GAP_STATUSES
 from domain.vocabulary import RESULT_STATUSES, CaseStatus, ChangeNature, EntryKind, LifeDomain
 from domain.watch import new_rechtskreis
 from storage import outbox
@@ -125,6 +126,20 @@ class CaseFileRepository:
             self._store.casework.touch(s, case, user, "referral.result", f"referral={referral.id}", key=key,
                                        entry=NewEntry(EntryKind.REFERRAL_RESULT, domain=referral.domain,
                                                       ref_id=referral.id, payload={"result": result}))
+            return case.code
+
+    def record_gap(self, user: StaffUser, referral_id: int, note: str) -> str:
+        """The case manager's description of a gap (no suitable offer, waiting list) for the
+        steering group. Returns the case code; NotAllowed unless the referral is a gap now."""
+        with self._store.transaction() as s:
+            referral = s.get(Referral, referral_id)
+            code = s.get(ClientCase, referral.case_id).code if referral else ""
+            case, key = self._store.casework.case_for_change(s, user, code, allow_closed=True)
+            if referral.status not in GAP_STATUSES:
+                raise NotAllowed()
+            referral.gap_enc = key.encrypt(note, aad=row_aad(case.id, "referral", referral.id, "gap"))
+            s.add(referral)
+            self._store.casework.touch(s, case, user, "referral.gap", f"referral={referral.id}")
             return case.code
 
     def result_allowed(self, user: StaffUser, referral_id: int) -> str:

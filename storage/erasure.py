@@ -229,7 +229,7 @@ class Erasure:
             s.exec(delete(IssuedDocument).where(IssuedDocument.case_id == case.id))
             s.exec(delete(CaseProfile).where(CaseProfile.case_id == case.id))
             s.exec(update(Goal).where(Goal.case_id == case.id).values(wording_enc=b""))
-            s.exec(update(Referral).where(Referral.case_id == case.id).values(purpose_enc=None, result_enc=None))
+            s.exec(update(Referral).where(Referral.case_id == case.id).values(purpose_enc=None, result_enc=None, gap_enc=None))
             s.exec(update(Contact).where(Contact.case_id == case.id).values(note_enc=b""))
             s.exec(update(Handover).where(Handover.case_id == case.id).values(note_enc=b""))
             s.exec(update(Conference).where(Conference.case_id == case.id).values(place_enc=b"", agenda_enc=b"",

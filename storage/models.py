@@ -332,6 +332,9 @@ class Referral(SQLModel, table=True):
     consent_signed_on: date | None = None  # the consent-to-share form came back signed on paper
     purpose_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     result_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # a gap in the system (no suitable offer, waiting list) as the case manager describes it for
+    # the steering group: about the offer, never the client (encrypted all the same: it is typed)
+    gap_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     follow_up_on: date | None = None
     created_at: datetime
     updated_at: datetime

@@ -25,7 +25,21 @@ from domain.reports import (
     Period,
     day_band,
 )
-from storage.models import AppUser, AuditEvent, ClientCase, Conference, Contact, District, Goal, Referral, Service
+from storage.cases import key_aad
+from storage.casework import row_aad
+from storage.crypto import CryptoError, WrappedKey
+from storage.models import (
+    AppUser,
+    AuditEvent,
+    CaseKey,
+    ClientCase,
+    Conference,
+    Contact,
+    District,
+    Goal,
+    Referral,
+    Service,
+)
 from storage.types import staff_label
 
 if TYPE_CHECKING:
@@ -95,6 +109,31 @@ class ReportRepository:
             yield {"subject": "contact", "district": district_of.get(case_id, "?"), "kind": kind}
         for case_id, status in conferences:
             yield {"subject": "conference", "district": district_of.get(case_id, "?"), "status": status}
+
+    def gap_notes(self, org_id: int, period: Period) -> list[tuple[str, str, str]]:
+        """(life domain, service, description) of the gaps recorded in the period that their case
+        manager described for the steering group, decrypted here (one that does not decrypt, its
+        case erased, is left out)."""
+        start, end = bounds(period, self._store.tz)
+        with self._store.reading() as c:
+            gap_ids = {int(_detail(detail).get("referral", "0")) for (detail,) in c.execute(
+                select(AuditEvent.detail).where(AuditEvent.org_id == org_id, AuditEvent.action == "referral.status",
+                                                AuditEvent.at >= start, AuditEvent.at < end)).all()
+                       if _detail(detail).get("status") in GAP_STATUSES}
+            rows = c.execute(select(Referral.id, Referral.case_id, Referral.domain, Service.name, Referral.gap_enc,
+                                    CaseKey.kid, CaseKey.wrapped)
+                             .join(Service, Service.id == Referral.service_id)
+                             .join(CaseKey, CaseKey.case_id == Referral.case_id)
+                             .where(Referral.id.in_(gap_ids), Referral.gap_enc.is_not(None))
+                             .order_by(Referral.domain, Service.name)).all() if gap_ids else []
+        notes = []
+        for referral_id, case_id, domain, service, blob, kid, wrapped in rows:
+            try:
+                key = self._store.keyring.unwrap(WrappedKey(kid, wrapped), aad=key_aad(case_id))
+                notes.append((domain, service, key.decrypt(blob, aad=row_aad(case_id, "referral", referral_id, "gap"))))
+            except CryptoError:
+                continue
+        return notes
 
     def _client_facts(self, served: set[int], district_of: dict[int, str]) -> Iterator[Fact]:
         """The clients served in the period, by their coarse profile (decrypted in batches here);

@@ -248,6 +248,7 @@ class TimelineRepository:
             "service": s.get(Service, referral.service_id).name, "referral_status": referral.status,
             "purpose": readable(key, referral.purpose_enc, aad=aad("purpose")) if referral.purpose_enc else None,
             "result": readable(key, referral.result_enc, aad=aad("result")) if referral.result_enc else None,
+            "gap": readable(key, referral.gap_enc, aad=aad("gap")) if referral.gap_enc else None,
             "consent_at": referral.consent_at, "withdrawn_at": referral.consent_withdrawn_at,
             "shared_domains": [d for d in referral.shared_domains.split(",") if d],
             "history": [(h.happened_on, h.kind, payloads.get(h.id, {}).get("status"), h.author_role) for h in history],

@@ -215,6 +215,22 @@ async def test_goals_referrals_gaps_and_results_of_the_month(bot, clock):
     await cm.press("↪ Vermittlungen")
     await cm.press("Warteliste")
     assert cm.alerts()[-1] == "Jobcenter: Warteliste. Als Lücke im System erfasst."
+    # what is missing, in the case manager's words, for the steering group
+    assert cm.last().text.startswith("Beschreiben, was fehlt, für den Bericht an die Lenkungsgruppe?")
+    await cm.press("🕳 Lücke beschreiben")
+    await cm.send("Kein Integrationskurs mit Kinderbetreuung vor März")
+    saved = await cm.press("✔ Speichern")
+    assert saved[-1].text == "Die Lücke ist für den Bericht an die Lenkungsgruppe erfasst (LEV-2026-0001)."
+    assert bot.services.store.reports.gap_notes(bot.services.store.staff.first_organisation_id(), NOVEMBER) == [
+        ("work", "Jobcenter", "Kein Integrationskurs mit Kinderbetreuung vor März")]
+    assert b"Kinderbetreuung" not in bytes(rows(bot, "SELECT gap_enc FROM referral")[0][0])
+    workbook = reports.workbook(bot.services.catalogs.get("de"), reports.build([], internal=False), organisation="x",
+                                period=NOVEMBER, made_on=NOVEMBER.end,
+                                notes=bot.services.store.reports.gap_notes(bot.services.store.staff.first_organisation_id(),
+                                                                           NOVEMBER))
+    gaps = [[c.value for c in row] for row in load_workbook(io.BytesIO(workbook))["Beschriebene Lücken"].iter_rows()]
+    assert gaps == [["Handlungsfeld", "Stelle", "Was fehlt"],
+                    ["Qualifizierung, Ausbildung und Arbeit", "Jobcenter", "Kein Integrationskurs mit Kinderbetreuung vor März"]]
     facts = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), NOVEMBER))
     goals = grid(facts, "goals")
     assert {(r, c): goals.value(r, c) for r in goals.rows for c in goals.columns if goals.value(r, c)} == {

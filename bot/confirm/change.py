@@ -62,6 +62,13 @@ def save_referral_result(context: BotContext, snapshot: DialogueSnapshot, a: Ans
                                         open_case(t, code)]]))
 
 
+def save_gap_note(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
+    t, subject = context.t, about(snapshot)
+    code = context.services.store.casefile.record_gap(context.staff, int(subject["referral"]), a["note"])
+    return Reply(t.gettext(N_("The gap is recorded for the steering group's report ({code})."), code=t.isolate(code)),
+                 InlineKeyboardMarkup([[open_case(t, code)]]))
+
+
 def save_hold(context: BotContext, snapshot: DialogueSnapshot, a: Answers, ctx: FormContext) -> Reply:
     t, code = context.t, about(snapshot)["case"]
     context.services.store.erasure.hold(context.staff, code, a["reason"])

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.choices import CHANGE_NATURES
-from bot.confirm.change import save_change, save_hold, save_referral_result
+from bot.confirm.change import save_change, save_gap_note, save_hold, save_referral_result
 from bot.forms.engine import PAST_DAYS, Answers, Choice, Field, Form, FormContext, Invalid, Kind
 from bot.forms.intake import INTAKE
 from bot.i18n import N_
@@ -85,6 +85,16 @@ REFERRAL_RESULT = Form(
     fields=(
         Field("result", Kind.TEXT, N_("Result"), N_("What did the service report back? (Only what the client agreed "
               "may be shared.)"), max_length=2000, multiline=True),
+    ),
+)
+
+GAP_NOTE = Form(
+    name="gap_note", title=N_("Gap in the system"), confirm=save_gap_note, needs_case=True,
+    fields=(
+        # Translators: asked after a referral found no suitable offer or a waiting list
+        Field("note", Kind.TEXT, N_("What is missing"), N_(
+            "What is missing, for the steering group? About the offer (places, waiting time, language, age limits), "
+            "never about the client: no name, no detail."), max_length=300, multiline=True),
     ),
 )
 

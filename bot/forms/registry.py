@@ -8,5 +8,5 @@ FORMS: dict[str, Form] = {
     for form in (intake.INTAKE, cycle.ASSESSMENT, cycle.GOAL, cycle.REFERRAL, cycle.CONSENT, cycle.CONTACT,
                  cycle.HANDOVER, cycle.CLOSURE, cycle.FIND, meetings.CONFERENCE, meetings.RESCHEDULE,
                  meetings.OUTCOME, meetings.AGENDA_ITEM, meetings.JOUR_FIXE,
-                 change.CHANGE, change.REFERRAL_RESULT, change.LEGAL_HOLD)
+                 change.CHANGE, change.REFERRAL_RESULT, change.LEGAL_HOLD, change.GAP_NOTE)
 }

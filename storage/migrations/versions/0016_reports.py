@@ -1,5 +1,5 @@
-"""reports: a coarse profile of each case for the report (encrypted with the case key), and the
-employer (Träger) of each member of staff
+"""reports: a coarse profile of each case for the report (encrypted with the case key), the
+employer (Träger) of each member of staff, and a gap's description for the steering group
 
 Revision ID: 0016
 Revises: 0015
@@ -27,9 +27,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('employer', sqlmodel.sql.sqltypes.AutoString(length=60), server_default='', nullable=False))
+    with op.batch_alter_table('referral', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('gap_enc', sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('referral', schema=None) as batch_op:
+        batch_op.drop_column('gap_enc')
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.drop_column('employer')
     op.drop_table('case_profile')

@@ -161,6 +161,7 @@ class ReferralRepository:
             if handover is None or handover.to_user != user.id or handover.status != HandoverStatus.PENDING:
                 raise NotAllowed()
             case = s.get(ClientCase, handover.case_id)
+            moved_from = case.district_id
             handover.status = HandoverStatus.ACCEPTED if accept else HandoverStatus.DECLINED
             handover.decided_at = now
             if accept:
@@ -168,7 +169,10 @@ class ReferralRepository:
                 _follow_ups_to(s, case.id, user.id)
             s.add(handover)
             audit.record(s, at=now, org_id=case.org_id, user_id=user.id, case_id=case.id,
-                         action="handover.accept" if accept else "handover.decline", detail=f"handover={handover.id}")
+                         action="handover.accept" if accept else "handover.decline",
+                         # the districts by id: reports count a case where it was at the time
+                         detail=f"handover={handover.id};from={moved_from};to={handover.to_district_id}" if accept
+                         else f"handover={handover.id}")
             case.updated_at = now
             s.add(case)
             return case.code, handover.from_user

@@ -2,8 +2,10 @@
 dict per thing counted, made from workflow columns, the audit trail's codes, and each served
 client's coarse profile (storage/profiles.py, decrypted in batches there). No fact names a
 client or carries a case code; the case managers' names appear only in the internal caseload
-facts, which never leave the coordinator's chat. A case is counted in the district it is in now
-(a handover moves its history with it) and a client by what their profile says now."""
+facts, which never leave the coordinator's chat. A case counts in the district it was in at the
+moment counted (recorded, open at the start or end, closed), from the handovers in the audit
+trail; a client by what their profile says now (a change of status within the period counts as
+the status they have now)."""
 
 from __future__ import annotations
 
@@ -91,10 +93,11 @@ class ReportRepository:
             staff = c.execute(select(AppUser.id, AppUser.display_name, AppUser.employer).where(AppUser.org_id == org_id)).all()
         managers = {user_id: staff_label(name, user_id) for user_id, name, _ in staff}
         employers = {user_id: employer or "unknown" for user_id, _, employer in staff}
-        district_of = {case_id: districts.get(district_id, "?") for case_id, district_id, *_ in cases}
+        district_at = _districts_over_time(cases, events, districts)
+        district_of = {case_id: district_at(case_id, end) for case_id, *_ in cases}  # where each is at the end
         trager_of = {case_id: employers.get(assigned, "unknown") for case_id, _, assigned, *_ in cases}
         served: set[int] = set()
-        yield from self._case_facts(cases, events, district_of, trager_of, managers, start, end, served)
+        yield from self._case_facts(cases, events, district_at, trager_of, managers, start, end, served)
         yield from self._client_facts(served, district_of)  # once `served` is complete
         yield from _durations(cases, events, start, end)
         per_case: dict[int, int] = defaultdict(int)
@@ -147,11 +150,12 @@ class ReportRepository:
                 for domain in profile.get(f"strengths_{when}", ()):
                     yield {"subject": "strength", "domain": domain, "when": when}
 
-    def _case_facts(self, cases, events, district_of, trager_of, managers, start, end, served) -> list[Fact]:  # noqa: ANN001
-        """New, open at start and end, closed (by reason), reopened, handed over, by district and
-        by Träger. Whether a case was open at a moment comes from its closures and reopenings in
-        the audit trail, so a case closed and reopened within the period counts as both. The
-        cases served in the period (open at some time in it) are added to `served`."""
+    def _case_facts(self, cases, events, district_at, trager_of, managers, start, end, served) -> list[Fact]:  # noqa: ANN001
+        """New, open at start and end, closed (by reason), reopened, handed over, by district (the
+        one the case was in at that moment: a handover within the period moves it) and by
+        Träger. Whether a case was open at a moment comes from its closures and reopenings in the
+        audit trail, so a case closed and reopened within the period counts as both. The cases
+        served in the period (open at some time in it) are added to `served`."""
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
         closed: set[int] = set()  # as the events go by: which cases stand closed
         facts: list[Fact] = []
@@ -168,7 +172,8 @@ class ReportRepository:
                 closed.discard(case_id)
             if not start <= at < end:
                 continue
-            where = {"district": district_of.get(case_id, "?"), "trager": trager_of.get(case_id, "unknown")}
+            where = {"district": district_at(case_id, at + timedelta(microseconds=1)) if action == "handover.accept"
+                     else district_at(case_id, at), "trager": trager_of.get(case_id, "unknown")}
             if ends and not was_closed:
                 reason = _detail(detail).get("reason", "other") if action == "case.close" else "erased"
                 facts.append({"subject": "case", **where, "flow": "closed"})
@@ -187,17 +192,42 @@ class ReportRepository:
 
         for case_id, _district, assigned, created, erased in cases:
             created, erased = _utc(created), _utc(erased)
-            where = {"district": district_of[case_id], "trager": trager_of[case_id]}
+            trager = trager_of[case_id]
             if start <= created < end:
-                facts.append({"subject": "case", **where, "flow": "new"})
+                facts.append({"subject": "case", "district": district_at(case_id, created), "trager": trager, "flow": "new"})
                 served.add(case_id)
             if open_at(case_id, created, erased, start):
-                facts.append({"subject": "case", **where, "flow": "open-start"})
+                facts.append({"subject": "case", "district": district_at(case_id, start), "trager": trager,
+                              "flow": "open-start"})
                 served.add(case_id)
             if open_at(case_id, created, erased, end):
-                facts.append({"subject": "case", **where, "flow": "open-end"})
-                facts.append({"subject": "caseload", "district": where["district"], "manager": managers.get(assigned, "?")})
+                district = district_at(case_id, end)
+                facts.append({"subject": "case", "district": district, "trager": trager, "flow": "open-end"})
+                facts.append({"subject": "caseload", "district": district, "manager": managers.get(assigned, "?")})
         return facts
+
+
+def _districts_over_time(cases, events, districts: dict[int, str]):  # noqa: ANN001, ANN202
+    """district_at(case, moment): the district a case was in then, from the handovers accepted
+    before it (each names the district it moved from and to). A handover accepted before this
+    version named neither: such a case counts where it is now."""
+    now = {case_id: district_id for case_id, district_id, *_ in cases}
+    moves: dict[int, list[tuple[datetime, int | None, int | None]]] = defaultdict(list)
+    for case_id, action, detail, at in events:
+        if action == "handover.accept":
+            found = _detail(detail)
+            moves[case_id].append((_utc(at), int(found["from"]) if found.get("from", "").isdigit() else None,
+                                   int(found["to"]) if found.get("to", "").isdigit() else None))
+
+    def district_at(case_id: int, moment: datetime) -> str:
+        history = moves.get(case_id)
+        if not history or any(to is None for _, _, to in history):
+            return districts.get(now.get(case_id), "?")
+        before = [to for at, _, to in history if at < moment]
+        district_id = before[-1] if before else (history[0][1] if history[0][1] is not None else now.get(case_id))
+        return districts.get(district_id, "?")
+
+    return district_at
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -110,11 +110,25 @@ def _rows(t: Translator, result: ReportTableResult) -> list[list[str | int]]:
     return lines
 
 
-def _about(t: Translator, organisation: str, period: Period, made_on: date) -> list[list[str]]:
-    return [[t.plain(N_("Report of the KIM case management"))], [t.plain(N_("Organisation")), organisation],
-            [t.plain(N_("Period")), f"{period.start:%d.%m.%Y} – {period.end:%d.%m.%Y} ({period.label})"],
-            [t.plain(N_("Made on")), f"{made_on:%d.%m.%Y}"],
-            [t.plain(RULE, limit_minus_one=MIN_SHOWN - 1, mark=SUPPRESSED)]]
+def achieved_share(totals: dict[str, int | None]) -> str:
+    """The share of goals achieved among those settled in the period (achieved, changed,
+    dropped), from the goals table's totals; "*" where a total it needs is hidden."""
+    parts = [totals.get(outcome) for outcome in ("achieved", "changed", "dropped")]
+    if any(p is None for p in parts):
+        return SUPPRESSED
+    settled = sum(parts)  # type: ignore[arg-type]
+    return f"{round(100 * parts[0] / settled)} %" if settled else "–"  # type: ignore[operator]
+
+
+def _about(t: Translator, organisation: str, period: Period, made_on: date,
+           results: list[ReportTableResult]) -> list[list[str]]:
+    goals = next((r.shown for r in results if r.table.key == "goals"), None)
+    lines = [[t.plain(N_("Report of the KIM case management"))], [t.plain(N_("Organisation")), organisation],
+             [t.plain(N_("Period")), f"{period.start:%d.%m.%Y} – {period.end:%d.%m.%Y} ({period.label})"],
+             [t.plain(N_("Made on")), f"{made_on:%d.%m.%Y}"]]
+    if goals is not None:
+        lines.append([t.plain(N_("Goals achieved, of those settled in the period")), achieved_share(goals.column_totals)])
+    return lines + [[t.plain(RULE, limit_minus_one=MIN_SHOWN - 1, mark=SUPPRESSED)]]
 
 
 Notes = list[tuple[str, str, str]]  # gaps described: (life domain, service, description)
@@ -134,7 +148,7 @@ def workbook(t: Translator, results: list[ReportTableResult], *, organisation: s
     book = Workbook()
     about = book.active
     about.title = t.plain(N_("About"))[:31]
-    for line in _about(t, organisation, period, made_on):
+    for line in _about(t, organisation, period, made_on, results):
         about.append(line)
     about["A1"].font = Font(bold=True, size=13)
     about.column_dimensions["A"].width = 22
@@ -178,7 +192,7 @@ def csv_zip(t: Translator, results: list[ReportTableResult], *, organisation: st
     """One CSV a table (UTF-8, comma-separated), and the period and the rule in about.csv."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("about.csv", _csv(_about(t, organisation, period, made_on)))
+        archive.writestr("about.csv", _csv(_about(t, organisation, period, made_on, results)))
         for result in results:
             archive.writestr(f"{result.table.key}.csv", _csv(_rows(t, result)))
         if notes:
@@ -204,6 +218,7 @@ def pdf(engine, t: Translator, results: list[ReportTableResult], *, organisation
             "title": t.plain(N_("Report of the KIM case management")), "organisation": organisation,
             "period": f"{period.start:%d.%m.%Y} – {period.end:%d.%m.%Y} ({period.label})",
             "rule": t.plain(RULE, limit_minus_one=MIN_SHOWN - 1, mark=SUPPRESSED),
+            "key_figures": [line for line in _about(t, organisation, period, made_on, results)[4:-1]],
             "footer": f"{t.plain(N_('Made on'))} {made_on:%d.%m.%Y}", "tables": tables,
             "notes_title": t.plain(N_("Gaps described")), "notes": _notes_rows(t, list(notes)) if notes else []}
     return engine.render("report", data)

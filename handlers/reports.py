@@ -65,9 +65,12 @@ async def send_report(update: Update, context: BotContext, period: Period) -> No
     made_on = services.local_now().date()
     figures = reports.headline(results)
     caseload = next(r.grid for r in results if r.table.key == "caseload")
+    goals = next(r.grid for r in results if r.table.key == "goals")
     lines = [t.gettext(N_("<b>Report {period}</b>"), period=t.isolate(period.label)),
              t.gettext(N_("Cases: {new} new, {closed} closed, {open} open at the end."),
-                       new=figures["new"], closed=figures["closed"], open=figures["open-end"])]
+                       new=figures["new"], closed=figures["closed"], open=figures["open-end"]),
+             t.gettext(N_("Goals achieved, of those settled in the period")) + ": "
+             + reports.achieved_share({c: goals.column_total(c) for c in goals.columns})]
     if caseload.rows:
         lines.append(t.gettext(N_("Open cases per case manager (only here, not in the files):")))
         lines += [f"· {t.isolate(escape(manager))}: {caseload.row_total(manager)}" for manager in caseload.rows]

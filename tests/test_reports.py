@@ -91,6 +91,7 @@ async def test_the_files_are_anonymised_and_open_with_openpyxl_and_csv(bot, mont
     summary, xlsx, archive, document = sent[-4], sent[-3], sent[-2], sent[-1]
     assert summary.text.startswith("Bericht 2026-11\nFälle: 2 neu, 1 abgeschlossen, 3 offen am Ende.")  # true counts, in the chat
     assert "Offene Fälle je Case Manager:in (nur hier, nicht in den Dateien):" in summary.text
+    assert "Erreichte Ziele, von den im Zeitraum abgeschlossenen: –" in summary.text  # none settled
     assert xlsx.document["file_name"] == "kim-report-2026-11.xlsx"
     book = load_workbook(io.BytesIO(xlsx.document["content"]))
     assert book.sheetnames[0] == "Über den Bericht"
@@ -233,6 +234,8 @@ async def test_goals_referrals_gaps_and_results_of_the_month(bot, clock):
     assert gaps == [["Handlungsfeld", "Stelle", "Was fehlt"],
                     ["Qualifizierung, Ausbildung und Arbeit", "Jobcenter", "Kein Integrationskurs mit Kinderbetreuung vor März"]]
     facts = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), NOVEMBER))
+    assert reports.achieved_share({"achieved": 2, "changed": 1, "dropped": 1}) == "50 %"
+    assert reports.achieved_share({"achieved": None, "changed": 0, "dropped": 0}) == "*"
     goals = grid(facts, "goals")
     assert {(r, c): goals.value(r, c) for r in goals.rows for c in goals.columns if goals.value(r, c)} == {
         ("housing", "agreed"): 1, ("work", "agreed"): 1, ("work", "achieved"): 1, ("language", "achieved"): 1,

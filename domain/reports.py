@@ -351,10 +351,17 @@ COLUMNS = {"flow": FLOWS, "outcome": GOAL_OUTCOMES, "status": REFERRAL_STEPS, "d
 PROFILE_FIELDS = ("age_band", "residence_status", "benefits", "source", "target_group", "interpreter")
 
 
-def coarse_profile(intake: dict, first: dict | None, latest: dict | None, *, opened_on: date) -> dict:
+# the categories that change over a case (updates of the intake): kept with the days they changed
+HISTORY_FIELDS = ("residence_status", "benefits")
+
+
+def coarse_profile(intake: dict, first: dict | None, latest: dict | None, *, opened_on: date,
+                   changes: dict[str, list[tuple[date, str | None, str | None]]] | None = None) -> dict:
     """What a report may count about a client: an age band (at the intake), the categories the
-    intake recorded, the need level per life domain at the first and at the latest assessment,
-    and the life domains with strengths. Never a name, a date of birth or a note."""
+    intake recorded (residence status and benefits with the days they changed: `changes` holds
+    each update's day, old and new value), the need level per life domain at the first and at
+    the latest assessment, and the life domains with strengths. Never a name, a date of birth or
+    a note."""
     born = intake.get("birth_date")
     try:
         age = age_on(date.fromisoformat(born), opened_on) if born else None
@@ -378,4 +385,16 @@ def coarse_profile(intake: dict, first: dict | None, latest: dict | None, *, ope
         "interpreter": intake.get("interpreter") or "unknown",
         "needs_first": needs(first), "needs_latest": needs(latest if latest is not None else first),
         "strengths_first": strengths(first), "strengths_latest": strengths(latest if latest is not None else first),
+        "history": {field: [[opened_on.isoformat(), steps[0][1] or "unknown"]]
+                    + [[day.isoformat(), new or "unknown"] for day, _, new in steps]
+                    for field, steps in (changes or {}).items() if steps},
     }
+
+
+def as_of(profile: dict, field: str, day: date) -> str:
+    """A category of the profile as it stood on `day` (the value now where it never changed)."""
+    steps = profile.get("history", {}).get(field)
+    if not steps:
+        return str(profile.get(field, "unknown"))
+    standing = [value for since, value in steps if since <= day.isoformat()]
+    return standing[-1] if standing else steps[0][1]

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from domain.reports import coarse_profile
+from domain.reports import HISTORY_FIELDS, coarse_profile
+from domain.vocabulary import EntryKind
 from storage.cases import key_aad
 from storage.crypto import CryptoError, DataKey, WrappedKey
-from storage.models import CaseKey, CaseProfile, ClientCase
+from storage.models import CaseEntry, CaseKey, CaseProfile, ClientCase
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -37,7 +38,14 @@ class ProfileRepository:
         first = record(s, case.id, key, "assessment/1") if case.assessments else None
         latest = record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments > 1 else None
         opened_on = case.created_at.astimezone(self._store.tz).date()
-        body = key.encrypt(json.dumps(coarse_profile(intake, first, latest, opened_on=opened_on)), aad=profile_aad(case.id))
+        updates = s.exec(select(CaseEntry.id, CaseEntry.happened_on).where(
+            CaseEntry.case_id == case.id, CaseEntry.kind == EntryKind.STATUS).order_by(CaseEntry.happened_on, CaseEntry.id)).all()
+        payloads = self._store.timeline.payloads(s, case.id, key, [u[0] for u in updates], ("field", "old", "new"))
+        changes = {field: [(day, (payloads[i].get("old") or {}).get(field), (payloads[i].get("new") or {}).get(field))
+                           for i, day in updates if payloads.get(i, {}).get("field") == field]
+                   for field in HISTORY_FIELDS}
+        profile = coarse_profile(intake, first, latest, opened_on=opened_on, changes=changes)
+        body = key.encrypt(json.dumps(profile), aad=profile_aad(case.id))
         row = s.get(CaseProfile, case.id)
         if row is None:
             s.add(CaseProfile(case_id=case.id, body_enc=body))

@@ -4,8 +4,7 @@ client's coarse profile (storage/profiles.py, decrypted in batches there). No fa
 client or carries a case code; the case managers' names appear only in the internal caseload
 facts, which never leave the coordinator's chat. A case counts in the district it was in at the
 moment counted (recorded, open at the start or end, closed), from the handovers in the audit
-trail; a client by what their profile says now (a change of status within the period counts as
-the status they have now)."""
+trail; a client's residence status and benefit system as they stood at the period's end."""
 
 from __future__ import annotations
 
@@ -22,9 +21,11 @@ from domain.reports import (
     CONTACT_BANDS,
     DURATION_BANDS,
     GAP_STATUSES,
+    HISTORY_FIELDS,
     PROFILE_FIELDS,
     REFERRAL_STEPS,
     Period,
+    as_of,
     day_band,
 )
 from storage.cases import key_aad
@@ -98,7 +99,7 @@ class ReportRepository:
         trager_of = {case_id: employers.get(assigned, "unknown") for case_id, _, assigned, *_ in cases}
         served: set[int] = set()
         yield from self._case_facts(cases, events, district_at, trager_of, managers, start, end, served)
-        yield from self._client_facts(served, district_of)  # once `served` is complete
+        yield from self._client_facts(served, district_of, period)  # once `served` is complete
         yield from _durations(cases, events, start, end)
         per_case: dict[int, int] = defaultdict(int)
         for case_id, _kind in contacts:
@@ -138,12 +139,14 @@ class ReportRepository:
                 continue
         return notes
 
-    def _client_facts(self, served: set[int], district_of: dict[int, str]) -> Iterator[Fact]:
+    def _client_facts(self, served: set[int], district_of: dict[int, str], period: Period) -> Iterator[Fact]:
         """The clients served in the period, by their coarse profile (decrypted in batches here);
         a case without one (erased, or not yet migrated) counts as unknown."""
         for case_id, profile in self._store.profiles.read_each(served):
             yield {"subject": "client", "district": district_of.get(case_id, "?"),
-                   **{name: str(profile.get(name, "unknown")) for name in PROFILE_FIELDS}}
+                   **{name: str(profile.get(name, "unknown")) for name in PROFILE_FIELDS},
+                   # a status or benefit system that changed: as it stood at the period's end
+                   **{name: as_of(profile, name, period.end) for name in HISTORY_FIELDS}}
             for when in ("first", "latest"):
                 for domain, level in profile.get(f"needs_{when}", {}).items():
                     yield {"subject": f"need-{when}", "domain": domain, "level": level}

@@ -247,3 +247,20 @@ async def test_goals_referrals_gaps_and_results_of_the_month(bot, clock):
     assert grid(facts, "results").value("Jobcenter", "0-14") == 1
     october = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), Period.parse("2026-10")))
     assert grid(october, "goals").value("language", "agreed") == 1 and grid(october, "goals").column_total("overdue") == 0
+
+
+async def test_a_status_that_changed_counts_as_it_stood_at_the_periods_end(bot, clock):
+    """Recorded in October with a residence permit; a Duldung from 20 November: October's report
+    counts the permit, November's the Duldung."""
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    set_clock(clock, berlin(2026, 10, 20, 10, 0))
+    await run_intake(cm)
+    set_clock(clock, berlin(2026, 11, 20, 10, 0))
+    await cm.send("/case LEV-2026-0001")
+    await steps(cm, ">✏ Erstberatung ändern", ">Aufenthaltsstatus", ">Aktualisierung (hat sich geändert)",
+                ">Duldung", "15.03.2027", ">heute", ">✔ Speichern")
+    org_id = bot.services.store.staff.first_organisation_id()
+    october = list(bot.services.store.reports.facts(org_id, Period.parse("2026-10")))
+    november = list(bot.services.store.reports.facts(org_id, NOVEMBER))
+    assert grid(october, "clients-status").rows == ["aufenthaltserlaubnis"]
+    assert grid(november, "clients-status").rows == ["duldung"]

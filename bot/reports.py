@@ -39,6 +39,7 @@ FLOW_LABELS = {
     "first": N_("at the first assessment"), "latest": N_("at the latest assessment"), "under-18": N_("under 18"),
     "intake-to-assessment": N_("from the intake to the first assessment"), "case-length": N_("length of closed cases"),
     "erased": N_("erased"),
+    "less": N_("less need"), "same": N_("unchanged"), "more": N_("more need"),
 }
 DIMENSION_LABELS = {
     "district": N_("District"), "reason": N_("Reason"), "domain": N_("Life domain"), "service": N_("Service"),
@@ -47,6 +48,7 @@ DIMENSION_LABELS = {
     "residence_status": N_("Residence status"), "benefits": N_("Benefits"), "source": N_("Came through"),
     "target_group": N_("Target group"), "interpreter": N_("Interpreter needed"), "level": N_("Need"),
     "when": N_("Strengths"), "measure": N_("Duration"), "contacts": N_("Contacts"), "span": N_("Days"),
+    "change": N_("Change"),
 }
 
 

@@ -328,6 +328,7 @@ STATE_REPORT = (
     ReportTable("clients-interpreter", N_("Clients with an interpreter"), "client", "interpreter", "district"),
     ReportTable("needs-first", N_("Needs at the first assessment"), "need-first", "domain", "level"),
     ReportTable("needs-latest", N_("Needs at the latest assessment"), "need-latest", "domain", "level"),
+    ReportTable("needs-change", N_("Change of needs since the first assessment"), "need-change", "domain", "change"),
     ReportTable("strengths", N_("Strengths by life domain"), "strength", "domain", "when", exclusive=False),
     ReportTable("closures", N_("Closures by reason"), "closure", "reason", "district"),
     ReportTable("goals", N_("Goals by life domain"), "goal", "domain", "outcome", exclusive=False),
@@ -343,7 +344,7 @@ STATE_REPORT = (
 )
 # the columns each table shows even when empty, in this order
 COLUMNS = {"flow": FLOWS, "outcome": GOAL_OUTCOMES, "status": REFERRAL_STEPS, "days": tuple(label for _, label in DAY_BANDS),
-           "level": ("low", "medium", "high"), "when": ("first", "latest"),
+           "level": ("low", "medium", "high"), "when": ("first", "latest"), "change": ("less", "same", "more"),
            "contacts": tuple(label for _, label in CONTACT_BANDS), "span": tuple(label for _, label in DURATION_BANDS)}
 
 
@@ -385,6 +386,7 @@ def coarse_profile(intake: dict, first: dict | None, latest: dict | None, *, ope
         "interpreter": intake.get("interpreter") or "unknown",
         "needs_first": needs(first), "needs_latest": needs(latest if latest is not None else first),
         "strengths_first": strengths(first), "strengths_latest": strengths(latest if latest is not None else first),
+        "reassessed": latest is not None,
         "history": {field: [[opened_on.isoformat(), steps[0][1] or "unknown"]]
                     + [[day.isoformat(), new or "unknown"] for day, _, new in steps]
                     for field, steps in (changes or {}).items() if steps},
@@ -398,3 +400,19 @@ def as_of(profile: dict, field: str, day: date) -> str:
         return str(profile.get(field, "unknown"))
     standing = [value for since, value in steps if since <= day.isoformat()]
     return standing[-1] if standing else steps[0][1]
+
+
+NEED_ORDER = ("none", "low", "medium", "high")
+
+
+def need_changes(profile: dict) -> list[tuple[str, str]]:
+    """(life domain, "less" | "same" | "more") for a client assessed again: how each domain's
+    need moved from the first assessment to the latest. Nothing for a client assessed once."""
+    if not profile.get("reassessed"):
+        return []
+    first, latest = profile.get("needs_first", {}), profile.get("needs_latest", {})
+    moved = []
+    for domain in sorted(set(first) | set(latest)):
+        before, after = NEED_ORDER.index(first.get(domain, "none")), NEED_ORDER.index(latest.get(domain, "none"))
+        moved.append((domain, "less" if after < before else "more" if after > before else "same"))
+    return moved

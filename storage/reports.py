@@ -27,6 +27,7 @@ from domain.reports import (
     Period,
     as_of,
     day_band,
+    need_changes,
 )
 from storage.cases import key_aad
 from storage.casework import row_aad
@@ -152,6 +153,8 @@ class ReportRepository:
                     yield {"subject": f"need-{when}", "domain": domain, "level": level}
                 for domain in profile.get(f"strengths_{when}", ()):
                     yield {"subject": "strength", "domain": domain, "when": when}
+            for domain, change in need_changes(profile):
+                yield {"subject": "need-change", "domain": domain, "change": change}
 
     def _case_facts(self, cases, events, district_at, trager_of, managers, start, end, served) -> list[Fact]:  # noqa: ANN001
         """New, open at start and end, closed (by reason), reopened, handed over, by district (the

@@ -264,3 +264,17 @@ async def test_a_status_that_changed_counts_as_it_stood_at_the_periods_end(bot, 
     november = list(bot.services.store.reports.facts(org_id, NOVEMBER))
     assert grid(october, "clients-status").rows == ["aufenthaltserlaubnis"]
     assert grid(november, "clients-status").rows == ["duldung"]
+
+
+async def test_needs_change_between_the_first_and_the_latest_assessment(bot, clock):
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    set_clock(clock, berlin(2026, 11, 2, 10, 0))
+    await run_intake(cm)
+    await assess(cm, {"housing": "hoch", "work": "mittel"})
+    set_clock(clock, berlin(2026, 11, 25, 10, 0))
+    await assess(cm, {"housing": "mittel", "work": "mittel", "health": "gering"})
+    facts = list(bot.services.store.reports.facts(bot.services.store.staff.first_organisation_id(), NOVEMBER))
+    change = grid(facts, "needs-change")
+    assert {(r, c): change.value(r, c) for r in change.rows for c in change.columns if change.value(r, c)} == {
+        ("housing", "less"): 1, ("work", "same"): 1, ("health", "more"): 1}
+    assert grid(facts, "needs-latest").value("housing", "medium") == 1

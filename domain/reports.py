@@ -259,6 +259,11 @@ class ReportTable:
     columns: str
     exclusive: bool = True  # whether the columns exclude each other (then rows get totals)
     internal: bool = False  # only in the coordinator's chat, never in an export
+    # which facts count: (attribute, the values it may have), all of them ("only Duldung or Gestattung")
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def counts(self, fact: dict[str, str]) -> bool:
+        return all(fact.get(attribute) in allowed for attribute, allowed in self.filters)
 
 
 def crosstabs(tables: Sequence[ReportTable], facts: Iterable[dict[str, str]],
@@ -271,6 +276,8 @@ def crosstabs(tables: Sequence[ReportTable], facts: Iterable[dict[str, str]],
     counts: dict[str, dict[tuple[str, str], int]] = {table.key: {} for table in tables}
     for fact in facts:
         for table in by_subject.get(fact.get("subject", ""), ()):
+            if table.filters and not table.counts(fact):
+                continue
             cells = counts[table.key]
             key = (str(fact.get(table.rows, "unknown")), str(fact.get(table.columns, "unknown")))
             cells[key] = cells.get(key, 0) + 1
@@ -288,7 +295,7 @@ def crosstab(table: ReportTable, facts: Iterable[dict[str, str]], *, rows: Seque
     (and the lines shown even when empty), others found in the facts follow sorted."""
     cells: dict[tuple[str, str], int] = {}
     for fact in facts:
-        if fact.get("subject") != table.subject:
+        if fact.get("subject") != table.subject or not table.counts(fact):
             continue
         key = (str(fact.get(table.rows, "unknown")), str(fact.get(table.columns, "unknown")))
         cells[key] = cells.get(key, 0) + 1
@@ -326,6 +333,9 @@ STATE_REPORT = (
     ReportTable("clients-source", N_("Clients by how they came"), "client", "source", "district"),
     ReportTable("clients-target-group", N_("Clients in and outside the target group"), "client", "target_group", "district"),
     ReportTable("clients-interpreter", N_("Clients with an interpreter"), "client", "interpreter", "district"),
+    # the people Teilhabemanagement is for (18 to 27, Duldung or Gestattung): a filtered table
+    ReportTable("clients-tolerated", N_("Clients with Duldung or Gestattung, by age"), "client", "age_band", "district",
+                filters=(("residence_status", ("duldung", "gestattung")),)),
     ReportTable("needs-first", N_("Needs at the first assessment"), "need-first", "domain", "level"),
     ReportTable("needs-latest", N_("Needs at the latest assessment"), "need-latest", "domain", "level"),
     ReportTable("needs-change", N_("Change of needs since the first assessment"), "need-change", "domain", "change"),

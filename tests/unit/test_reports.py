@@ -104,3 +104,15 @@ def test_a_declared_table_counts_its_facts():
     assert grid.columns == ["new", "open-end", "closed"] and grid.rows == ["I", "II"]
     assert (grid.value("I", "new"), grid.value("II", "new"), grid.column_total("closed")) == (1, 1, 0)
     assert grid.row_totals is False
+
+
+def test_a_declared_table_can_count_only_some_facts():
+    from domain.reports import STATE_REPORT, crosstabs
+
+    facts = [{"subject": "client", "district": "I", "age_band": "21-26", "residence_status": "duldung"},
+             {"subject": "client", "district": "I", "age_band": "21-26", "residence_status": "aufenthaltserlaubnis"},
+             {"subject": "client", "district": "II", "age_band": "35-49", "residence_status": "gestattung"}]
+    grids = crosstabs(STATE_REPORT, iter(facts))
+    tolerated = grids["clients-tolerated"]
+    assert (tolerated.value("21-26", "I"), tolerated.value("35-49", "II"), tolerated.grand_total()) == (1, 1, 2)
+    assert grids["clients-age"].grand_total() == 3

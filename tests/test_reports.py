@@ -278,3 +278,38 @@ async def test_needs_change_between_the_first_and_the_latest_assessment(bot, clo
     assert {(r, c): change.value(r, c) for r in change.rows for c in change.columns if change.value(r, c)} == {
         ("housing", "less"): 1, ("work", "same"): 1, ("health", "more"): 1}
     assert grid(facts, "needs-latest").value("housing", "medium") == 1
+
+
+async def test_contacts_and_fallkonferenzen_of_the_month(bot, clock):
+    """Two contacts in November (and one on 31 October, which is October's), a Fallkonferenz held
+    in November and one cancelled; none at 00:30 on 1 December (Berlin)."""
+    from datetime import timedelta
+
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    set_clock(clock, berlin(2026, 10, 31, 12, 0))
+    await run_intake(cm)
+    await steps(cm, "/note LEV-2026-0001", ">heute", ">Telefonat", "Termin vereinbart", ">✔ Speichern")
+    set_clock(clock, berlin(2026, 11, 12, 12, 0))
+    for kind in ("Telefonat", "Hausbesuch"):
+        await steps(cm, "/note LEV-2026-0001", ">heute", f">{kind}", "Gespräch", ">✔ Speichern")
+    store = bot.services.store
+    staff = store.staff.user_by_telegram_id(cm.id)
+    hours = bot.services.working_hours
+
+    def conference(at):  # noqa: ANN001, ANN202
+        return store.conferences.schedule(staff, "LEV-2026-0001", starts_at=at, minutes=60, place="KI", agenda="Wohnen",
+                                          participant_ids=[staff.id], service_ids=[], hours=hours)
+
+    held = conference(berlin(2026, 11, 20, 10, 0))
+    cancelled = conference(berlin(2026, 11, 26, 10, 0))
+    conference(berlin(2026, 12, 1, 0, 30))
+    set_clock(clock, berlin(2026, 11, 21, 9, 0))
+    store.conferences.record_outcome(staff, held, attended=[staff.id], decisions="Wohnungsamt einschalten")
+    store.conferences.cancel(staff, cancelled, hours=hours)
+    set_clock(clock, berlin(2026, 11, 30, 12, 0) + timedelta(hours=1))
+    facts = list(store.reports.facts(store.staff.first_organisation_id(), NOVEMBER))
+    contacts = grid(facts, "contacts")
+    assert (contacts.value("I", "phone"), contacts.value("I", "home-visit"), contacts.grand_total()) == (1, 1, 2)
+    assert grid(facts, "contacts-per-case").value("I", "1-2") == 1
+    meetings = grid(facts, "conferences")
+    assert (meetings.value("I", "held"), meetings.value("I", "cancelled"), meetings.grand_total()) == (1, 1, 2)

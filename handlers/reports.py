@@ -1,5 +1,5 @@
-"""/report: the report for a period (a month, a quarter, a year, or from..to) as an XLSX workbook
-and as CSV files, every figure anonymised; the caseload per case manager only in the chat."""
+"""/report: the report for a period (a month, a quarter, a year, or from..to) as an XLSX workbook,
+as CSV files and as a PDF, every figure anonymised; the caseload per case manager only in the chat."""
 
 from __future__ import annotations
 

@@ -13,8 +13,7 @@ from sqlmodel import Session
 
 from domain.reports import HISTORY_FIELDS, coarse_profile
 from domain.vocabulary import EntryKind
-from storage.cases import key_aad
-from storage.crypto import CryptoError, DataKey, WrappedKey
+from storage.crypto import CryptoError, DataKey
 from storage.models import CaseEntry, CaseKey, CaseProfile, ClientCase
 
 if TYPE_CHECKING:
@@ -80,7 +79,6 @@ class ProfileRepository:
         where there is none or it does not decrypt (erased or damaged): the report counts it as
         unknown."""
         ids = sorted(set(case_ids))
-        keyring = self._store.keyring
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             with self._store.reading() as c:
@@ -90,7 +88,7 @@ class ProfileRepository:
             found = {}
             for case_id, body, kid, wrapped in rows:
                 try:
-                    key = keyring.unwrap(WrappedKey(kid, wrapped), aad=key_aad(case_id))
+                    key = self._store.cases.unwrap(case_id, kid, wrapped)
                     found[case_id] = json.loads(key.decrypt(body, aad=profile_aad(case_id)))
                 except CryptoError:
                     continue

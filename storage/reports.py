@@ -29,9 +29,8 @@ from domain.reports import (
     day_band,
     need_changes,
 )
-from storage.cases import key_aad
 from storage.casework import row_aad
-from storage.crypto import CryptoError, WrappedKey
+from storage.crypto import CryptoError
 from storage.models import (
     AppUser,
     AuditEvent,
@@ -134,7 +133,7 @@ class ReportRepository:
         notes = []
         for referral_id, case_id, domain, service, blob, kid, wrapped in rows:
             try:
-                key = self._store.keyring.unwrap(WrappedKey(kid, wrapped), aad=key_aad(case_id))
+                key = self._store.cases.unwrap(case_id, kid, wrapped)
                 notes.append((domain, service, key.decrypt(blob, aad=row_aad(case_id, "referral", referral_id, "gap"))))
             except CryptoError:
                 continue

@@ -215,8 +215,7 @@ async def on_attachment(update: Update, context: BotContext, target: str | int) 
         return
     services, t = context.services, context.t
     try:
-        code, info, content = await services.store.aio.documents.attachment(context.staff, target)
-        number = [a.id for a in await services.store.aio.documents.attachments(context.staff, code)].index(info.id) + 1
+        code, info, number, content = await services.store.aio.documents.attachment(context.staff, target)
     except NotAllowed:
         raise StaleButton from None
     except CryptoError:

@@ -87,7 +87,6 @@ class DocumentRepository:
             case = self._case(s, user, code)
             key = self._store.cases.data_key(s, case.id)
             casework = self._store.casework
-            intake = casework._record(s, case.id, key, "intake")
             manager = s.get(AppUser, case.assigned_to)
             audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="document.make",
                          case_id=case.id, detail=f"kind={kind}" + (f" referral={ref_id}" if ref_id else ""))
@@ -100,16 +99,13 @@ class DocumentRepository:
                 "consent_version": case.consent_version,
                 "consent_on": case.consent_at.astimezone(self._store.tz).date(),
             }
-            if kind.names_client:
+            if kind.names_client:  # only then is the intake read at all
+                intake = casework._record(s, case.id, key, "intake")
                 birth = intake.get("birth_date")
                 common["client"] = Client(intake.get("given_name", ""), intake.get("family_name", ""),
                                           date.fromisoformat(birth) if birth else None)
-            goals = tuple(GoalInfo(g.id, g.domain, g.responsible, g.due_on, g.status,
-                                   key.decrypt(g.wording_enc, aad=row_aad(case.id, "goal", g.id, "wording")))
-                          for g in s.exec(select(Goal).where(Goal.case_id == case.id, Goal.status == GoalStatus.OPEN)
-                                          .order_by(Goal.due_on, Goal.id)).all())
             if kind is DocumentKind.AGREEMENT:
-                return DocumentSubject(**common, goals=goals)
+                return DocumentSubject(**common, goals=self._open_goals(s, case.id, key))
             if kind is DocumentKind.HANDOUT:
                 return DocumentSubject(**common, next_assessment=case.next_due_on,
                                        referred=self._referred(s, case.id), conferences=self._meetings(s, case, key))
@@ -129,6 +125,7 @@ class DocumentRepository:
                      # a consent form not yet signed proposes the referral's own life domain
                      "shared": shared if consented and shared else (referral.domain,)}
             if kind is DocumentKind.LETTER:
+                goals = self._open_goals(s, case.id, key)
                 latest = casework._record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments else {}
                 order = [d.value for d in LifeDomain]
                 extra["shared_content"] = tuple(
@@ -136,6 +133,13 @@ class DocumentRepository:
                                  latest.get(f"strength_{domain}") or "", tuple(g for g in goals if g.domain == domain))
                     for domain in shareable(order, shared))
             return DocumentSubject(**common, **extra)
+
+    def _open_goals(self, s: Session, case_id: int, key) -> tuple[GoalInfo, ...]:  # noqa: ANN001
+        """The open goals with their wording, soonest due first (what a goal agreement lists)."""
+        return tuple(GoalInfo(g.id, g.domain, g.responsible, g.due_on, g.status,
+                              key.decrypt(g.wording_enc, aad=row_aad(case_id, "goal", g.id, "wording")))
+                     for g in s.exec(select(Goal).where(Goal.case_id == case_id, Goal.status == GoalStatus.OPEN)
+                                     .order_by(Goal.due_on, Goal.id)).all())
 
     def _referred(self, s: Session, case_id: int) -> tuple[ServiceAddress, ...]:
         rows = s.exec(select(Service).join(Referral, Referral.service_id == Service.id)
@@ -222,8 +226,9 @@ class DocumentRepository:
             return [AttachmentInfo(a.id, d.kind, d.language, d.signed_on, a.media_type, a.size, a.created_at,
                                    services.get(d.ref_id, "") if d.ref_id else "") for a, d in rows]
 
-    def attachment(self, user: StaffUser, attachment_id: int) -> tuple[str, AttachmentInfo, bytes]:
-        """(case code, what it is, its bytes), decrypted; audited. Raises NotAllowed, CryptoError."""
+    def attachment(self, user: StaffUser, attachment_id: int) -> tuple[str, AttachmentInfo, int, bytes]:
+        """(case code, what it is, its number among the case's scans as listed, its bytes),
+        decrypted; audited. Raises NotAllowed, CryptoError."""
         with self._store.transaction() as s:
             row = s.get(Attachment, attachment_id)
             if row is None:
@@ -234,8 +239,9 @@ class DocumentRepository:
             content = key.decrypt_bytes(row.content_enc, aad=attachment_aad(case.id, row.id))
             audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="attachment.read",
                          case_id=case.id, detail=f"attachment={row.id}")
+            number = len(s.exec(select(Attachment.id).where(Attachment.case_id == case.id, Attachment.id <= row.id)).all())
             return case.code, AttachmentInfo(row.id, document.kind, document.language, document.signed_on,
-                                             row.media_type, row.size, row.created_at), content
+                                             row.media_type, row.size, row.created_at), number, content
 
     # how clients reach a member of staff ---------------------------------------------------
     def set_contact(self, user: StaffUser, text: str) -> None:

@@ -77,7 +77,7 @@ class CaseFileRepository:
                     s, case, user, f"case.{nature}", f"field={field}", key=key,
                     entry=NewEntry(kind, happened_on=effective_on, domain=FIELD_DOMAINS.get(field), payload=payload))
                 self._store.watch.refresh(s, case, merged)
-                self._store.profiles.refresh(s, case, key)
+                self._store.profiles.refresh(s, case, key, intake=merged)
                 rechtskreis = nature is ChangeNature.UPDATE and new_rechtskreis(field, old[field], changes[field])
                 if rechtskreis:
                     outbox.schedule(s, org_id=case.org_id, user_id=case.assigned_to, kind=ReminderKind.RECHTSKREIS,

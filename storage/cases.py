@@ -163,7 +163,7 @@ class CaseRepository:
                              detail=f"record={record};fields={len(values)}")
                 self._store.timeline.add(s, case, user, NewEntry(EntryKind.INTAKE))
                 self._store.watch.refresh(s, case, values)
-                self._store.profiles.refresh(s, case, data_key)
+                self._store.profiles.refresh(s, case, data_key, intake=values if record == "intake" else None, new_case=True)
                 return _summary(case, s.get(District, district_id))
         except IntegrityError:
             # the unique blind index caught a duplicate created concurrently

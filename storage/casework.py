@@ -87,7 +87,7 @@ class CaseworkRepository:
             case.next_due_on, case.phase = next_due_on, CasePhase.MONITORING if previous else CasePhase.PLANNING
             self.touch(s, case, user, "case.assess", f"number={case.assessments}",
                        entry=NewEntry(EntryKind.ASSESSMENT, ref_id=case.assessments))
-            self._store.profiles.refresh(s, case, key)
+            self._store.profiles.refresh(s, case, key, latest=values)
             return case.assessments, previous
 
     # goals ------------------------------------------------------------------------------------

@@ -30,27 +30,39 @@ class ProfileRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def refresh(self, s: Session, case: ClientCase, key: DataKey) -> None:
-        """Compute the case's profile again from its records, in the caller's transaction."""
+    def refresh(self, s: Session, case: ClientCase, key: DataKey, *, intake: dict[str, Any] | None = None,
+                latest: dict[str, Any] | None = None, new_case: bool = False) -> None:
+        """Compute the case's profile again from its records, in the caller's transaction. The
+        caller passes what it has in hand (the whole intake, the assessment it just wrote as the
+        latest) so it is not read back; `new_case`: a case created in this transaction, which has
+        no status updates and no profile yet."""
         record = self._store.casework.record_or_empty
-        intake = record(s, case.id, key, "intake")
-        first = record(s, case.id, key, "assessment/1") if case.assessments else None
-        latest = record(s, case.id, key, f"assessment/{case.assessments}") if case.assessments > 1 else None
+        intake = intake if intake is not None else record(s, case.id, key, "intake")
+        if case.assessments > 1:
+            latest = latest if latest is not None else record(s, case.id, key, f"assessment/{case.assessments}")
+            first = record(s, case.id, key, "assessment/1")
+        else:
+            first = (latest if latest is not None else record(s, case.id, key, "assessment/1")) if case.assessments else None
+            latest = None
         opened_on = case.created_at.astimezone(self._store.tz).date()
-        updates = s.exec(select(CaseEntry.id, CaseEntry.happened_on).where(
-            CaseEntry.case_id == case.id, CaseEntry.kind == EntryKind.STATUS).order_by(CaseEntry.happened_on, CaseEntry.id)).all()
-        payloads = self._store.timeline.payloads(s, case.id, key, [u[0] for u in updates], ("field", "old", "new"))
-        changes = {field: [(day, (payloads[i].get("old") or {}).get(field), (payloads[i].get("new") or {}).get(field))
-                           for i, day in updates if payloads.get(i, {}).get("field") == field]
-                   for field in HISTORY_FIELDS}
+        changes = {} if new_case else self._changes(s, case.id, key)
         profile = coarse_profile(intake, first, latest, opened_on=opened_on, changes=changes)
         body = key.encrypt(json.dumps(profile), aad=profile_aad(case.id))
-        row = s.get(CaseProfile, case.id)
+        row = None if new_case else s.get(CaseProfile, case.id)
         if row is None:
             s.add(CaseProfile(case_id=case.id, body_enc=body))
         else:
             row.body_enc = body
             s.add(row)
+
+    def _changes(self, s: Session, case_id: int, key: DataKey) -> dict[str, list]:
+        """Each update of residence status or benefits: (the day, the old value, the new one)."""
+        updates = s.exec(select(CaseEntry.id, CaseEntry.happened_on).where(
+            CaseEntry.case_id == case_id, CaseEntry.kind == EntryKind.STATUS).order_by(CaseEntry.happened_on, CaseEntry.id)).all()
+        payloads = self._store.timeline.payloads(s, case_id, key, [u[0] for u in updates], ("field", "old", "new"))
+        return {field: [(day, (payloads[i].get("old") or {}).get(field), (payloads[i].get("new") or {}).get(field))
+                        for i, day in updates if payloads.get(i, {}).get("field") == field]
+                for field in HISTORY_FIELDS}
 
     def backfill(self) -> int:
         """Profiles for the cases recorded before there were any (`casebot migrate`); erased

@@ -102,18 +102,18 @@ async def on_document(update: Update, context: BotContext, code: str, kind: str,
 
 async def _ask_language(update: Update, context: BotContext, code: str, kind: DocumentKind, ref: int) -> None:
     t = context.t
-    menu = await context.services.store.aio.documents.menu(context.staff, code)  # rights, and the client's languages
-    proposed = proposed_language(menu.spoken)
+    code, spoken = await context.services.store.aio.documents.spoken(context.staff, code)  # rights, and the languages
+    proposed = proposed_language(spoken)
     others = [proposed] + [c for c in DOCUMENT_LANGUAGES if c not in (proposed, FIRST_LANGUAGE)]
     buttons = [InlineKeyboardButton(("★ " if c == proposed and c != FIRST_LANGUAGE else "") + t.language_name(c),
-                                    callback_data=DOCUMENT.data(menu.code, kind.value, ref, c))
+                                    callback_data=DOCUMENT.data(code, kind.value, ref, c))
                for c in others if c != FIRST_LANGUAGE]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton(t.plain(N_("German only")), callback_data=DOCUMENT.data(menu.code, kind.value, ref, "de")),
-                 InlineKeyboardButton(t.plain(N_("« Back")), callback_data=DOCUMENT.data(menu.code, kind.value, ref, "menu"))])
+    rows.append([InlineKeyboardButton(t.plain(N_("German only")), callback_data=DOCUMENT.data(code, kind.value, ref, "de")),
+                 InlineKeyboardButton(t.plain(N_("« Back")), callback_data=DOCUMENT.data(code, kind.value, ref, "menu"))])
     text = t.gettext(N_("<b>{what}</b> · {code}\nIn which language besides German? ★ is the client's language from "
-                        "the intake."), what=t.plain(kind.label), code=t.isolate(menu.code))
-    await show_about(update, context, menu.code, text, InlineKeyboardMarkup(rows), edit=True)
+                        "the intake."), what=t.plain(kind.label), code=t.isolate(code))
+    await show_about(update, context, code, text, InlineKeyboardMarkup(rows), edit=True)
 
 
 async def _send_document(update: Update, context: BotContext, code: str, kind: DocumentKind, ref: int, language: str) -> None:

@@ -4,6 +4,7 @@ scans that come back, encrypted with the case's key. No PDF is ever kept."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,11 +13,13 @@ from sqlmodel import Session, select
 from domain.documents import DocumentKind, shareable
 from domain.vocabulary import ConferenceStatus, EntryKind, GoalStatus, LifeDomain, ReferralStatus
 from storage import audit
+from storage.cases import value_aad
 from storage.casework import row_aad
 from storage.crypto import CryptoError
 from storage.models import (
     AppUser,
     Attachment,
+    CaseValue,
     ClientCase,
     Conference,
     District,
@@ -66,17 +69,27 @@ class DocumentRepository:
 
     # the menu ------------------------------------------------------------------------------
     def menu(self, user: StaffUser, code: str) -> DocumentMenu:
+        """What can be printed for the case (nothing decrypted; CryptoError when its key is gone)."""
         with self._store.transaction() as s:
             case = self._case(s, user, code)
-            key = self._store.cases.data_key(s, case.id)
-            intake = self._store.casework._record(s, case.id, key, "intake")
+            self._store.cases.data_key(s, case.id)  # an erased or damaged case makes no documents
             referrals = s.exec(select(Referral.id, Service.name, Referral.consent_at, Referral.consent_withdrawn_at)
                                .join(Service, Service.id == Referral.service_id)
                                .where(Referral.case_id == case.id).order_by(Referral.id)).all()
             attachments = len(s.exec(select(Attachment.id).where(Attachment.case_id == case.id)).all())
-            return DocumentMenu(case.code, tuple(intake.get("languages") or ()),
-                                tuple((r[0], r[1], r[2] is not None and r[3] is None) for r in referrals),
+            return DocumentMenu(case.code, tuple((r[0], r[1], r[2] is not None and r[3] is None) for r in referrals),
                                 attachments, case.consent_signed_on)
+
+    def spoken(self, user: StaffUser, code: str) -> tuple[str, tuple[str, ...]]:
+        """(the case's code, the languages the intake recorded): the one value decrypted to
+        propose the language of a document."""
+        with self._store.transaction() as s:
+            case = self._case(s, user, code)
+            key = self._store.cases.data_key(s, case.id)
+            blob = s.exec(select(CaseValue.ciphertext).where(CaseValue.case_id == case.id, CaseValue.record == "intake",
+                                                             CaseValue.field == "languages")).first()
+            return case.code, tuple(json.loads(key.decrypt(blob, aad=value_aad(case.id, "intake", "languages")))
+                                    if blob else ())
 
     # what a document shows ----------------------------------------------------------------
     def subject(self, user: StaffUser, code: str, kind: DocumentKind, ref_id: int | None = None) -> DocumentSubject:

@@ -362,7 +362,6 @@ class DocumentMenu:
     """What the documents menu of a case offers."""
 
     code: str
-    spoken: tuple[str, ...]
     referrals: tuple[tuple[int, str, bool], ...]  # (referral id, service, consent to share given)
     attachments: int
     consent_signed_on: date | None

@@ -40,11 +40,23 @@ class NotInitialised(Exception):
     """The database has no organisation yet."""
 
 
-def _organisation(store: Store) -> int:
-    org_id = store.staff.first_organisation_id()
-    if org_id is None:
+class NoSuchOrganisation(Exception):
+    """--org names no organisation, or several exist and none was named."""
+
+
+def _organisation(store: Store, args: argparse.Namespace) -> int:
+    """The organisation a command is about: `--org PREFIX`, or the one there is."""
+    if store.staff.first_organisation_id() is None:
         raise NotInitialised()
-    return org_id
+    if args.org:
+        org_id = store.organisations.by_prefix(args.org)
+        if org_id is None:
+            raise NoSuchOrganisation(f"no organisation with the prefix {args.org!r} (see `casebot org list`)")
+        return org_id
+    present = [o for o in store.organisations.list() if o.erased_at is None]
+    if len(present) != 1:
+        raise NoSuchOrganisation("this installation has several organisations: name one with --org PREFIX")
+    return present[0].id
 
 
 def _store(settings: Settings) -> Store:
@@ -109,7 +121,7 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
-    org_id = _organisation(store)
+    org_id = _organisation(store, args)
     district_id = None
     if args.district:
         district = store.staff.district_by_code(org_id, args.district)
@@ -131,7 +143,7 @@ def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
     from storage.types import CatalogueProblem
 
     store = _store(settings)
-    org_id = _organisation(store)
+    org_id = _organisation(store, args)
     if args.action == "export":
         text = json.dumps({"services": store.catalogue.export(org_id)}, ensure_ascii=False, indent=2)
         if args.file:
@@ -164,8 +176,8 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_services
 
     services = build_services(settings)
-    org_id = _organisation(services.store)
-    result = digest.build(services, org_id, services.catalogs.get(settings.default_language), days=args.days)
+    org_id = _organisation(services.store, args)
+    result = digest.build(services, org_id, services.catalogs.get(settings.default_language, org_id), days=args.days)
     print(unescape(regex.sub(r"</?[a-z-]+>", "", result.text)))
     Path(args.chart).write_bytes(result.chart)
     print(f"\nchart written to {args.chart}")
@@ -186,7 +198,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     store = build_store(settings)
-    org_id = _organisation(store)
+    org_id = _organisation(store, args)
     t = Catalogs(settings.tz, source=store.locales, default=settings.default_language).get(args.language)
     results = reports.build(store.reports.facts(org_id, period), internal=False)  # what leaves the house
     arguments = {"organisation": store.staff.organisation(org_id).name, "period": period,
@@ -213,17 +225,18 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
 
     services = build_services(settings)
     locales, catalogs = services.store.locales, services.catalogs
+    org = _organisation(services.store, args)
     if args.action == "list":
-        for code in catalogs.known():
-            po = current_po(services.store.locales, code)
-            state = "default" if code == catalogs.default else "on" if code in catalogs.languages else "off"
+        for code in catalogs.known(org):
+            po = current_po(services.store.locales, org, code)
+            state = "default" if code == catalogs.default else "on" if code in catalogs.offered(org) else "off"
             print(f"{code:<6} {state:<8} {locale_check.check(po, code).completeness if po else 0:>3} %")
         return 0
     if args.action == "import":
         path = Path(args.target)
         language = path.stem.split("-")[0]
         content = path.read_bytes()
-        current = current_po(services.store.locales, language)
+        current = current_po(services.store.locales, org, language)
         result = locale_check.check(content, language,
                                     current=locale_check.parse(current, language) if current else None)
         if not result.ok:
@@ -231,14 +244,15 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
             for problem in result.problems:
                 print(f"  line {problem.line}: {problem.english()}", file=sys.stderr)
             return 2
-        locales.make_live(locales.add_pending(language=language, po=content.decode("utf-8"), user_id=None), user_id=None)
+        locales.make_live(org, locales.add_pending(org, language=language, po=content.decode("utf-8"), user_id=None),
+                          user_id=None)
         print(f"{language} is live ({result.completeness} % translated)")
         return 0
-    if args.target not in catalogs.known():
+    if args.target not in catalogs.known(org):
         print(f"casebot: no language {args.target!r}", file=sys.stderr)
         return 2
     if args.action == "export":
-        content = current_po(services.store.locales, args.target) or b""
+        content = current_po(services.store.locales, org, args.target) or b""
         if args.file:
             Path(args.file).write_bytes(content)
             print(f"exported {args.target} to {args.file}")
@@ -246,13 +260,55 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
             sys.stdout.write(content.decode("utf-8"))
         return 0
     if args.action == "rollback":
-        print("restored the previous version" if locales.rollback(args.target, user_id=None) else "no upload to roll back")
+        print("restored the previous version" if locales.rollback(org, args.target, user_id=None) else "no upload to roll back")
         return 0
     if args.target == catalogs.default:
         print("casebot: the default language stays on", file=sys.stderr)
         return 2
-    locales.set_enabled(args.target, args.action == "enable", user_id=None)
+    locales.set_enabled(org, args.target, args.action == "enable", user_id=None)
     print(f"{args.target} {'on' if args.action == 'enable' else 'off'}")
+    return 0
+
+
+def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
+    """The operator's view of the organisations on this installation."""
+    store = _store(settings)
+    if args.action == "create":
+        if not (args.name and args.prefix):
+            print("casebot: org create needs --name and --prefix", file=sys.stderr)
+            return 2
+        try:
+            org_id = store.organisations.create(name=args.name, prefix=args.prefix,
+                                                districts=[d.strip() for d in args.districts.split(",") if d.strip()],
+                                                default_language=settings.default_language)
+        except ValueError as problem:
+            print(f"casebot: {problem}", file=sys.stderr)
+            return 2
+        print(f"organisation {org_id} created: {args.name} ({args.prefix})")
+        _print_invitation(settings, store.organisations.first_admin_invitation(org_id, expires_in=args.expires), "admin")
+        return 0
+    if args.action == "list":
+        for org in store.organisations.list():
+            print(f"{org.id:>4}  {org.prefix:<8} {org.state:<9} {org.staff:>5} staff {org.open_cases:>7} open cases  {org.name}")
+        return 0
+    org_id = _organisation(store, args)
+    if args.action in ("disable", "enable"):
+        changed = store.organisations.set_disabled(org_id, args.action == "disable")
+        print(f"organisation {args.action}d" if changed else f"nothing to do: the organisation is already {args.action}d "
+              "(or erased)")
+        return 0
+    # erase: irreversible, so it wants the prefix typed once more
+    prefix = next(o.prefix for o in store.organisations.list() if o.id == org_id)
+    if args.confirm != prefix:
+        print(f"casebot: erasing destroys the organisation's key and every case of it; repeat its prefix with "
+              f"--confirm {prefix}", file=sys.stderr)
+        return 2
+    try:
+        erased = store.organisations.erase(org_id, progress=lambda n: print(f"  {n} cases erased", flush=True))
+    except ValueError as problem:
+        print(f"casebot: {problem} (casebot org disable --org {prefix})", file=sys.stderr)
+        return 2
+    print(f"organisation {prefix} erased: {erased} cases, its key destroyed, its staff removed")
     return 0
 
 
@@ -278,6 +334,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         profiled = store.profiles.backfill()
         if profiled:
             print(f"reports: the profiles of {profiled} cases written")
+        keyed = store.organisations.ensure_keys()
+        if keyed:
+            print(f"organisations: {keyed} given a key of their own")
+        rehomed = store.organisations.rehome()
+        if rehomed:
+            print(f"organisations: {rehomed} case keys moved under their organisation's key")
     return 0
 
 
@@ -330,7 +392,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
         print("casebot: audit export needs --case CODE or --user ID", file=sys.stderr)
         return 2
     day = lambda text: datetime.fromisoformat(text).replace(tzinfo=settings.tz) if text else None  # noqa: E731
-    entries = store.audit.export(_organisation(store), case_code=args.case, user_id=args.user,
+    entries = store.audit.export(_organisation(store, args), case_code=args.case, user_id=args.user,
                                  since=day(args.since), until=day(args.until))
     text = json.dumps(entries, ensure_ascii=False, indent=1)
     if args.file:
@@ -346,7 +408,7 @@ def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
     from storage.types import NotAllowed, StaffUser
 
     store = _store(settings)
-    org_id = _organisation(store)
+    org_id = _organisation(store, args)
     # the operator at the command line acts as an admin; the audit trail records no user for it
     operator = StaffUser(id=0, org_id=org_id, telegram_id=0, role=Role.ADMIN, district_id=None, district_code=None,
                          language=None, display_name="casebot")
@@ -394,7 +456,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
     services = build_services(settings)
     store = services.store
-    org_id = _organisation(store)
+    org_id = _organisation(store, args)
     operator = StaffUser(id=0, org_id=org_id, telegram_id=0, role=Role.COORDINATOR, district_id=None,
                          district_code=None, language=None, display_name="casebot")
     try:
@@ -407,9 +469,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     code = data["case"]["code"]
     (folder / f"{code}-art15.json").write_bytes(as_json(data))
     ctx = services.form_context(operator)
-    spoken = [lang for lang in (data["intake"].get("languages") or []) if lang in services.catalogs.languages]
+    spoken = [lang for lang in (data["intake"].get("languages") or []) if lang in services.catalogs.offered(org_id)]
     for language in ["de", *[lang for lang in spoken if lang != "de"][:1]]:
-        html = readable(services.renderer, services.catalogs.get(language), ctx, data, ctx.today.isoformat())
+        html = readable(services.renderer, services.catalogs.get(language, org_id), ctx, data, ctx.today.isoformat())
         (folder / f"{code}-art15-{language}.html").write_bytes(html)
     print(f"{code}: written to {folder} (audited)")
     return 0
@@ -420,7 +482,7 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     from domain.watch import WATCH_FIGURES
 
     store = _store(settings)
-    org_id = _organisation(store)
+    org_id = _organisation(store, args)
     if args.action == "set":
         try:
             store.settings.set(org_id, args.name, args.value)
@@ -575,13 +637,25 @@ def parser() -> argparse.ArgumentParser:
     services = sub.add_parser("services", help="export or import the catalogue of services as a JSON file")
     services.add_argument("action", choices=["export", "import"])
     services.add_argument("file", nargs="?", help="file to write (export; default: print) or to read (import)")
+    org = sub.add_parser("org", help="the operator's: create an organisation (with its first admin's invitation), "
+                                     "list, disable, enable, erase")
+    org.add_argument("action", choices=["create", "list", "disable", "enable", "erase"])
+    org.add_argument("--name", help="create: the organisation's name")
+    org.add_argument("--prefix", type=_prefix, help="create: letters that start its case codes")
+    org.add_argument("--districts", default=DEFAULT_DISTRICTS, help="create: comma-separated district codes")
+    org.add_argument("--expires", type=_duration, default=timedelta(days=7), help="create: the invitation's lifetime")
+    org.add_argument("--confirm", help="erase: the organisation's prefix once more")
+    # every command about one organisation's data names it on an installation with several
+    for name, command in sub.choices.items():
+        if name not in ("init", "run", "simulate", "migrate", "rotate-key"):
+            command.add_argument("--org", help="the organisation's prefix (needed when there are several)")
     return top
 
 
 COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings,
             "rotate-key": cmd_rotate_key, "audit": cmd_audit, "staff": cmd_staff, "export": cmd_export, "run": cmd_run,
             "simulate": cmd_simulate, "services": cmd_services,
-            "digest": cmd_digest, "locales": cmd_locales, "report": cmd_report}
+            "digest": cmd_digest, "locales": cmd_locales, "report": cmd_report, "org": cmd_org}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -594,6 +668,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except NotInitialised:
         print("casebot: not initialised; run `casebot init` first", file=sys.stderr)
+        return 2
+    except NoSuchOrganisation as problem:
+        print(f"casebot: {problem}", file=sys.stderr)
         return 2
 
 

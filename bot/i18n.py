@@ -74,9 +74,10 @@ def shipped_po(language: str, locales_dir: Path = LOCALES_DIR) -> bytes | None:
     return po_path.read_bytes() if po_path.exists() else None
 
 
-def current_po(source, language: str) -> bytes | None:  # noqa: ANN001 - storage's LocaleRepository
-    """What is live for a language: its newest confirmed upload, else the shipped file."""
-    live = source.live().get(language)
+def current_po(source, org_id: int, language: str) -> bytes | None:  # noqa: ANN001 - storage's LocaleRepository
+    """What is live for a language in an organisation: its newest confirmed upload there, else
+    the shipped file."""
+    live = source.live_po(org_id, language)
     return live.encode() if live is not None else shipped_po(language)
 
 
@@ -176,9 +177,11 @@ class Translator:
 
 
 class Catalogs:
-    """The translators of every offered language: the shipped ones, and those admins uploaded
-    (`source`, the database). Reloaded when the source's revision moves, checked at most every
-    `check_every` seconds, so a new catalog is live on every instance without a restart."""
+    """The translators of every offered language: the shipped ones, and those an organisation's
+    admins uploaded (`source`, the database), each seen only by that organisation's staff (and
+    switched on or off per organisation). Reloaded when the source's revision moves, checked at
+    most every `check_every` seconds, so a new catalog is live on every instance without a
+    restart. `org` None: someone not (yet) of an organisation, who reads the shipped languages."""
 
     def __init__(self, tz: ZoneInfo, languages: Iterable[str] = SUPPORTED_LANGUAGES, locales_dir: Path = LOCALES_DIR,
                  *, source=None, default: str | None = None, check_every: float = 5.0,  # noqa: ANN001
@@ -187,22 +190,21 @@ class Catalogs:
         self.locales_dir = locales_dir
         self.shipped = tuple(languages)
         self.default = default or self.shipped[0]
-        self.languages = self.shipped
         self._source, self._check_every, self._on_reload = source, check_every, on_reload
         self._revision, self._checked_at = -1, 0.0
-        self._translators: dict[str, Translator] = {}
+        self._translators: dict[str, Translator] = {
+            lang: Translator(lang, load_translations(lang, self.locales_dir), self.tz) for lang in self.shipped}
+        self._uploaded: dict[tuple[int, str], Translator] = {}
+        self._off: set[tuple[int, str]] = set()
+        self._offered: dict[int | None, tuple[str, ...]] = {}
         self.reload()
 
     def reload(self) -> None:
         live = self._source.live() if self._source is not None else {}
         off = self._source.disabled() if self._source is not None else set()
-        known = list(self.shipped) + sorted(set(live) - set(self.shipped))
-        self._translators = {
-            lang: Translator(lang, load_translations(lang, self.locales_dir, po=live[lang].encode() if lang in live else None),
-                             self.tz)
-            for lang in known
-        }
-        self.languages = tuple(lang for lang in known if lang not in off or lang == self.default)
+        uploaded = {(org, lang): Translator(lang, load_translations(lang, self.locales_dir, po=po.encode()), self.tz)
+                    for (org, lang), po in live.items()}
+        self._uploaded, self._off, self._offered = uploaded, off, {}
         if self._source is not None:
             self._revision = self._source.revision()
         if self._on_reload is not None:
@@ -225,11 +227,25 @@ class Catalogs:
         self.reload()
         return True
 
-    def known(self) -> tuple[str, ...]:
-        """Every language with a catalog, offered or switched off."""
-        return tuple(self._translators)
+    def known(self, org: int | None = None) -> tuple[str, ...]:
+        """Every language with a catalog in the organisation, offered or switched off."""
+        added = sorted({lang for (owner, lang) in self._uploaded if owner == org} - set(self.shipped))
+        return self.shipped + tuple(added)
 
-    def get(self, language: str) -> Translator:
-        if language in self.languages:
-            return self._translators[language]
-        return self._translators[self.default]
+    def offered(self, org: int | None = None) -> tuple[str, ...]:
+        """The languages the organisation's staff may choose (the default always)."""
+        offered = self._offered.get(org)
+        if offered is None:
+            offered = tuple(lang for lang in self.known(org) if (org, lang) not in self._off or lang == self.default)
+            self._offered[org] = offered
+        return offered
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The shipped languages: what someone outside any organisation may read."""
+        return self.offered(None)
+
+    def get(self, language: str, org: int | None = None) -> Translator:
+        if language not in self.offered(org):
+            language = self.default
+        return self._uploaded.get((org, language)) or self._translators[language]

@@ -50,11 +50,12 @@ class Services:
         if staff is not None and staff.language:
             return staff.language
         code = telegram_user.language_code if telegram_user else None
-        return negotiate(code, self.catalogs.languages, self.settings.default_language)
+        return negotiate(code, self.catalogs.offered(staff.org_id if staff else None), self.settings.default_language)
 
     def translator(self, staff: StaffUser | None, telegram_user: User | None = None) -> Translator:
-        """The language a person reads: their choice, else their Telegram language, else the default."""
-        return self.catalogs.get(self.language_for(staff, telegram_user))
+        """The language a person reads: their choice, else their Telegram language, else the
+        default; in the catalogs of their organisation (what its admins uploaded)."""
+        return self.catalogs.get(self.language_for(staff, telegram_user), staff.org_id if staff else None)
 
     def local_now(self) -> datetime:
         return self.store.clock.now().astimezone(self.settings.tz)

@@ -14,6 +14,7 @@ from bot.i18n import N_
 from bot.services import BotContext
 from handlers.dialogue import show_current
 from handlers.errors import SORRY
+from storage import tenancy
 from storage.types import NOT_REMEMBERED
 
 log = logging.getLogger("casebot.access")
@@ -44,6 +45,7 @@ async def identify(update: Update, context: BotContext) -> None:
     if update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
         raise ApplicationHandlerStop
     services = context.services
+    tenancy.bind(None)  # nobody's organisation until the sender is known
     try:
         staff = await services.store.run(_who, services, update)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
@@ -51,9 +53,16 @@ async def identify(update: Update, context: BotContext) -> None:
         context.t = services.translator(None, update.effective_user)
         await _answer(update, context.t.plain(SORRY))
         raise ApplicationHandlerStop from None
+    if staff is not None and staff.org_disabled:
+        context.t = services.translator(staff, update.effective_user)
+        await _answer(update, context.t.plain(N_("Your organisation's access to this assistant is switched off. "
+                                                 "Please ask your coordinator or your IT department.")))
+        raise ApplicationHandlerStop
     context.staff = staff
     context.t = services.translator(staff, update.effective_user)
     if staff is not None:
+        # from here on this update reads and writes only its sender's organisation (storage/tenancy.py)
+        tenancy.bind(staff.org_id)
         services.gate.is_staff(update.effective_user.id)
         if services.menus.wanted(staff, context.t.language):  # their role's commands, in their language
             services.menus.publish_soon(context.bot, staff, context.t)

@@ -126,7 +126,7 @@ async def _send_document(update: Update, context: BotContext, code: str, kind: D
                                        "↪ Referrals.")))
         return
     languages = [FIRST_LANGUAGE] + ([language] if language != FIRST_LANGUAGE else [])
-    data = document_data(subject, [services.catalogs.get(c) for c in languages], today=services.local_now().date())
+    data = document_data(subject, [services.catalogs.get(c, staff.org_id) for c in languages], today=services.local_now().date())
     try:
         # Typst works outside the event loop: other people's updates go on meanwhile
         pdf = await asyncio.to_thread(services.pdf.render, kind, data, at=services.store.clock.now())

@@ -93,7 +93,7 @@ async def export_case(update: Update, context: BotContext, code: str) -> None:
     data = await services.store.aio.export.export(staff, code)
     ctx = await services.store.run(services.form_context, staff)
     today = services.local_now().date().isoformat()
-    spoken = [lang for lang in (data["intake"].get("languages") or []) if lang in services.catalogs.languages]
+    spoken = [lang for lang in (data["intake"].get("languages") or []) if lang in services.catalogs.offered(staff.org_id)]
     languages = ["de", *[lang for lang in spoken if lang != "de"][:1]]
     if update.callback_query:
         await update.callback_query.answer()
@@ -103,7 +103,7 @@ async def export_case(update: Update, context: BotContext, code: str) -> None:
                                                           "the client; it leaves this chat again in a few minutes."),
                                                        code=t.isolate(data["case"]["code"])))]
     for language in languages:
-        document = readable(services.renderer, services.catalogs.get(language), ctx, data, today)
+        document = readable(services.renderer, services.catalogs.get(language, staff.org_id), ctx, data, today)
         sent.append(await chat.send_document(InputFile(document, filename=f"{data['case']['code']}-art15-{language}.html")))
     due = services.store.clock.now() + timedelta(seconds=services.settings.reveal_seconds)
     for message in sent:

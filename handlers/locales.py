@@ -26,12 +26,12 @@ PREVIEW_SHOWN = 8  # changed messages shown before making an upload live
 PREVIEW = ("Welcome! You are registered as {role}.", "Please use the buttons below.", "Cancelled. Nothing of this dialogue was stored.")
 
 
-def _overview(locales, languages: tuple[str, ...]) -> dict[str, tuple[int, bool]]:  # noqa: ANN001
+def _overview(locales, org_id: int, languages: tuple[str, ...]) -> dict[str, tuple[int, bool]]:  # noqa: ANN001
     """language -> (per cent translated, has a previous version): parsing and reading, in a thread."""
     def completeness(language: str) -> int:
-        po = current_po(locales, language)
+        po = current_po(locales, org_id, language)
         return locale_check.check(po, language).completeness if po else 0
-    return {code: (completeness(code), locales.has_previous(code)) for code in languages}
+    return {code: (completeness(code), locales.has_previous(org_id, code)) for code in languages}
 
 
 async def table(update: Update, context: BotContext) -> None:
@@ -39,14 +39,14 @@ async def table(update: Update, context: BotContext) -> None:
     if not staff.may(roles.manages_languages):
         await update.effective_message.reply_text(t.gettext(N_("Only admins and translators manage languages.")))
         return
-    catalogs = services.catalogs
+    catalogs, org = services.catalogs, staff.org_id
     lines = [t.gettext(N_("<b>Languages</b> · send me a .po file to change one or add a new one"))]
     rows = []
-    overview = await services.store.run(_overview, services.store.locales, catalogs.known())
-    for code in catalogs.known():
-        on = code in catalogs.languages
+    overview = await services.store.run(_overview, services.store.locales, org, catalogs.known(org))
+    for code in catalogs.known(org):
+        on = code in catalogs.offered(org)
         mark = "★" if code == catalogs.default else ("✓" if on else "✗")
-        lines.append(f"{mark} {escape(catalogs.get(code).language_name(code) if on else code)} ({code}) · "
+        lines.append(f"{mark} {escape(catalogs.get(code, org).language_name(code) if on else code)} ({code}) · "
                      f"{overview[code][0]} %")
         buttons = [InlineKeyboardButton(f"⬇ {code}", callback_data=LOCALES.data(code, "get"))]
         if code != catalogs.default:
@@ -61,19 +61,19 @@ async def table(update: Update, context: BotContext) -> None:
 
 async def on_button(update: Update, context: BotContext, subject: str, action: str) -> None:
     """Download, switch on or off, roll back, or make an upload live."""
-    query, t, services = update.callback_query, context.t, context.services
+    query, t, services, org = update.callback_query, context.t, context.services, context.staff.org_id
     if not context.staff.may(roles.manages_languages):
         raise StaleButton
     locales = services.store.aio.locales
     if action == "drop" and subject.isdigit():
-        if not await locales.discard_pending(int(subject), user_id=context.staff.id):
+        if not await locales.discard_pending(org, int(subject), user_id=context.staff.id):
             raise StaleButton
         await query.answer()
         await query.edit_message_text(t.gettext(N_("The upload was discarded; nothing changed.")))
         return
     if action == "live" and subject.isdigit():
         try:
-            language = await locales.make_live(int(subject), user_id=context.staff.id)
+            language = await locales.make_live(org, int(subject), user_id=context.staff.id)
         except LookupError:
             raise StaleButton from None
         await services.store.run(services.catalogs.reload)
@@ -81,17 +81,17 @@ async def on_button(update: Update, context: BotContext, subject: str, action: s
         await query.edit_message_reply_markup(reply_markup=None)
         await update.effective_chat.send_message(t.gettext(N_("{language} is live now, on every instance."), language=language))
         return
-    if subject not in services.catalogs.known():
+    if subject not in services.catalogs.known(org):
         raise StaleButton
     if action == "get":
         await query.answer()
-        await update.effective_chat.send_document(io.BytesIO(await services.store.run(current_po, services.store.locales, subject) or b""),
+        await update.effective_chat.send_document(io.BytesIO(await services.store.run(current_po, services.store.locales, org, subject) or b""),
                                                   filename=f"{subject}.po")
         return
     if action in ("on", "off") and subject != services.catalogs.default:
-        await locales.set_enabled(subject, action == "on", user_id=context.staff.id)
+        await locales.set_enabled(org, subject, action == "on", user_id=context.staff.id)
     elif action == "back":
-        await locales.rollback(subject, user_id=context.staff.id)
+        await locales.rollback(org, subject, user_id=context.staff.id)
     else:
         raise StaleButton
     await services.store.run(services.catalogs.reload)
@@ -112,7 +112,7 @@ async def on_upload(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(t.gettext(N_("That file is too large for a catalog.")))
         return
     content = bytes(await (await document.get_file()).download_as_bytearray())
-    current = await services.store.run(current_po, services.store.locales, language)
+    current = await services.store.run(current_po, services.store.locales, context.staff.org_id, language)
     result = locale_check.check(content, language, current=locale_check.parse(current, language) if current else None)
     if not result.ok:
         lines = [t.gettext(N_("Nothing was changed. Please correct {file}:"), file=document.file_name)]
@@ -122,7 +122,8 @@ async def on_upload(update: Update, context: BotContext) -> None:
             lines.append(t.gettext(N_("… and {count} more."), count=len(result.problems) - MAX_PROBLEMS_SHOWN))
         await update.effective_message.reply_text("\n".join(lines))
         return
-    catalog_id = await services.store.aio.locales.add_pending(language=language, po=content.decode("utf-8"), user_id=context.staff.id)
+    catalog_id = await services.store.aio.locales.add_pending(context.staff.org_id, language=language,
+                                                              po=content.decode("utf-8"), user_id=context.staff.id)
     changed = locale_check.changed(result.catalog, locale_check.parse(current, language) if current else None)
     if changed:
         heading = t.gettext(N_("{file} is fine: {percent} % translated. {count} messages change, as users will see "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 
 from bot.commands import commands_for
@@ -10,6 +12,7 @@ from bot.routes import command
 from bot.services import BotContext
 from domain import roles
 from handlers.dialogue import explain_current
+from storage import tenancy
 from storage.types import InvitationProblem
 
 _INVITATION_PROBLEMS = {
@@ -45,7 +48,14 @@ async def start(update: Update, context: BotContext) -> None:
                                                                                      _INVITATION_PROBLEMS["unknown"])))
         return
     services.gate.is_staff(sender)
+    tenancy.bind(staff.org_id)
+    # a language the organisation added (an upload of its admins) counts as well as the shipped ones
+    own = services.language_for(replace(staff, language=None), update.effective_user)
+    if own != staff.language:
+        await services.store.aio.staff.set_language(staff.id, own)
+        staff = replace(staff, language=own)
     context.staff = staff
+    t = context.t = services.translator(staff, update.effective_user)
     services.menus.publish_soon(context.bot, staff, t)  # their role's menu
     await update.effective_message.reply_text(t.gettext(
         N_("Welcome! You are registered as {role}."), role=t.plain(staff.role.label)))

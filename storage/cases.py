@@ -14,7 +14,7 @@ from domain import roles
 from domain.names import folded_key
 from domain.vocabulary import FINAL_STATUSES, EntryKind, GoalStatus
 from storage import audit
-from storage.crypto import CryptoError, DataKey, WrappedKey, normalise_name
+from storage.crypto import CryptoError, DataKey, normalise_name
 from storage.db import upsert_insert
 from storage.models import CaseKey, CaseSequence, CaseValue, ClientCase, District, Goal, Organisation, Referral
 from storage.types import CaseDetail, CaseSummary, DuplicatePerson, NewEntry, StaffUser
@@ -156,8 +156,8 @@ class CaseRepository:
                 s.add(case)
                 s.flush()
                 data_key = DataKey.generate()
-                wrapped = self._store.keyring.wrap(data_key, aad=key_aad(case.id))
-                s.add(CaseKey(case_id=case.id, kid=wrapped.kid, wrapped=wrapped.blob))
+                kid, wrapped = self._store.organisations.wrap_case_key(user.org_id, case.id, data_key, key_aad(case.id))
+                s.add(CaseKey(case_id=case.id, kid=kid, wrapped=wrapped))
                 self.write_values(s, case.id, data_key, record, values)
                 audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.create", case_id=case.id,
                              detail=f"record={record};fields={len(values)}")
@@ -204,8 +204,9 @@ class CaseRepository:
         return self.unwrap(case_id, row.kid, row.wrapped)
 
     def unwrap(self, case_id: int, kid: str, wrapped: bytes) -> DataKey:
-        """A case's key from its case_key row's values (for batches that read the rows joined)."""
-        return self._store.keyring.unwrap(WrappedKey(kid, wrapped), aad=key_aad(case_id))
+        """A case's key from its case_key row's values (for batches that read the rows joined):
+        wrapped by its organisation's key, or (written before those) by a master key."""
+        return self._store.organisations.unwrap_case_key(case_id, kid, wrapped, key_aad(case_id))
 
     def shred(self, *, user: StaffUser, code: str) -> None:
         """Destroy the case's data key: every encrypted value of it becomes unreadable."""

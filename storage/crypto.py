@@ -92,6 +92,13 @@ class DataKey:
     def decrypt_bytes(self, blob: bytes, *, aad: str) -> bytes:
         return open_sealed(self._key, bytes(blob), aad.encode("utf-8"))
 
+    def wrap(self, inner: DataKey, *, aad: str) -> bytes:
+        """`inner` sealed by this key (an organisation's key wrapping one of its case keys)."""
+        return seal(self._key, inner._key, aad.encode("utf-8"))
+
+    def unwrap(self, blob: bytes, *, aad: str) -> DataKey:
+        return DataKey(open_sealed(self._key, bytes(blob), aad.encode("utf-8")))
+
     def __repr__(self) -> str:  # never show key bytes, not even in a debugger or a traceback
         return "DataKey(<hidden>)"
 

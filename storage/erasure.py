@@ -211,8 +211,11 @@ class Erasure:
         s.exec(delete(CaseMessage).where(CaseMessage.case_id == case.id))
 
     # the erasure itself -------------------------------------------------------------------
-    def erase(self, code: str, *, org_id: int, actor_id: int | None, reason: str) -> None:
-        self._drop_drafts(code)
+    def erase(self, code: str, *, org_id: int, actor_id: int | None, reason: str, drafts: bool = True) -> None:
+        """Erase one case (drafts=False: the caller dropped every draft that could be about it,
+        as an organisation's erasure does with all its staff's at once)."""
+        if drafts:
+            self._drop_drafts(code)
         now = self._store.clock.now()
         with self._store.transaction() as s:
             case = self._case(s, org_id, code)

@@ -19,7 +19,8 @@ from storage.dialogues import key_aad as dialogue_key_aad
 from storage.inbox import INBOX_KEY
 from storage.inbox import body_aad as inbox_aad
 from storage.jourfixe import AGENDA_KEY, agenda_aad
-from storage.models import AgendaItem, CaseKey, Dialogue, InboxUpdate
+from storage.models import AgendaItem, CaseKey, Dialogue, InboxUpdate, Organisation
+from storage.organisations import ORG_KID, org_key_aad
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -31,8 +32,10 @@ class KeyRotation:
 
     def in_use(self) -> dict[str, int]:
         """How many rows each master key id still protects (wrapped keys and inbox updates)."""
-        kids = union_all(select(CaseKey.kid), select(Dialogue.kid), select(InboxUpdate.kid),
-                         select(AgendaItem.kid).where(AgendaItem.kid.is_not(None))).subquery()
+        # case keys under their organisation's key are not the master key's: the organisation's key is
+        kids = union_all(select(CaseKey.kid).where(CaseKey.kid.not_like(f"{ORG_KID}%")), select(Dialogue.kid),
+                         select(InboxUpdate.kid), select(AgendaItem.kid).where(AgendaItem.kid.is_not(None)),
+                         select(Organisation.key_kid.label("kid")).where(Organisation.key_kid.is_not(None))).subquery()
         with self._store.transaction() as s:
             return dict(s.exec(select(kids.c.kid, func.count()).group_by(kids.c.kid)).all())
 
@@ -41,7 +44,7 @@ class KeyRotation:
         is read, re-wrapped outside any transaction, and written in a short one: the writes of
         the people working meanwhile wait for a few updates at most, not for the cryptography."""
         moved = 0
-        for table in (CaseKey, Dialogue, InboxUpdate, AgendaItem):
+        for table in (Organisation, CaseKey, Dialogue, InboxUpdate, AgendaItem):
             while True:
                 done, seen = self._batch(table, batch)
                 moved += done
@@ -53,12 +56,16 @@ class KeyRotation:
 
     def _batch(self, table, batch: int) -> tuple[int, int]:  # noqa: ANN001
         keyring = self._store.keyring
-        ident, blob_column = {CaseKey: (CaseKey.case_id, CaseKey.wrapped), Dialogue: (Dialogue.user_id, Dialogue.wrapped_key),
-                              InboxUpdate: (InboxUpdate.update_id, InboxUpdate.body_enc),
-                              AgendaItem: (AgendaItem.id, AgendaItem.text_enc)}[table]
+        ident, kid_column, blob_column = {
+            CaseKey: (CaseKey.case_id, CaseKey.kid, CaseKey.wrapped),
+            Dialogue: (Dialogue.user_id, Dialogue.kid, Dialogue.wrapped_key),
+            InboxUpdate: (InboxUpdate.update_id, InboxUpdate.kid, InboxUpdate.body_enc),
+            AgendaItem: (AgendaItem.id, AgendaItem.kid, AgendaItem.text_enc),
+            Organisation: (Organisation.id, Organisation.key_kid, Organisation.key_wrapped)}[table]
         with self._store.reading() as connection:
-            rows = connection.execute(select(ident, table.kid, blob_column).where(table.kid != keyring.active_kid,
-                                                                                  blob_column.is_not(None))
+            rows = connection.execute(select(ident, kid_column, blob_column)
+                                      .where(kid_column != keyring.active_kid, blob_column.is_not(None),
+                                             kid_column.not_like(f"{ORG_KID}%"))
                                       .limit(batch)).all()
         fresh = []
         for row_id, kid, blob in rows:
@@ -70,8 +77,8 @@ class KeyRotation:
         with self._store.writing() as connection:
             for row_id, kid, blob, new_kid, new_blob in fresh:
                 # compare and set: a row changed meanwhile (a dialogue restarted, a case erased) is left
-                done += connection.execute(update(table).where(ident == row_id, table.kid == kid, blob_column == blob)
-                                           .values({table.kid: new_kid, blob_column: new_blob})).rowcount
+                done += connection.execute(update(table).where(ident == row_id, kid_column == kid, blob_column == blob)
+                                           .values({kid_column: new_kid, blob_column: new_blob})).rowcount
         return done, len(rows)
 
     def _moved(self, table, row_id: int, kid: str, blob: bytes) -> tuple[str, bytes]:  # noqa: ANN001
@@ -82,6 +89,6 @@ class KeyRotation:
             _, old_key = keyring.system_key(purpose, kid)
             active, new_key = keyring.system_key(purpose)
             return active, new_key.encrypt(old_key.decrypt(blob, aad=aad), aad=aad)
-        aad = case_key_aad(row_id) if table is CaseKey else dialogue_key_aad(row_id)
+        aad = case_key_aad(row_id) if table is CaseKey else org_key_aad(row_id) if table is Organisation else dialogue_key_aad(row_id)
         fresh = keyring.wrap(keyring.unwrap(WrappedKey(kid, blob), aad=aad), aad=aad)
         return fresh.kid, fresh.blob

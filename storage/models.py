@@ -19,6 +19,15 @@ class Organisation(SQLModel, table=True):
     code_prefix: str = Field(max_length=8, unique=True)
     default_language: str = Field(default="de", max_length=8)
     created_at: datetime
+    # the organisation's own key, wrapped by a master key (`key_kid`): every case key of the
+    # organisation is wrapped by it (case_key.kid "org:<id>"), so destroying it erases the
+    # organisation's case data as a whole. None before its first case (made then) and once erased.
+    key_kid: str | None = Field(default=None, max_length=16)
+    key_wrapped: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # switched off by the operator: its staff are refused and nothing is sent to them
+    disabled_at: datetime | None = None
+    # erased as a whole (`casebot org erase`): its key destroyed, its cases erased, its staff removed
+    erased_at: datetime | None = None
 
 
 class District(SQLModel, table=True):
@@ -115,7 +124,9 @@ class ClientCase(SQLModel, table=True):
 
 
 class CaseKey(SQLModel, table=True):
-    """The case's data key, wrapped by a master key. Deleting this row shreds the case."""
+    """The case's data key, wrapped by its organisation's key (kid "org:<org id>") or, written
+    before organisations had keys of their own, by a master key (kid: the master key's id;
+    `casebot migrate` moves those under the organisation's key). Deleting this row shreds the case."""
 
     __tablename__ = "case_key"
     case_id: int = Field(foreign_key="client_case.id", primary_key=True)
@@ -485,6 +496,8 @@ class LocaleCatalog(SQLModel, table=True):
 
     __tablename__ = "locale_catalog"
     id: int | None = Field(default=None, primary_key=True)
+    # the organisation whose admin uploaded it: a language one organisation adds is its own
+    org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     language: str = Field(max_length=16, index=True)
     po: str = Field(sa_column=Column(Text, nullable=False))
     state: str = Field(default="pending", max_length=10)  # pending, live, retired
@@ -496,6 +509,7 @@ class LocaleSetting(SQLModel, table=True):
     """Which languages users may choose (a shipped language is enabled unless switched off)."""
 
     __tablename__ = "locale_setting"
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)
     language: str = Field(max_length=16, primary_key=True)
     enabled: bool = True
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from domain.vocabulary import OutboxState
-from storage.models import Outbox
+from storage.models import Organisation, Outbox
 from storage.types import ScheduledMessage
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class OutboxRepository:
         a claim is a lease, so the rows of a dispatcher that died come back when it runs out."""
         now = self._store.clock.now()
         claimable = (Outbox.state == OutboxState.DUE) | ((Outbox.state == OutboxState.CLAIMED) & (Outbox.lease_until < now))
+        # nothing goes to the staff of an organisation switched off (it waits until it is on again)
+        claimable &= Outbox.org_id.not_in(select(Organisation.id).where(Organisation.disabled_at.is_not(None)))
         with self._store.transaction() as s:
             query = select(Outbox.id).where(claimable, Outbox.due_at <= now).order_by(Outbox.due_at).limit(limit)
             if s.get_bind().dialect.name == "postgresql":

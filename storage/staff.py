@@ -38,7 +38,9 @@ def _staff(user: AppUser, district: District | None) -> StaffUser:
 
 _USER_BY_TELEGRAM_ID = (
     sa_select(AppUser.id, AppUser.org_id, AppUser.telegram_id, AppUser.role, AppUser.district_id,
-              AppUser.language, AppUser.display_name, AppUser.pin_locked, District.code.label("district_code"))
+              AppUser.language, AppUser.display_name, AppUser.pin_locked, District.code.label("district_code"),
+              Organisation.disabled_at.label("org_disabled"))
+    .join(Organisation, AppUser.org_id == Organisation.id)
     .join(District, AppUser.district_id == District.id, isouter=True)
     .where(AppUser.telegram_id == bindparam("telegram_id"), AppUser.active.is_(True))
 )
@@ -56,15 +58,8 @@ class StaffRepository:
 
     # organisation -----------------------------------------------------------------------
     def create_organisation(self, *, name: str, prefix: str, districts: list[str], default_language: str) -> int:
-        now = self._store.clock.now()
-        with self._store.transaction() as s:
-            org = Organisation(name=name, code_prefix=prefix.upper(), default_language=default_language, created_at=now)
-            s.add(org)
-            s.flush()
-            for code in districts:
-                s.add(District(org_id=org.id, code=code, name=code))
-            audit.record(s, at=now, org_id=org.id, user_id=None, action="org.create", detail=f"districts={len(districts)}")
-            return org.id
+        return self._store.organisations.create(name=name, prefix=prefix, districts=districts,
+                                                default_language=default_language)
 
     def first_organisation_id(self) -> int | None:
         with self._store.transaction() as s:
@@ -96,7 +91,7 @@ class StaffRepository:
         user = None if row is None else StaffUser(
             id=row.id, org_id=row.org_id, telegram_id=row.telegram_id, role=Role(row.role),
             district_id=row.district_id, district_code=row.district_code, language=row.language,
-            display_name=row.display_name, pin_locked=bool(row.pin_locked))
+            display_name=row.display_name, pin_locked=bool(row.pin_locked), org_disabled=row.org_disabled is not None)
         self._cache[telegram_id] = (time.monotonic() + STAFF_CACHE_SECONDS, user)
         if len(self._cache) > STAFF_CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))
@@ -110,6 +105,10 @@ class StaffRepository:
         if entry is None or entry[0] < time.monotonic():
             return NOT_REMEMBERED
         return entry[1]
+
+    def forget_all(self) -> None:
+        """Every sender is looked up again (an organisation was switched off or on, or erased)."""
+        self._forget()
 
     def _forget(self, telegram_id: int | None = None) -> None:
         if telegram_id is None:
@@ -221,7 +220,8 @@ class StaffRepository:
                 raise InvitationProblem("unknown")
             if invitation.used_at is not None:
                 raise InvitationProblem("used")
-            if invitation.expires_at <= now:
+            org = s.get(Organisation, invitation.org_id)
+            if invitation.expires_at <= now or org.disabled_at is not None or org.erased_at is not None:
                 raise InvitationProblem("expired")
             user = AppUser(
                 org_id=invitation.org_id, telegram_id=telegram_id, role=invitation.role,

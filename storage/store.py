@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
+from storage import tenancy  # noqa: F401 - registers the one place that keeps organisations apart
 from storage.clock import Clock
 from storage.crypto import Keyring
 
@@ -42,7 +43,8 @@ T = TypeVar("T")
 # Repositories the bot reaches through `store.aio` (each call in a worker thread)
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
-                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports", "profiles")
+                "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports", "profiles",
+                "organisations")
 
 
 class Store:
@@ -66,6 +68,7 @@ class Store:
         from storage.keys import KeyRotation
         from storage.lifecycle import StaffLifecycle
         from storage.locales import LocaleRepository
+        from storage.organisations import OrganisationRepository
         from storage.outbox import OutboxRepository
         from storage.pin import PinRepository
         from storage.planner import Planner
@@ -82,6 +85,7 @@ class Store:
         self.keyring = keyring
         self.clock = clock or Clock()
         self.tz = tz or ZoneInfo("Europe/Berlin")
+        self.organisations = OrganisationRepository(self)
         self.staff = StaffRepository(self)
         self.cases = CaseRepository(self)
         self.dialogues = DialogueRepository(self)

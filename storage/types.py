@@ -30,6 +30,7 @@ class StaffUser:
     language: str | None
     display_name: str = ""
     pin_locked: bool = False  # too many wrong PINs: nothing but /help until an admin lifts it
+    org_disabled: bool = False  # their organisation is switched off: refused at the door
 
     @property
     def label(self) -> str:

@@ -65,7 +65,9 @@ async def test_a_rotation_while_a_dialogue_is_open_loses_nothing(bot):
         await cm.send(f"/case {code}")
         await cm.press("👁 Namen und Details zeigen")
         assert f"Vorname(n): {name}" in cm.last().text
-    assert {r[0] for r in rows(bot, "SELECT kid FROM case_key")} == {"k2"}
+    # the case keys are wrapped by the organisation's key, and that by the new master key
+    assert {r[0] for r in rows(bot, "SELECT kid FROM case_key")} == {"org:1"}
+    assert rows(bot, "SELECT key_kid FROM organisation") == [("k2",)]
 
 
 def test_the_command_line_rotates_and_retires(tmp_path):
@@ -97,5 +99,6 @@ async def test_agenda_points_of_an_earlier_version_are_encrypted_and_rotated(bot
     path = bot.settings.master_key_file
     Keyring.load(path).rotated().save(path)
     store.keyring.refresh(force=True)
-    assert store.keys.rewrap() == 1 and store.keys.in_use() == {"k2": 1}
+    # the agenda point and the organisation's key (which wraps the case keys)
+    assert store.keys.rewrap() == 2 and store.keys.in_use() == {"k2": 2}
     assert [i.text for i in store.jourfixe.items(1, date(2026, 12, 1))] == ["Frau Haddad braucht Hilfe"]

@@ -144,9 +144,11 @@ async def test_a_new_language_is_added_by_uploading_its_po(bot):
     assert (await translator.send("/cases"))[0].text.startswith("Ihre Fälle · 0 Fälle")
     replies = await upload(translator, "ur.po", new_language_po("ur"))
     assert "ur.po ist in Ordnung" in replies[0].text
-    assert "ur" not in bot.services.catalogs.languages  # nothing changes before confirmation
+    org = bot.services.store.staff.first_organisation_id()
+    assert "ur" not in bot.services.catalogs.offered(org)  # nothing changes before confirmation
     await translator.press("✔ Live schalten")
-    assert "ur" in bot.services.catalogs.languages
+    assert "ur" in bot.services.catalogs.offered(org)
+    assert "ur" not in bot.services.catalogs.languages  # the organisation's own: not for strangers
     speaker = await bot.register(Role.CASE_MANAGER, "I", language_code="ur")
     assert rows(bot, "SELECT language FROM app_user WHERE telegram_id = :t", t=speaker.id) == [("ur",)]
     await speaker.send("/language")
@@ -185,7 +187,7 @@ async def test_only_admins_and_translators_manage_languages(bot):
     assert (await upload(cm, "de.po", shipped_po("de")))[0].text.startswith("Ich nehme hier nur Text und Tasten an")
     await cm.press_data("L|en|off", cm.last())
     assert cm.alerts()[-1] == "Diese Taste ist nicht mehr gültig."
-    assert "en" in bot.services.catalogs.languages
+    assert "en" in bot.services.catalogs.offered(bot.services.store.staff.first_organisation_id())
 
 
 async def test_switching_a_language_off_and_on(bot):

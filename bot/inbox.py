@@ -28,6 +28,7 @@ from telegram.error import RetryAfter
 from telegram.ext import Application
 
 from bot.gate import Gate
+from storage import tenancy
 from storage.store import Store
 from storage.types import NOT_REMEMBERED, Received
 
@@ -222,10 +223,17 @@ class Inbox:
     @contextlib.asynccontextmanager
     async def handling(self, update_id: int | None) -> AsyncIterator[None]:
         """Around the handling of one update (bot/concurrency.py): its first commit marks it
-        handled; at the end it leaves the inbox and its sender's next update may be taken."""
-        if update_id not in self._held:
-            yield  # not from the inbox (a test feeding the application directly)
-            return
+        handled; at the end it leaves the inbox and its sender's next update may be taken. The
+        organisation the door binds for the update (storage/tenancy.py) ends with it."""
+        with tenancy.acting_for(None):
+            if update_id not in self._held:
+                yield  # not from the inbox (a test feeding the application directly)
+                return
+            async with self._held_update(update_id):
+                yield
+
+    @contextlib.asynccontextmanager
+    async def _held_update(self, update_id: int) -> AsyncIterator[None]:
         settlement = None
         try:
             with self.store.settling(update_id) as settlement:

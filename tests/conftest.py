@@ -91,9 +91,10 @@ class BotUnderTest:
         return TgUser(self.app, self.fake, self._next_user, first_name=first_name, language_code=language_code)
 
     async def register(self, role: Role = Role.CASE_MANAGER, district: str | None = "I",
-                       language_code: str | None = "de") -> TgUser:
+                       language_code: str | None = "de", *, org_id: int | None = None) -> TgUser:
+        """A member of staff registered with an invitation (of the first organisation, or `org_id`)."""
         store = self.services.store
-        org_id = store.staff.first_organisation_id()
+        org_id = org_id or store.staff.first_organisation_id()
         district_id = store.staff.district_by_code(org_id, district).id if district else None
         code = store.staff.create_invitation(org_id=org_id, role=role, district_id=district_id,
                                              expires_in=timedelta(days=7), created_by=None)

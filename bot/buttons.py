@@ -146,7 +146,8 @@ DIGEST = Buttons("d", one_of("f", "h"), token)  # frequency or hour, its value
 ERASE = Buttons("Q", case_code, one_of("request", "consent-withdrawn"))
 ERASURE = Buttons("E", integer, one_of("y", "n"))
 # /staff (admins): a member (0 for the list), what to do, and its argument (a receiver, a role)
-STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role", "pin", "emp"), optional)
+STAFF = Buttons("u", integer, one_of("list", "menu", "off", "on", "to", "role", "pin", "emp", "cap"),
+                optional)
 LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live", "drop"))  # language (or upload id), action
 # documents on paper: a case, the kind, its referral (0: none), the language beside German ("":
 # ask for it; "menu": back to the documents menu); and the signed scans of a case (its code: the list) or one of them (its id: fetch)
@@ -155,3 +156,5 @@ DOCUMENT = Buttons("P", case_code, one_of(*(k.value for k in DocumentKind)), int
 ATTACHMENT = Buttons("A", either(case_code, integer))
 # a report for a period, by its label ("2026-Q3", "2026-11", "2026")
 REPORT = Buttons("R", token)
+# /districts (admins): edit a district (its code) or add one ("+")
+DISTRICT = Buttons("W", token)

@@ -437,14 +437,66 @@ def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
         elif args.action == "employer":
             lifecycle.set_employer(operator, args.user, args.employer or "")
             print(f"{members[args.user].label}: employer (Träger) {args.employer or '(none)'}")
+        elif args.action == "capacity":
+            lifecycle.set_capacity(operator, args.user, args.max or None)
+            print(f"{members[args.user].label}: at most {args.max} open cases" if args.max else
+                  f"{members[args.user].label}: no limit of open cases")
         else:
             district = store.staff.district_by_code(org_id, args.district) if args.district else None
             lifecycle.change_role(operator, args.user, Role(args.role), district_id=district.id if district else None)
             print(f"{members[args.user].label} is now {args.role}")
     except NotAllowed:
         print("casebot: not possible: open cases need someone to take them (--to ID, a case manager or "
-              "coordinator), and a case manager needs a district (--district)", file=sys.stderr)
+              "coordinator), a case manager needs a district (--district), only case managers have a capacity",
+              file=sys.stderr)
         return 2
+    except ValueError as problem:
+        print(f"casebot: {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_districts(settings: Settings, args: argparse.Namespace) -> int:
+    """The districts: list them, change one (name, quarters, border quarters, neighbours) or add one."""
+    from bot.app import build_services
+    from domain.organisation import parse_quarters
+    from storage.types import StaffUser
+
+    services = build_services(settings)
+    store = services.store
+    org_id = _organisation(store, args)
+    candidates = store.staff.candidates(org_id)
+    if args.action == "list":
+        for district in store.staff.districts(org_id):
+            shown = services.district_overview(org_id, district.code)
+            there = [c for c in candidates if c.district_id == district.id]
+            print(f"{district.code:<8} {district.name}")
+            print(f"         quarters: {', '.join(shown['quarters']) or '-'}")
+            if shown["border"]:
+                print(f"         border quarters: {', '.join(shown['border'])} -> {', '.join(shown['neighbours']) or '-'}")
+            print(f"         case managers: {len(there)}, " + ", ".join(
+                f"#{c.user_id} {c.open_cases}/{c.capacity if c.capacity else '-'}" for c in there))
+        return 0
+    operator = StaffUser(id=0, org_id=org_id, telegram_id=0, role=Role.ADMIN, district_id=None, district_code=None,
+                         language=None, display_name="casebot")
+    current = services.district_overview(org_id, args.code) or {}
+    if args.action == "set" and not current:
+        print(f"casebot: no district {args.code!r}", file=sys.stderr)
+        return 2
+
+    def given(value: str | None, now: tuple[str, ...]) -> tuple[str, ...]:
+        return now if value is None else parse_quarters(value)
+    try:
+        quarters = given(args.quarters, current.get("quarters", ()))
+        border = given(args.border, current.get("border", ()))
+        saved = store.staff.save_district(
+            operator, code=args.code, name=args.name or current.get("name") or args.code, quarters=quarters,
+            border=border, neighbours=given(args.neighbours, current.get("neighbours", ())) if border else (),
+            new=args.action == "add")
+    except ValueError as problem:
+        print(f"casebot: {problem}", file=sys.stderr)
+        return 2
+    print(f"district {saved.code} ({saved.name}): {len(quarters)} quarters, {len(border)} border quarters")
     return 0
 
 
@@ -598,12 +650,21 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("code")
     export.add_argument("folder", nargs="?", default=".")
     staff = sub.add_parser("staff", help="colleagues: list, deactivate (caseload handed on), reactivate, role")
-    staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role", "unlock", "employer"])
+    staff.add_argument("action", choices=["list", "deactivate", "reactivate", "role", "unlock", "employer", "capacity"])
     staff.add_argument("user", nargs="?", type=int, help="the member's id (from `casebot staff list`)")
     staff.add_argument("role", nargs="?", choices=[r.value for r in Role], help="role: the new role")
     staff.add_argument("--to", type=int, help="deactivate: who takes over the open cases")
     staff.add_argument("--district", help="role case-manager: the district code")
     staff.add_argument("--employer", help="employer: the Träger, as reports count it (\"Caritas\", \"Stadt, KI\")")
+    staff.add_argument("--max", type=int, default=0, help="capacity: the most open cases (0: no limit)")
+    districts = sub.add_parser("districts", help="districts: list, set one (name, quarters, border quarters, "
+                                                 "neighbours), add one")
+    districts.add_argument("action", choices=["list", "set", "add"])
+    districts.add_argument("code", nargs="?", default="", help="set, add: the district's code")
+    districts.add_argument("--name")
+    districts.add_argument("--quarters", help="comma-separated quarters (Stadtteile)")
+    districts.add_argument("--border", help="comma-separated border quarters (of its quarters)")
+    districts.add_argument("--neighbours", help="comma-separated codes of the districts they border")
     audit = sub.add_parser("audit", help="verify the audit trail's hash chain, or export one case's or user's trail")
     audit.add_argument("action", choices=["verify", "export"])
     audit.add_argument("file", nargs="?", help="export: where to write the JSON (default: print)")
@@ -655,7 +716,8 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "settings": cmd_settings,
             "rotate-key": cmd_rotate_key, "audit": cmd_audit, "staff": cmd_staff, "export": cmd_export, "run": cmd_run,
             "simulate": cmd_simulate, "services": cmd_services,
-            "digest": cmd_digest, "locales": cmd_locales, "report": cmd_report, "org": cmd_org}
+            "digest": cmd_digest, "locales": cmd_locales, "report": cmd_report, "org": cmd_org,
+            "districts": cmd_districts}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,8 @@ COMMANDS: tuple[tuple[str, str, Callable[[Role], bool]], ...] = (
     ("audit", N_("a case's audit trail"), roles.sees_all_cases),
     ("invite", N_("invite a colleague"), roles.manages_users),
     ("staff", N_("colleagues and their roles"), roles.manages_users),
+    ("districts", N_("districts, quarters and borders"), roles.manages_users),
+    ("waiting", N_("cases waiting for a case manager"), roles.reassigns_cases),
     ("services", N_("the catalogue of services"), roles.manages_catalogue),
     ("locales", N_("languages and translations"), roles.manages_languages),
     ("contact", N_("how clients reach you (on their documents)"), roles.sees_case_content),

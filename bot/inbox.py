@@ -28,7 +28,6 @@ from telegram.error import RetryAfter
 from telegram.ext import Application
 
 from bot.gate import Gate
-from storage import tenancy
 from storage.store import Store
 from storage.types import NOT_REMEMBERED, Received
 
@@ -225,7 +224,7 @@ class Inbox:
         """Around the handling of one update (bot/concurrency.py): its first commit marks it
         handled; at the end it leaves the inbox and its sender's next update may be taken. The
         organisation the door binds for the update (storage/tenancy.py) ends with it."""
-        with tenancy.acting_for(None):
+        with self.store.acting_for(None):
             if update_id not in self._held:
                 yield  # not from the inbox (a test feeding the application directly)
                 return

@@ -60,6 +60,16 @@ class Services:
     def local_now(self) -> datetime:
         return self.store.clock.now().astimezone(self.settings.tz)
 
+    def district_overview(self, org_id: int, code: str) -> dict | None:
+        """A district as its form and /districts show it: name, quarters, border quarters, neighbours."""
+        district = self.store.staff.district_by_code(org_id, code)
+        if district is None:
+            return None
+        borders = self.store.settings.borders(org_id).get(code)
+        return {"code": district.code, "name": district.name, "id": district.id,
+                "quarters": self.store.settings.quarters(org_id).get(code, ()),
+                "border": borders.quarters if borders else (), "neighbours": borders.neighbours if borders else ()}
+
     def form_context(self, staff: StaffUser, form: Form | None = None, state: dict | None = None) -> FormContext:
         """What a form's checks and choices may look at; for a form about a case, the case's
         age, status and district and the service catalogue (read as the dialogue goes)."""
@@ -74,6 +84,8 @@ class Services:
             subject["target_group"] = self.store.settings.target_group(staff.org_id)
         if "quarters" in loads:
             subject["quarters"] = self.store.settings.quarters(staff.org_id)
+        if "district" in loads:  # the district an admin edits (None: a new one)
+            subject["district"] = self.district_overview(staff.org_id, about.get("district") or "")
         if "intake" in loads and about.get("case"):
             subject["intake"] = self.store.casefile.intake(staff, about["case"])
         if "staff" in loads:

@@ -14,7 +14,6 @@ from bot.i18n import N_
 from bot.services import BotContext
 from handlers.dialogue import show_current
 from handlers.errors import SORRY
-from storage import tenancy
 from storage.types import NOT_REMEMBERED
 
 log = logging.getLogger("casebot.access")
@@ -45,7 +44,7 @@ async def identify(update: Update, context: BotContext) -> None:
     if update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
         raise ApplicationHandlerStop
     services = context.services
-    tenancy.bind(None)  # nobody's organisation until the sender is known
+    services.store.act_for(None)  # nobody's organisation until the sender is known
     try:
         staff = await services.store.run(_who, services, update)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
@@ -62,7 +61,7 @@ async def identify(update: Update, context: BotContext) -> None:
     context.t = services.translator(staff, update.effective_user)
     if staff is not None:
         # from here on this update reads and writes only its sender's organisation (storage/tenancy.py)
-        tenancy.bind(staff.org_id)
+        services.store.act_for(staff.org_id)
         services.gate.is_staff(update.effective_user.id)
         if services.menus.wanted(staff, context.t.language):  # their role's commands, in their language
             services.menus.publish_soon(context.bot, staff, context.t)

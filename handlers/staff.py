@@ -74,6 +74,8 @@ async def on_press(update: Update, context: BotContext, user_id: int, action: st
             await _done(update, t.gettext(N_("{name} is active again."), name=member.label))
         elif action == "emp":
             await _employer(update, context, member, arg)
+        elif action == "cap":
+            await _capacity(update, context, member, arg)
         elif action == "role" and (role := _role(arg)) is not None:
             await lifecycle.change_role(admin, member.id, role)
             await _done(update, t.gettext(N_("{name} is now {role}."), name=member.label, role=t.plain(role.label)))
@@ -104,6 +106,9 @@ async def _menu(update: Update, context: BotContext, member: Member) -> None:
     if member.role in roles.CASE_WORKERS:
         rows.append([InlineKeyboardButton(t.plain(N_("🏢 Träger: {employer}"), employer=member.employer or "–"),
                                           callback_data=STAFF.data(member.id, "emp", ""))])
+    if roles.receives_cases(member.role):
+        rows.append([InlineKeyboardButton(t.plain(N_("📦 Capacity: {capacity}"), capacity=member.capacity or "–"),
+                                          callback_data=STAFF.data(member.id, "cap", ""))])
     rows.append([InlineKeyboardButton(t.plain(N_("« Staff")), callback_data=STAFF.data(0, "list", ""))])
     await _show(update, t.isolate(_line(t, member)), InlineKeyboardMarkup(rows))
 
@@ -126,6 +131,28 @@ async def _employer(update: Update, context: BotContext, member: Member, choice:
             for n, name in enumerate(employers)]
     rows.append([InlineKeyboardButton(t.plain(N_("« Staff")), callback_data=STAFF.data(0, "list", ""))])
     await _show(update, t.gettext(N_("Who does {name} work for?"), name=member.label), InlineKeyboardMarkup(rows))
+
+
+CAPACITIES = (10, 20, 30, 40, 50, 60, 80, 100)  # open cases; "0": no limit
+
+
+async def _capacity(update: Update, context: BotContext, member: Member, choice: str) -> None:
+    """How many open cases the case manager takes at most: new cases go to colleagues with room."""
+    t = context.t
+    if choice.isdigit() and (int(choice) in CAPACITIES or choice == "0"):
+        capacity = int(choice) or None
+        await context.services.store.aio.lifecycle.set_capacity(context.staff, member.id, capacity)
+        await _done(update, t.gettext(N_("{name} takes at most {capacity} open cases.") if capacity else
+                                      N_("{name} takes new cases without a limit."), name=member.label, capacity=capacity))
+        return
+    buttons = [InlineKeyboardButton(("• " if n == member.capacity else "") + str(n), callback_data=STAFF.data(member.id, "cap", n))
+               for n in CAPACITIES]
+    rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+    rows.append([InlineKeyboardButton(("• " if member.capacity is None else "") + t.plain(N_("no limit")),
+                                      callback_data=STAFF.data(member.id, "cap", "0"))])
+    rows.append([InlineKeyboardButton(t.plain(N_("« Staff")), callback_data=STAFF.data(0, "list", ""))])
+    await _show(update, t.gettext(N_("How many open cases does {name} take at most? Now: {count} open."),
+                                  name=member.label, count=member.open_cases), InlineKeyboardMarkup(rows))
 
 
 async def _receivers(update: Update, context: BotContext, member: Member) -> None:

@@ -12,7 +12,6 @@ from bot.routes import command
 from bot.services import BotContext
 from domain import roles
 from handlers.dialogue import explain_current
-from storage import tenancy
 from storage.types import InvitationProblem
 
 _INVITATION_PROBLEMS = {
@@ -48,7 +47,7 @@ async def start(update: Update, context: BotContext) -> None:
                                                                                      _INVITATION_PROBLEMS["unknown"])))
         return
     services.gate.is_staff(sender)
-    tenancy.bind(staff.org_id)
+    services.store.act_for(staff.org_id)
     # a language the organisation added (an upload of its admins) counts as well as the shipped ones
     own = services.language_for(replace(staff, language=None), update.effective_user)
     if own != staff.language:

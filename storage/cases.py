@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from domain import roles
 from domain.names import folded_key
-from domain.vocabulary import FINAL_STATUSES, EntryKind, GoalStatus
+from domain.vocabulary import FINAL_STATUSES, CaseStatus, EntryKind, GoalStatus
 from storage import audit
 from storage.crypto import CryptoError, DataKey, normalise_name
 from storage.db import upsert_insert
@@ -131,7 +131,7 @@ class CaseRepository:
     def create(
         self, *, user: StaffUser, district_id: int, assigned_to: int, person_index: str,
         consent_version: str, consent_at: datetime, next_due_on: date | None,
-        record: str, values: dict[str, Any],
+        record: str, values: dict[str, Any], waiting: bool = False,
     ) -> CaseSummary:
         """Create a case with its first record, in the caller's unit of work (with the draft's
         removal, so the same confirmation arriving twice, or at two instances, creates one case).
@@ -149,7 +149,7 @@ class CaseRepository:
                     org_id=user.org_id, code=self._next_code(s, user.org_id, now), district_id=district_id,
                     assigned_to=assigned_to, created_by=user.id, person_index=person_index,
                     consent_version=consent_version, consent_at=consent_at, next_due_on=next_due_on,
-                    created_at=now, updated_at=now, index_rev=NAME_RULES,
+                    created_at=now, updated_at=now, index_rev=NAME_RULES, waiting_since=now if waiting else None,
                 )
                 indexes = self.indexes(user.org_id, values)
                 case.person_fold = indexes[1] if indexes else None
@@ -302,6 +302,18 @@ class CaseRepository:
                 .offset(offset).limit(limit)
             ).all()
             return [_summary(c, d) for c, d in rows]
+
+    def waiting(self, user: StaffUser) -> list[tuple[str, str, datetime]]:
+        """The waiting list, for whom assigns cases: (code, district code, since), oldest first."""
+        if not user.may(roles.reassigns_cases):
+            return []
+        with self._store.transaction() as s:
+            return [(code, district, since) for code, district, since in s.exec(
+                select(ClientCase.code, District.code, ClientCase.waiting_since)
+                .join(District, District.id == ClientCase.district_id)
+                .where(ClientCase.org_id == user.org_id, ClientCase.waiting_since.is_not(None),
+                       ClientCase.status == CaseStatus.OPEN)
+                .order_by(ClientCase.waiting_since, ClientCase.id)).all()]
 
     def may_see(self, user: StaffUser, code: str) -> bool:
         """Whether the case is among those the user may see (not audited: nothing is shown)."""

@@ -34,7 +34,7 @@ class StaffLifecycle:
                           .join(District, AppUser.district_id == District.id, isouter=True)
                           .where(AppUser.org_id == admin.org_id).order_by(AppUser.active.desc(), AppUser.id)).all()
             return [Member(u.id, staff_label(u.display_name, u.id), Role(u.role), code, u.active, n, bool(u.pin_locked),
-                           u.employer)
+                           u.employer, u.capacity)
                     for u, code, n in rows]
 
     def member(self, admin: StaffUser, user_id: int) -> Member:
@@ -121,6 +121,21 @@ class StaffLifecycle:
             s.add(target)
             audit.record(s, at=self._store.clock.now(), org_id=admin.org_id, user_id=admin.id or None, action="user.employer",
                          detail=f"user={target.id}")
+
+    def set_capacity(self, admin: StaffUser, user_id: int, capacity: int | None) -> None:
+        """The most open cases a case manager takes (None: no limit). New cases go to colleagues
+        with room; the cases they hold stay with them."""
+        self._admin(admin)
+        if capacity is not None and not 1 <= capacity <= 500:
+            raise ValueError("a capacity lies between 1 and 500 open cases")
+        with self._store.transaction() as s:
+            target = self._target(s, admin, user_id)
+            if not roles.receives_cases(Role(target.role)):
+                raise NotAllowed()
+            target.capacity = capacity
+            s.add(target)
+            audit.record(s, at=self._store.clock.now(), org_id=admin.org_id, user_id=admin.id or None, action="user.capacity",
+                         detail=f"user={target.id};capacity={capacity if capacity is not None else '-'}")
 
     def _admin(self, admin: StaffUser) -> None:
         if not admin.may(roles.manages_users):

@@ -67,6 +67,9 @@ class AppUser(SQLModel, table=True):
     # documents they hand out; encrypted with a system key (`contact_kid`) like the Jour fixe agenda
     contact_kid: str | None = Field(default=None, max_length=16)
     contact_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # a case manager's capacity: the most open cases they take (None: no limit); new cases go
+    # to colleagues with room, and wait for the coordinator when nobody has any
+    capacity: int | None = None
 
 
 class Invitation(SQLModel, table=True):
@@ -121,6 +124,9 @@ class ClientCase(SQLModel, table=True):
     erase_after: datetime | None = None
     # a legal hold keeps a closed case past its retention period; the reason is encrypted
     hold_reason_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # on the waiting list since (every case manager who could take it was at capacity): the
+    # recording user holds it until a coordinator assigns it
+    waiting_since: datetime | None = None
 
 
 class CaseKey(SQLModel, table=True):

@@ -165,7 +165,7 @@ class ReferralRepository:
             handover.status = HandoverStatus.ACCEPTED if accept else HandoverStatus.DECLINED
             handover.decided_at = now
             if accept:
-                case.assigned_to, case.district_id = user.id, handover.to_district_id
+                case.assigned_to, case.district_id, case.waiting_since = user.id, handover.to_district_id, None
                 _follow_ups_to(s, case.id, user.id)
             s.add(handover)
             audit.record(s, at=now, org_id=case.org_id, user_id=user.id, case_id=case.id,
@@ -188,6 +188,7 @@ class ReferralRepository:
                     or not target.active):
                 raise NotAllowed()
             previous = case.assigned_to
+            case.waiting_since = None  # off the waiting list, also when it stays with whom holds it
             # the client still lives where they live: the district stays the client's (only a
             # handover after a move changes it), or every figure by district would be skewed
             case.assigned_to = target.id

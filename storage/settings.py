@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from domain.eligibility import TargetGroupRules
-from domain.organisation import parse_employers, parse_quarters
+from domain.organisation import Borders, parse_employers, parse_quarters
 from domain.retention import RetentionRules
 from domain.watch import WatchRules
 from storage import audit
@@ -54,13 +54,24 @@ class SettingsRepository:
         """Each district's quarters, by district code (none set: no buttons, typed as before)."""
         return {code: parse_quarters(value) for code, value in self.section(org_id, "quarters").items()}
 
+    def borders(self, org_id: int) -> dict[str, Borders]:
+        """Each district's border quarters and the districts they border, by district code."""
+        quarters, neighbours = self.section(org_id, "border"), self.section(org_id, "neighbours")
+        return {code: Borders(parse_quarters(quarters.get(code, "")), parse_quarters(neighbours.get(code, "")))
+                for code in {*quarters, *neighbours}}
+
     def employers(self, org_id: int) -> tuple[str, ...]:
         """The employers (Träger) an admin picks from for each member of staff (`employers.list`)."""
         return parse_employers(self.section(org_id, "employers").get("list", ""))
 
     def all(self, org_id: int) -> dict[str, str]:
         """Every setting with its current value (defaults where none is stored)."""
+        borders = self.borders(org_id)
         return {**{f"quarters.{d.code}": ", ".join(self.quarters(org_id).get(d.code, ()))
+                   for d in self._store.staff.districts(org_id)},
+                **{f"border.{d.code}": ", ".join(borders.get(d.code, Borders()).quarters)
+                   for d in self._store.staff.districts(org_id)},
+                **{f"neighbours.{d.code}": ", ".join(borders.get(d.code, Borders()).neighbours)
                    for d in self._store.staff.districts(org_id)},
                 "employers.list": ", ".join(self.employers(org_id)),
                 **{f"target_group.{k}": v for k, v in self.target_group(org_id).as_settings().items()},
@@ -71,10 +82,15 @@ class SettingsRepository:
     def set(self, org_id: int, name: str, value: str, *, user_id: int | None = None) -> None:
         """Change one setting; ValueError (with a reason, no data in it) if the value is not one."""
         section, _, key = name.partition(".")
-        if section == "quarters":
+        if section in ("quarters", "border", "neighbours"):
             if self._store.staff.district_by_code(org_id, key) is None:
                 raise ValueError(f"no such district: {key}")
             value = ", ".join(parse_quarters(value))  # validates, and stores the list tidied
+            if section == "border" and (unknown := set(parse_quarters(value)) - set(self.quarters(org_id).get(key, ()))):
+                raise ValueError(f"border quarters must be quarters of the district ({len(unknown)} are not)")
+            if section == "neighbours" and any(self._store.staff.district_by_code(org_id, c) is None or c == key
+                                               for c in parse_quarters(value)):
+                raise ValueError("neighbours must be codes of other districts")
         elif name == "employers.list":
             value = ", ".join(parse_employers(value))
         elif section not in SECTIONS:

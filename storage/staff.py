@@ -13,12 +13,12 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from domain import roles
-from domain.organisation import DistrictInfo
+from domain.organisation import MAX_DISTRICT_NAME, Assignment, Candidate, DistrictInfo, assign
 from domain.roles import Role
 from domain.vocabulary import CaseStatus
 from storage import audit
 from storage.models import AppUser, ClientCase, District, Invitation, Organisation
-from storage.types import NOT_REMEMBERED, InvitationProblem, StaffUser
+from storage.types import NOT_REMEMBERED, InvitationProblem, NotAllowed, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -47,6 +47,7 @@ _USER_BY_TELEGRAM_ID = (
 
 
 STAFF_CACHE_SECONDS = 10.0
+DISTRICTS_CACHE_SECONDS = 30.0
 STAFF_CACHE_SIZE = 10_000
 
 
@@ -54,7 +55,7 @@ class StaffRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._cache: dict[int, tuple[float, StaffUser | None]] = {}  # telegram id -> (until, user)
-        self._districts: dict[int, tuple[DistrictInfo, ...]] = {}
+        self._districts: dict[int, tuple[float, tuple[DistrictInfo, ...]]] = {}
 
     # organisation -----------------------------------------------------------------------
     def create_organisation(self, *, name: str, prefix: str, districts: list[str], default_language: str) -> int:
@@ -70,14 +71,43 @@ class StaffRepository:
             return s.get(Organisation, org_id)
 
     def districts(self, org_id: int) -> tuple[DistrictInfo, ...]:
-        """The organisation's districts. Every dialogue step needs them and they change only
-        when an organisation is set up, so they are read once per process."""
+        """The organisation's districts. Every dialogue step needs them and an admin changes them
+        a few times a year, so each instance keeps them DISTRICTS_CACHE_SECONDS."""
         cached = self._districts.get(org_id)
-        if cached is None:
+        if cached is None or cached[0] < time.monotonic():
             with self._store.transaction() as s:
                 rows = s.exec(select(District).where(District.org_id == org_id).order_by(District.id)).all()
-                cached = self._districts[org_id] = tuple(DistrictInfo(id=d.id, code=d.code, name=d.name) for d in rows)
-        return cached
+                cached = self._districts[org_id] = (time.monotonic() + DISTRICTS_CACHE_SECONDS,
+                                                    tuple(DistrictInfo(id=d.id, code=d.code, name=d.name) for d in rows))
+        return cached[1]
+
+    def save_district(self, admin: StaffUser, *, code: str, name: str, quarters: tuple[str, ...] = (),
+                      border: tuple[str, ...] = (), neighbours: tuple[str, ...] = (), new: bool = False) -> DistrictInfo:
+        """A district as an admin keeps it: its name, its quarters, which of them are border
+        quarters and the districts they border. ValueError (with a reason, no data) if it is not one."""
+        if not admin.may(roles.manages_users):
+            raise NotAllowed()
+        name = " ".join(name.split())
+        if not name or len(name) > MAX_DISTRICT_NAME or not code or len(code) > 16:
+            raise ValueError("a district needs a code (up to 16 characters) and a name (up to 100)")
+        settings = self._store.settings
+        now = self._store.clock.now()
+        with self._store.transaction() as s:
+            row = s.exec(select(District).where(District.org_id == admin.org_id, District.code == code)).first()
+            if (row is None) != new:
+                raise ValueError("a district with this code exists already" if new else f"no such district: {code}")
+            row = row or District(org_id=admin.org_id, code=code, name=name)
+            row.name = name
+            s.add(row)
+            s.flush()
+            self._districts.pop(admin.org_id, None)
+            for section, value in (("quarters", quarters), ("border", border), ("neighbours", neighbours)):
+                settings.set(admin.org_id, f"{section}.{code}", ", ".join(value), user_id=admin.id or None)
+            audit.record(s, at=now, org_id=admin.org_id, user_id=admin.id or None,
+                         action="district.create" if new else "district.change", detail=f"district={row.id}")
+            info = DistrictInfo(id=row.id, code=row.code, name=row.name)
+        self._districts.pop(admin.org_id, None)
+        return info
 
     def district_by_code(self, org_id: int, code: str) -> DistrictInfo | None:
         return next((d for d in self.districts(org_id) if d.code == code), None)
@@ -157,11 +187,8 @@ class StaffRepository:
             s.exec(update(AppUser).where(AppUser.id == user_id).values(language=language))
         self._forget()  # by user id: simplest to forget everyone (it is a rare change)
 
-    def case_manager_for_district(self, *, org_id: int, district_id: int, preferred: StaffUser) -> int:
-        """The district's case manager: the recording user if they serve it, else the one with
-        the fewest open cases; the recording user when the district has nobody."""
-        if preferred.district_id == district_id or preferred.district_id is None and preferred.may(roles.receives_cases):
-            return preferred.id
+    def candidates(self, org_id: int) -> tuple[Candidate, ...]:
+        """The organisation's active case managers: district, open cases, capacity."""
         with self._store.transaction() as s:
             open_cases = (
                 select(func.count(ClientCase.id))
@@ -169,16 +196,28 @@ class StaffRepository:
                 .correlate(AppUser)
                 .scalar_subquery()
             )
-            candidate = s.exec(
-                select(AppUser.id)
-                .where(
-                    AppUser.org_id == org_id, AppUser.district_id == district_id,
-                    AppUser.role.in_(roles.holding(roles.receives_cases)),
-                    AppUser.active == True,  # noqa: E712
-                )
-                .order_by(open_cases, AppUser.id)
-            ).first()
-        return candidate if candidate is not None else preferred.id
+            rows = s.exec(
+                select(AppUser.id, AppUser.district_id, open_cases, AppUser.capacity)
+                .where(AppUser.org_id == org_id, AppUser.role.in_(roles.holding(roles.receives_cases)),
+                       AppUser.active == True)  # noqa: E712
+                .order_by(AppUser.id)
+            ).all()
+        return tuple(Candidate(user_id, district_id, count, capacity) for user_id, district_id, count, capacity in rows)
+
+    def assignment(self, *, org_id: int, district_id: int, quarter: str | None, preferred: StaffUser) -> Assignment:
+        """Who takes a new case of this district and quarter (domain/organisation.py: assign)."""
+        districts = {d.id: d.code for d in self.districts(org_id)}
+        by_code = {code: i for i, code in districts.items()}
+        borders = self._store.settings.borders(org_id).get(districts.get(district_id, ""))
+        border_districts = tuple(by_code[c] for c in (borders.of(quarter) if borders else ()) if c in by_code)
+        candidates = self.candidates(org_id)
+        recorder = next((c for c in candidates if c.user_id == preferred.id), None)
+        return assign(district_id=district_id, border_districts=border_districts, recorder=recorder,
+                      recorder_id=preferred.id, candidates=candidates)
+
+    def case_manager_for_district(self, *, org_id: int, district_id: int, preferred: StaffUser) -> int:
+        """The case manager a case of the district goes to (no quarter known: by district only)."""
+        return self.assignment(org_id=org_id, district_id=district_id, quarter=None, preferred=preferred).user_id
 
     # invitations ------------------------------------------------------------------------
     def create_invitation(

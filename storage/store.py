@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from storage import tenancy  # noqa: F401 - registers the one place that keeps organisations apart
+from storage import tenancy  # also registers the one place that keeps organisations apart
 from storage.clock import Clock
 from storage.crypto import Keyring
 
@@ -125,6 +125,17 @@ class Store:
         # ROLLBACK round trips around every lone SELECT (SQLite has no round trips to save)
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
         self.aio = _OffLoop(self)
+
+    @staticmethod
+    def act_for(org_id: int | None) -> None:
+        """From here on in this task (one update's handling) read and write only this
+        organisation's rows (storage/tenancy.py); None: nobody's in particular."""
+        tenancy.bind(org_id)
+
+    @staticmethod
+    def acting_for(org_id: int | None):  # noqa: ANN205 - a context manager
+        """`with store.acting_for(org)`: the same, for a block; what was bound before comes back."""
+        return tenancy.acting_for(org_id)
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`work(*args, **kwargs)` in a worker thread, with the caller's context (so a unit of

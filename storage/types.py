@@ -170,6 +170,7 @@ class Member:
     open_cases: int
     pin_locked: bool = False
     employer: str = ""  # the Träger, as reports count it
+    capacity: int | None = None  # a case manager's most open cases (None: no limit)
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,13 @@ def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answer
     result = eligibility(answers, ctx)
     values = {k: v for k, v in answers.items() if k != "consent"}
     values["in_target_group"] = result.in_group
+    assignment = store.staff.assignment(org_id=staff.org_id, district_id=district_id, quarter=answers.get("quarter"),
+                                        preferred=staff)
     case = store.cases.create(
         user=staff,
         district_id=district_id,
-        assigned_to=store.staff.case_manager_for_district(org_id=staff.org_id, district_id=district_id, preferred=staff),
+        assigned_to=assignment.user_id,
+        waiting=assignment.waiting,
         person_index=store.cases.person_index(org_id=staff.org_id, given_name=answers["given_name"],
                                               family_name=answers["family_name"], birth_date=born),
         consent_version=CONSENT_VERSION,
@@ -38,6 +41,10 @@ def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answer
         record="intake",
         values=values,
     )
+    if assignment.waiting:
+        return Reply(t.gettext(N_("Saved as case {code}. Every case manager who could take it is at capacity, so it is "
+                                  "on the waiting list; the coordinator assigns it (/waiting)."), code=t.isolate(case.code)),
+                     next_steps(open_case(t, case.code)))
     if case.assigned_to == staff.id:
         return Reply(t.gettext(SAVED_FOR_YOU, code=t.isolate(case.code), date=t.date(case.next_due_on)),
                      next_steps(case_action(t, N_("📝 Assessment now"), "assess", case.code), open_case(t, case.code)))

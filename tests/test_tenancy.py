@@ -227,7 +227,8 @@ async def test_every_repository_method_keeps_to_its_organisation(bot):
         "disabled": True, "wanted": True, "finished": True, "attended": [], "shared_domains": [], "employer": "x",
         "frequency": "daily", "hour": 8, "pin": "4711", "po": "", "content": b"%PDF-1.4", "media_type": "application/pdf",
         "version": "x", "action": "x", "why": "x", "family_name_": "x", "rows": [], "entry": None, "intake": {},
-        "prefix": "SOL", "districts": [], "quarter": "Mitte", "capacity": 3, "default_language": "de", "expires_in": timedelta(days=1), "lease": timedelta(1),
+        "prefix": "SOL", "districts": [],
+        "quarter": "Mitte", "capacity": 3, "default_language": "de", "expires_in": timedelta(days=1), "lease": timedelta(1),
         "period_start": now.date(), "sender": cm_b.id, "update_id": 1, "update_ids": [1], "updates": [],
         "snapshot": None, "form": None, "case": None, "s": None, "connection": None,
     }

@@ -41,6 +41,7 @@ from handlers import (
     pin,
     reminders,
     reports,
+    requests,
     staff,
     start,
 )
@@ -58,7 +59,7 @@ ROUTES = (
     *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES,
     *language.ROUTES, *invite.ROUTES, *staff.ROUTES, *erasure.ROUTES, *pin.ROUTES, *catalogue.ROUTES,
     *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES, *documents.ROUTES, *reports.ROUTES,
-    *organisation.ROUTES,
+    *organisation.ROUTES, *requests.ROUTES,
     *dialogue.ANSWER_ROUTES, *documents.SCAN_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )
 

@@ -156,5 +156,7 @@ DOCUMENT = Buttons("P", case_code, one_of(*(k.value for k in DocumentKind)), int
 ATTACHMENT = Buttons("A", either(case_code, integer))
 # a report for a period, by its label ("2026-Q3", "2026-11", "2026")
 REPORT = Buttons("R", token)
+# a Meldebogen: open it, assign (choose whom), to (that case manager), wait, decline; start (its intake)
+REQUEST = Buttons("M", integer, one_of("open", "assign", "to", "wait", "decline", "start"), optional)
 # /districts (admins): edit a district (its code) or add one ("+")
 DISTRICT = Buttons("W", token)

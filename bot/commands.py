@@ -26,6 +26,9 @@ def _everyone(role: Role) -> bool:
 # about 30 characters
 COMMANDS: tuple[tuple[str, str, Callable[[Role], bool]], ...] = (
     ("new", N_("record a new client (intake)"), roles.records_cases),
+    ("meldebogen", N_("refer a client (Meldebogen)"), roles.sends_meldebogen),
+    ("sent", N_("your Meldebögen and their state"), roles.sends_meldebogen),
+    ("inbox", N_("Meldebögen to decide on"), roles.reviews_meldebogen),
     ("cases", N_("your cases"), roles.sees_case_content),
     ("case", N_("one case, by its code"), roles.sees_case_content),
     ("find", N_("find a person by name and date of birth"), roles.sees_case_content),
@@ -44,7 +47,7 @@ COMMANDS: tuple[tuple[str, str, Callable[[Role], bool]], ...] = (
     ("contact", N_("how clients reach you (on their documents)"), roles.sees_case_content),
     ("language", N_("change the language"), _everyone),
     ("lock", N_("lock: the PIN is asked again"), _everyone),
-    ("cancel", N_("stop the current dialogue"), roles.records_cases),
+    ("cancel", N_("stop the current dialogue"), lambda role: roles.records_cases(role) or roles.sends_meldebogen(role)),
     ("help", N_("what I can do"), _everyone),
 )
 # what a person who is not (yet) staff sees in the menu: /help answers them who the bot is for

@@ -11,7 +11,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import CASE_ACTION, CASES, CONFERENCE, ERASURE, HANDOVER, REFERRAL, REMINDER
+from bot.buttons import CASE_ACTION, CASES, CONFERENCE, ERASURE, HANDOVER, REFERRAL, REMINDER, REQUEST
 from bot.choices import label_of
 from bot.dialogue_view import MESSAGE_LIMIT, plain_text, visible_length
 from bot.dispatcher import Notice
@@ -20,7 +20,16 @@ from bot.services import Services
 from domain import roles
 from domain.reminders import ReminderKind
 from domain.roles import Role
-from domain.vocabulary import FOLLOW_UP_ANSWERS, Benefits, ConferenceStatus, LifeDomain, ResidenceStatus
+from domain.vocabulary import (
+    FOLLOW_UP_ANSWERS,
+    OPEN_REQUESTS,
+    Benefits,
+    ConferenceStatus,
+    LifeDomain,
+    RequestStatus,
+    ResidenceStatus,
+    Source,
+)
 from storage.types import ScheduledMessage, StaffUser
 
 
@@ -112,6 +121,10 @@ def reveal_expiry(services: Services, row: ScheduledMessage, user: StaffUser, t:
     code = (row.dedupe_key or "").split(":")[2:3]
     if not code:
         return None
+    if code[0].startswith("M-") and code[0][2:].isdigit():  # a Meldebogen's details (handlers/requests.py)
+        return Notice(t.gettext(N_("The details of Meldebogen {code} are hidden again."), code=t.isolate(code[0])),
+                      InlineKeyboardMarkup([[_button(t, N_("📂 Open it again"), REQUEST.data(code[0][2:], "open", ""))]]),
+                      replaces=row.ref_id)
     return Notice(t.gettext(N_("Names and details of {code} are hidden again."), code=t.isolate(code[0])),
                   InlineKeyboardMarkup([[_button(t, N_("👁 Show names and details"), CASES.data("r", code[0])),
                                          _button(t, N_("📂 Open case"), CASES.data("o", code[0]))]]),
@@ -160,6 +173,27 @@ def handover_request(services: Services, row: ScheduledMessage, user: StaffUser,
                             code=t.isolate(code), note=note),
                   InlineKeyboardMarkup([[_button(t, N_("✔ Accept"), HANDOVER.data(row.ref_id, "a")),
                                          _button(t, N_("✖ Decline"), HANDOVER.data(row.ref_id, "d"))]]))
+
+
+def meldebogen_received(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """To each coordinator: a Meldebogen came in (nothing about the client in the message)."""
+    subject = services.store.requests.subject(row.ref_id)
+    if subject is None or subject[0].status not in OPEN_REQUESTS or not user.may(roles.reviews_meldebogen):
+        return None
+    line = subject[0]
+    return Notice(t.gettext(N_("📨 New Meldebogen {code} from {source} ({sender})."), code=t.isolate(f"M-{line.id}"),
+                            source=t.plain(label_of(Source, line.source)), sender=escape(line.sender)),
+                  InlineKeyboardMarkup([[_button(t, N_("📂 Open"), REQUEST.data(line.id, "open", ""))]]))
+
+
+def meldebogen_assigned(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """To the case manager a coordinator gave it: start the intake from it."""
+    subject = services.store.requests.subject(row.ref_id)
+    if subject is None or subject[0].status is not RequestStatus.ASSIGNED or subject[1] != user.id:
+        return None
+    return Notice(t.gettext(N_("Meldebogen {code} ({source}) is yours: the intake starts from what it says."),
+                            code=t.isolate(f"M-{row.ref_id}"), source=t.plain(label_of(Source, subject[0].source))),
+                  InlineKeyboardMarkup([[_button(t, N_("▶ Start the intake"), REQUEST.data(row.ref_id, "start", ""))]]))
 
 
 def delivery_failed(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
@@ -245,6 +279,8 @@ BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
     ReminderKind.REFERRAL_FOLLOW_UP: referral_follow_up,
     ReminderKind.HANDOVER_REQUEST: handover_request,
     ReminderKind.DELIVERY_FAILED: delivery_failed,
+    ReminderKind.MELDEBOGEN_RECEIVED: meldebogen_received,
+    ReminderKind.MELDEBOGEN_ASSIGNED: meldebogen_assigned,
     **{kind: conference for kind in ReminderKind if kind.startswith("conference-")},
     ReminderKind.JOUR_FIXE_AGENDA: jourfixe_agenda,
     ReminderKind.DIGEST: scheduled_digest,

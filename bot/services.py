@@ -21,7 +21,7 @@ from domain import roles
 from domain.calendar import WorkingHours
 from domain.roles import Role
 from storage.store import Store
-from storage.types import StaffUser
+from storage.types import NotAllowed, StaffUser
 
 
 @dataclass
@@ -84,6 +84,11 @@ class Services:
             subject["target_group"] = self.store.settings.target_group(staff.org_id)
         if "quarters" in loads:
             subject["quarters"] = self.store.settings.quarters(staff.org_id)
+        if "request" in loads and about.get("request") and not (state or {}).get("answers"):
+            try:  # read once, as the dialogue starts: what the Meldebogen said
+                subject["request"] = self.store.requests.for_intake(staff, int(about["request"]))
+            except NotAllowed:
+                subject["request"] = None
         if "district" in loads:  # the district an admin edits (None: a new one)
             subject["district"] = self.district_overview(staff.org_id, about.get("district") or "")
         if "intake" in loads and about.get("case"):

@@ -43,6 +43,9 @@ class ReminderKind(StrEnum):
     DELETE_MESSAGE = "delete-message"
     # a coordinator gave a case to another case manager: both are told (ref: the case)
     CASE_REASSIGNED = "case-reassigned"
+    # a Meldebogen came in (to each coordinator), or a coordinator gave one to a case manager (ref: the request)
+    MELDEBOGEN_RECEIVED = "meldebogen-received"
+    MELDEBOGEN_ASSIGNED = "meldebogen-assigned"
 
     @property
     def about_goal(self) -> bool:

@@ -14,6 +14,8 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     ADMIN = "admin"
     TRANSLATOR = "translator"  # manages languages, nothing else
+    # staff of FB 50, FB 33, the KI or a Träger: send a Meldebogen, see what became of it, never a case
+    REFERRER = "referrer"
 
     @property
     def label(self) -> str:
@@ -26,6 +28,7 @@ ROLE_LABELS = {
     Role.COORDINATOR: N_("coordinator"),
     Role.ADMIN: N_("admin"),
     Role.TRANSLATOR: N_("translator"),
+    Role.REFERRER: N_("referrer"),
 }
 # the people who work on cases (and so receive reminders, and can be invited to a Fallkonferenz)
 CASE_WORKERS = frozenset({Role.CASE_MANAGER, Role.COORDINATOR})
@@ -88,6 +91,16 @@ def manages_catalogue(role: Role) -> bool:
 
 def manages_languages(role: Role) -> bool:
     return role in (Role.ADMIN, Role.TRANSLATOR)
+
+
+def sends_meldebogen(role: Role) -> bool:
+    """Refers a client to the case management with a Meldebogen (FB 50, FB 33, the KI, a Träger)."""
+    return role is Role.REFERRER
+
+
+def reviews_meldebogen(role: Role) -> bool:
+    """The coordinator is the entry point: reads each Meldebogen, assigns, declines or waits it."""
+    return role is Role.COORDINATOR
 
 
 def needs_district(role: Role) -> bool:

@@ -175,6 +175,20 @@ class Source(Term):
     SELF = "self", N_("Self-referral")
 
 
+class RequestStatus(Term):
+    """What became of a Meldebogen, as its sender sees it."""
+
+    # Translators: the state of a referral form (Meldebogen) sent to the case management
+    RECEIVED = "received", N_("received")
+    WAITING = "waiting", N_("received, on the waiting list")
+    ASSIGNED = "assigned", N_("assigned to a case manager")
+    TAKEN_ON = "taken-on", N_("taken on")
+    DECLINED = "declined", N_("declined")
+
+
+OPEN_REQUESTS = (RequestStatus.RECEIVED, RequestStatus.WAITING)
+
+
 class Benefits(Term):
     """The benefit system (Rechtskreis) the client is in: it decides which services are theirs."""
 

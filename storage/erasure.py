@@ -38,6 +38,7 @@ from storage.models import (
     ErasureRequest,
     Goal,
     Handover,
+    IntakeRequest,
     IssuedDocument,
     Outbox,
     Referral,
@@ -231,6 +232,8 @@ class Erasure:
             s.exec(delete(Attachment).where(Attachment.case_id == case.id))
             s.exec(delete(IssuedDocument).where(IssuedDocument.case_id == case.id))
             s.exec(delete(CaseProfile).where(CaseProfile.case_id == case.id))
+            # the Meldebogen it came from keeps only its state (its sender still sees it was taken on)
+            s.exec(update(IntakeRequest).where(IntakeRequest.case_id == case.id).values(body_enc=b"", reason_enc=None))
             s.exec(update(Goal).where(Goal.case_id == case.id).values(wording_enc=b""))
             s.exec(update(Referral).where(Referral.case_id == case.id).values(purpose_enc=None, result_enc=None, gap_enc=None))
             s.exec(update(Contact).where(Contact.case_id == case.id).values(note_enc=b""))

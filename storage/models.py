@@ -412,6 +412,27 @@ class Handover(SQLModel, table=True):
     decided_at: datetime | None = None
 
 
+class IntakeRequest(SQLModel, table=True):
+    """A Meldebogen: a referrer's request that the case management take a client on. Who the
+    client is, how to reach them and why is one ciphertext under the organisation's key; the
+    coordinator assigns it (the case manager's intake starts from it), declines it with a
+    reason (which its sender reads), or puts it on the waiting list."""
+
+    __tablename__ = "intake_request"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    sent_by: int = Field(foreign_key="app_user.id", index=True)
+    source: str = Field(max_length=20)  # fb50, fb33, ki, traeger, agency (domain.vocabulary.Source)
+    status: str = Field(default="received", max_length=12)
+    created_at: datetime
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = None
+    assigned_to: int | None = Field(default=None, foreign_key="app_user.id")
+    case_id: int | None = Field(default=None, foreign_key="client_case.id")
+    body_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reason_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+
+
 class Outbox(SQLModel, table=True):
     """Time-driven work as rows: a message to a user, due at a time. A dispatcher claims due rows
     (with a lease, so a crashed sender's rows come back), sends them and marks them sent."""

@@ -30,6 +30,7 @@ from storage.models import (
     ClientCase,
     Dialogue,
     District,
+    IntakeRequest,
     Invitation,
     Organisation,
     Outbox,
@@ -149,6 +150,7 @@ class OrganisationRepository:
         with self._store.transaction() as s:
             s.exec(delete(CaseKey).where(CaseKey.case_id.in_(select(ClientCase.id).where(ClientCase.org_id == org_id))))
             s.exec(delete(AgendaItem).where(AgendaItem.org_id == org_id))
+            s.exec(delete(IntakeRequest).where(IntakeRequest.org_id == org_id))
             s.exec(delete(Invitation).where(Invitation.org_id == org_id, Invitation.used_at.is_(None)))
             s.exec(update(Outbox).where(Outbox.org_id == org_id, Outbox.state == OutboxState.DUE)
                    .values(state=OutboxState.CANCELLED))

@@ -44,7 +44,7 @@ T = TypeVar("T")
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
                 "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports", "profiles",
-                "organisations")
+                "organisations", "requests")
 
 
 class Store:
@@ -75,6 +75,7 @@ class Store:
         from storage.profiles import ProfileRepository
         from storage.referrals import ReferralRepository
         from storage.reports import ReportRepository
+        from storage.requests import RequestRepository
         from storage.settings import SettingsRepository
         from storage.staff import StaffRepository
         from storage.timeline import TimelineRepository
@@ -87,6 +88,7 @@ class Store:
         self.tz = tz or ZoneInfo("Europe/Berlin")
         self.organisations = OrganisationRepository(self)
         self.staff = StaffRepository(self)
+        self.requests = RequestRepository(self)
         self.cases = CaseRepository(self)
         self.dialogues = DialogueRepository(self)
         self.casework = CaseworkRepository(self)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import MetaData, select, text
@@ -183,7 +184,7 @@ SENDERS_OWN = {"dialogues.close", "dialogues.consume", "dialogues.discard", "dia
 INSIDE_STORAGE = {"cases.data_key", "cases.data_key_or_none", "cases.write_values", "dialogues.save",
                   "dialogues.set_prompt_message", "dialogues.start", "casework.case_for_change",
                   "casework.record_or_empty", "casework.touch", "timeline.add", "timeline.payloads", "watch.refresh",
-                  "profiles.refresh"}
+                  "profiles.refresh", "requests.taken_on"}
 
 
 async def test_every_repository_method_keeps_to_its_organisation(bot):
@@ -194,6 +195,9 @@ async def test_every_repository_method_keeps_to_its_organisation(bot):
     translator_b = await bot.register(Role.TRANSLATOR, None, org_id=org_b)
     await upload(translator_b, "ur.po", new_language_po("ur"))  # pending: an id of B's to forge
     await cm_b.send("/new")  # an open draft of B's
+    referrer_b = await bot.register(Role.REFERRER, None, org_id=org_b)
+    b_referrer = store.staff.user_by_id(rows(bot, "SELECT id FROM app_user WHERE telegram_id = :t", t=referrer_b.id)[0][0])
+    b_request = store.requests.send(b_referrer, source="fb50", body={"given_name": "Zainab", "family_name": "Quraishi"})
     actor = StaffUser(id=rows(bot, "SELECT id FROM app_user WHERE telegram_id = :t", t=cm_a.id)[0][0], org_id=org_a,
                       telegram_id=cm_a.id, role=Role.ADMIN, district_id=None, district_code=None, language="de")
     b_case = rows(bot, "SELECT id FROM client_case WHERE org_id = :o", o=org_b)[0][0]
@@ -206,12 +210,15 @@ async def test_every_repository_method_keeps_to_its_organisation(bot):
     now = store.clock.now()
     # each parameter by its name: B's identifiers wherever one is taken; the acting user is A's
     given = {
+        "request_id": b_request, "source": "fb50", "body": {"reason": "x"},
+        "referrer": replace(actor, role=Role.REFERRER), "coordinator": replace(actor, role=Role.COORDINATOR),
+        "case_manager": replace(actor, role=Role.CASE_MANAGER),
         "user": actor, "staff": actor, "admin": actor, "holder": actor, "org_id": org_a, "code": "SOL-2026-0001",
         "case_id": b_case, "case_ids": [b_case], "user_id": b_user, "to_user": b_user, "hand_to": b_user,
         "assigned_to": b_user, "preferred": actor, "responsible": b_user, "actor_id": actor.id, "created_by": b_user,
         "telegram_id": cm_b.id, "district_id": b_district, "service_id": b_service, "service_ids": [b_service],
         "catalog_id": b_catalog, "participant_ids": [b_coordinator], "referral_id": 1, "goal_id": 1, "conference_id": 1,
-        "handover_id": 1, "request_id": 1, "entry_id": 1, "entry_ids": [1], "attachment_id": 1, "row_id": 1, "ref_id": b_case,
+        "handover_id": 1, "entry_id": 1, "entry_ids": [1], "attachment_id": 1, "row_id": 1, "ref_id": b_case,
         "message_id": 1, "language": "ur", "record": "intake", "values": {"phone": "0"}, "changes": {"phone": "0"},
         "key": DataKey.generate(), "case_key": DataKey.generate(), "kid": case_kid(org_b), "wrapped": b"x" * 60,
         "aad": "x", "reason": "request", "note": "x", "text": "x", "wording": "x", "purpose": "x", "result": "x",

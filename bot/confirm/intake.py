@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.confirm.common import Reply, case_action, next_steps, open_case
+from bot.confirm.common import Reply, about, case_action, next_steps, open_case
 from bot.forms.eligibility import eligibility
 from bot.forms.engine import Answers, FormContext
 from bot.i18n import N_
@@ -41,6 +41,9 @@ def save_intake(context: BotContext, snapshot: DialogueSnapshot, answers: Answer
         record="intake",
         values=values,
     )
+    if about(snapshot).get("request"):  # the Meldebogen became this case (its sender sees "taken on")
+        with store.transaction() as s:
+            store.requests.taken_on(s, staff, int(about(snapshot)["request"]), case.id)
     if assignment.waiting:
         return Reply(t.gettext(N_("Saved as case {code}. Every case manager who could take it is at capacity, so it is "
                                   "on the waiting list; the coordinator assigns it (/waiting)."), code=t.isolate(case.code)),

@@ -167,6 +167,9 @@ class Form:
     # answers the dialogue starts with (a change of the intake starts from the recorded values,
     # so each question shows what is recorded now)
     prefill: Callable[[FormContext], Answers] | None = None
+    # whether prefilled fields are asked all the same (a change shows what is recorded in each
+    # question); False: they are skipped and stand in the summary to correct (an intake from a Meldebogen)
+    ask_prefilled: bool = True
     # leading fields a button may answer in advance ("🎯 Goal: Housing" after an assessment):
     # taken from what the dialogue is about, checked like a pressed choice, and "« Back" returns
     # to them
@@ -251,6 +254,8 @@ def new_state(form: Form, ctx: FormContext, context: dict[str, Any] | None = Non
     """A fresh dialogue; `context` says what it is about (e.g. {"case": "LEV-2026-0001"})."""
     state: dict[str, Any] = {"step": SUMMARY, "answers": form.prefill(ctx) if form.prefill else {}, "history": [],
                              "editing": False, "times": {}, "context": context or {}}
+    if not form.ask_prefilled and state["answers"]:
+        state["given"] = sorted(state["answers"])
     state["step"] = _next_from(form, state, -1, ctx)
     for name in form.presets:
         value = state["context"].get(name)
@@ -267,6 +272,8 @@ def _next_from(form: Form, state: dict[str, Any], index: int, ctx: FormContext) 
             continue
         if state["editing"] and fld.name in answers:
             continue  # correcting one field: keep the rest, ask only what became necessary
+        if fld.name in state.get("given", ()) and fld.name in answers:
+            continue  # given at the start (a Meldebogen's answers): in the summary, not asked again
         return fld.name
     return SUMMARY
 

@@ -147,7 +147,9 @@ INTAKE = Form(
     name="intake",
     title=N_("Intake"),
     confirm=save_intake,
-    loads=frozenset({"target_group", "quarters"}),
+    loads=frozenset({"target_group", "quarters", "request"}),
+    # started from a Meldebogen: its answers (names, date of birth, phone, where it came from)
+    prefill=lambda ctx: dict(ctx.subject.get("request") or {}), ask_prefilled=False,
     prompt_params=prompt_params,
     notices=_notices,
     fields=(

@@ -1,6 +1,6 @@
 """The declared forms, by name (the name is stored with an open dialogue: never rename one)."""
 
-from bot.forms import change, cycle, intake, meetings, organisation
+from bot.forms import change, cycle, intake, meetings, organisation, requests
 from bot.forms.engine import Form
 
 FORMS: dict[str, Form] = {
@@ -9,5 +9,5 @@ FORMS: dict[str, Form] = {
                  cycle.HANDOVER, cycle.CLOSURE, cycle.FIND, meetings.CONFERENCE, meetings.RESCHEDULE,
                  meetings.OUTCOME, meetings.AGENDA_ITEM, meetings.JOUR_FIXE,
                  change.CHANGE, change.REFERRAL_RESULT, change.LEGAL_HOLD, change.GAP_NOTE,
-                 organisation.DISTRICT)
+                 organisation.DISTRICT, requests.MELDEBOGEN, requests.DECLINE_REQUEST)
 }

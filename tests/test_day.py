@@ -267,8 +267,9 @@ async def test_help_and_menu_per_role_and_help_inside_a_dialogue(bot, cm):
     assert {c["command"] for c in menus[f"chat:{cm.id}"]} == {"new", "cases", "case", "find", "documents", "conferences",
                                                                "jourfixe", "contact", "language", "lock", "cancel", "help"}
     assert {"digest", "audit", "jourfixe"} <= {c["command"] for c in menus[f"chat:{coordinator.id}"]}
-    assert {c["command"] for c in menus[f"chat:{admin.id}"]} == {"invite", "staff", "services", "locales", "language",
-                                                                  "lock", "help"}
+    assert {c["command"] for c in menus[f"chat:{admin.id}"]} == {"invite", "staff", "districts", "services", "locales",
+                                                                  "language", "lock", "help"}
+    assert {"waiting", "inbox"} <= {c["command"] for c in menus[f"chat:{coordinator.id}"]}
     assert "/digest" not in cm.messages()[-1].text and "/new" in cm.messages()[-1].text
     assert "/staff" in admin.last().text and "/new" not in admin.last().text and "/cases" not in admin.last().text
     # inside a dialogue /help explains the current question and asks it again

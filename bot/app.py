@@ -44,6 +44,7 @@ from handlers import (
     requests,
     staff,
     start,
+    transfers,
 )
 from storage.clock import Clock
 from storage.crypto import Keyring
@@ -59,7 +60,7 @@ ROUTES = (
     *start.ROUTES, *intake.ROUTES, *dialogue.ROUTES, *cases.ROUTES, *casework.ROUTES, *casefile.ROUTES,
     *language.ROUTES, *invite.ROUTES, *staff.ROUTES, *erasure.ROUTES, *pin.ROUTES, *catalogue.ROUTES,
     *meetings.ROUTES, *digest.ROUTES, *locales.ROUTES, *reminders.ROUTES, *documents.ROUTES, *reports.ROUTES,
-    *organisation.ROUTES, *requests.ROUTES,
+    *organisation.ROUTES, *requests.ROUTES, *transfers.ROUTES,
     *dialogue.ANSWER_ROUTES, *documents.SCAN_ROUTES, *locales.DOCUMENT_ROUTES, *catalogue.DOCUMENT_ROUTES, *dialogue.LAST_ROUTES,
 )
 

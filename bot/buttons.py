@@ -158,5 +158,8 @@ ATTACHMENT = Buttons("A", either(case_code, integer))
 REPORT = Buttons("R", token)
 # a Meldebogen: open it, assign (choose whom), to (that case manager), wait, decline; start (its intake)
 REQUEST = Buttons("M", integer, one_of("open", "assign", "to", "wait", "decline", "start"), optional)
+# a case to another municipality: menu, to (an organisation), ok (consent confirmed), no; on a
+# transfer: accept, decline
+TRANSFER = Buttons("Y", either(case_code, integer), one_of("menu", "to", "ok", "no", "accept", "decline"), optional)
 # /districts (admins): edit a district (its code) or add one ("+")
 DISTRICT = Buttons("W", token)

@@ -11,7 +11,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import CASE_ACTION, CASES, CONFERENCE, ERASURE, HANDOVER, REFERRAL, REMINDER, REQUEST
+from bot.buttons import CASE_ACTION, CASES, CONFERENCE, ERASURE, HANDOVER, REFERRAL, REMINDER, REQUEST, TRANSFER
 from bot.choices import label_of
 from bot.dialogue_view import MESSAGE_LIMIT, plain_text, visible_length
 from bot.dispatcher import Notice
@@ -196,6 +196,28 @@ def meldebogen_assigned(services: Services, row: ScheduledMessage, user: StaffUs
                   InlineKeyboardMarkup([[_button(t, N_("▶ Start the intake"), REQUEST.data(row.ref_id, "start", ""))]]))
 
 
+def transfer_request(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """To the receiving coordinators: a case comes from another municipality (nothing about the client)."""
+    info = services.store.transfers.info(row.ref_id)
+    if info is None or info.status != "pending" or not user.may(roles.reassigns_cases):
+        return None
+    return Notice(t.gettext(N_("🏙 {place} hands over a case: the client moved here and agreed that their file comes "
+                               "along. Accepted, it waits on /waiting for a case manager."), place=t.isolate(escape(info.from_org))),
+                  InlineKeyboardMarkup([[_button(t, N_("✔ Accept"), TRANSFER.data(row.ref_id, "accept", "")),
+                                         _button(t, N_("✖ Decline"), TRANSFER.data(row.ref_id, "decline", ""))]]))
+
+
+def transfer_decided(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
+    """To whom asked: the other municipality received the case, or declined it."""
+    info = services.store.transfers.info(row.ref_id)
+    if info is None or info.status == "pending":
+        return None
+    return Notice(t.gettext(
+        N_("{place} received case {code}; here it is closed as moved away (its figures and the audit trail stay).")
+        if info.status == "accepted" else N_("{place} declined the handover of {code}; the case stays with you."),
+        place=t.isolate(escape(info.to_org)), code=t.isolate(info.old_code)))
+
+
 def delivery_failed(services: Services, row: ScheduledMessage, user: StaffUser, t: Translator) -> Notice | None:
     """To the coordinators: a colleague blocked the bot and misses their reminders."""
     failed = services.store.staff.user_by_id(row.ref_id) if row.ref_id else None
@@ -281,6 +303,8 @@ BUILDERS: dict[ReminderKind, Callable[..., Notice | None]] = {
     ReminderKind.DELIVERY_FAILED: delivery_failed,
     ReminderKind.MELDEBOGEN_RECEIVED: meldebogen_received,
     ReminderKind.MELDEBOGEN_ASSIGNED: meldebogen_assigned,
+    ReminderKind.TRANSFER_REQUEST: transfer_request,
+    ReminderKind.TRANSFER_DECIDED: transfer_decided,
     **{kind: conference for kind in ReminderKind if kind.startswith("conference-")},
     ReminderKind.JOUR_FIXE_AGENDA: jourfixe_agenda,
     ReminderKind.DIGEST: scheduled_digest,

@@ -46,6 +46,9 @@ class ReminderKind(StrEnum):
     # a Meldebogen came in (to each coordinator), or a coordinator gave one to a case manager (ref: the request)
     MELDEBOGEN_RECEIVED = "meldebogen-received"
     MELDEBOGEN_ASSIGNED = "meldebogen-assigned"
+    # a case handed over to another organisation: its coordinators asked; whom asked told (ref: the transfer)
+    TRANSFER_REQUEST = "transfer-request"
+    TRANSFER_DECIDED = "transfer-decided"
 
     @property
     def about_goal(self) -> bool:

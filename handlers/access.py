@@ -25,7 +25,7 @@ _OPEN_COMMANDS = ("/start",)
 DIALOGUE_COMMANDS = ("/help", "/cancel", "/start", "/pin", "/unlock", "/lock", "/new")
 # presses that reveal names or details, copy a case, or change something (button families of
 # bot/buttons.py): they ask for the PIN when it was not entered within the idle time
-PROTECTED_FAMILIES = frozenset({"e", "g", "r", "h", "x", "Q", "E", "u", "P", "A", "M"})
+PROTECTED_FAMILIES = frozenset({"e", "g", "r", "h", "x", "Q", "E", "u", "P", "A", "M", "Y"})
 PROTECTED_CASE_ACTIONS = frozenset({"reopen", "erase", "hold", "release", "export", "reassign"})
 PROTECTED_COMMANDS = frozenset({"/reopen"})
 

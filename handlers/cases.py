@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.buttons import CASE_ACTION, CASE_CODE, CASE_NUMBER, CASES, typed_code
+from bot.buttons import CASE_ACTION, CASE_CODE, CASE_NUMBER, CASES, TRANSFER, typed_code
 from bot.choices import label_of
 from bot.dialogue_view import display_value
 from bot.forms.registry import FORMS
@@ -155,7 +155,8 @@ async def send_case(update: Update, context: BotContext, code: str, *, reveal: b
         intake = detail.records.get("intake", {})
         rows = [(t.plain(f.label), display_value(t, f, intake[f.name], ctx)) for f in form.fields if f.name in intake]
     text = services.renderer.render("case.j2", t, **_glance_view(t, glance, services.local_now().date()), rows=rows)
-    markup = InlineKeyboardMarkup(_actions(t, staff, glance, reveal))
+    elsewhere = await services.store.aio.organisations.others_exist(staff.org_id)
+    markup = InlineKeyboardMarkup(_actions(t, staff, glance, reveal, elsewhere=elsewhere))
     if update.callback_query:
         await update.callback_query.answer()
     if update.callback_query and edit:
@@ -190,7 +191,8 @@ def _glance_view(t, glance: CaseGlance, today) -> dict:  # noqa: ANN001
     }
 
 
-def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[list[InlineKeyboardButton]]:  # noqa: ANN001
+def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool, *,  # noqa: ANN001
+             elsewhere: bool = False) -> list[list[InlineKeyboardButton]]:
     code = glance.summary.code
 
     def act(label: str, action: str) -> InlineKeyboardButton:
@@ -209,6 +211,9 @@ def _actions(t, staff: StaffUser, glance: CaseGlance, revealed: bool) -> list[li
             + ([act(N_("👥 Reassign"), "reassign")] if staff.may(roles.reassigns_cases) else []),
             [act(N_("🕓 Case file"), "file"), act(N_("✏ Change intake"), "change"), act(N_("📄 Documents"), "documents")],
         ]
+        if elsewhere:  # another municipality on this installation: the client moved there
+            rows.append([InlineKeyboardButton(t.plain(N_("🏙 Moved away: hand over")),
+                                              callback_data=TRANSFER.data(code, "menu", ""))])
     if staff.role is Role.COORDINATOR:
         rows.append([act(N_("📦 Copy (Art. 15)"), "export"), act(N_("🗑 Erase"), "erase"),
                      act(N_("⚖ Release hold"), "release") if glance.held else act(N_("⚖ Legal hold"), "hold")])

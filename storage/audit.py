@@ -118,7 +118,9 @@ class AuditChain:
         officer: case codes and staff names, no personal data of clients (the trail holds none)."""
         query = (select(AuditEvent, AppUser.display_name, AppUser.role, ClientCase.code)
                  .join(AppUser, AuditEvent.user_id == AppUser.id, isouter=True)
-                 .join(ClientCase, AuditEvent.case_id == ClientCase.id, isouter=True)
+                 # a case that moved to another organisation since is not named in this one's trail
+                 .join(ClientCase, (AuditEvent.case_id == ClientCase.id) & (ClientCase.org_id == AuditEvent.org_id),
+                       isouter=True)
                  .where(AuditEvent.org_id == org_id))
         if case_code:
             query = query.where(ClientCase.code == case_code.upper())

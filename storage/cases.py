@@ -146,7 +146,7 @@ class CaseRepository:
                 if duplicate:
                     raise DuplicatePerson(duplicate)
                 case = ClientCase(
-                    org_id=user.org_id, code=self._next_code(s, user.org_id, now), district_id=district_id,
+                    org_id=user.org_id, code=self.next_code(s, user.org_id, now), district_id=district_id,
                     assigned_to=assigned_to, created_by=user.id, person_index=person_index,
                     consent_version=consent_version, consent_at=consent_at, next_due_on=next_due_on,
                     created_at=now, updated_at=now, index_rev=NAME_RULES, waiting_since=now if waiting else None,
@@ -169,7 +169,7 @@ class CaseRepository:
             # the unique blind index caught a duplicate created concurrently
             raise DuplicatePerson("") from None
 
-    def _next_code(self, s: Session, org_id: int, now: datetime) -> str:
+    def next_code(self, s: Session, org_id: int, now: datetime) -> str:
         year = now.astimezone(self._store.tz).year
         # one statement that creates the year's counter or bumps it, taking the row lock on
         # PostgreSQL and the write lock on SQLite: two instances never hand out the same number,

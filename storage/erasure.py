@@ -137,7 +137,7 @@ class Erasure:
             case.close_reason = case.close_reason or "declined"
             case.erase_after = now + timedelta(days=days)
             s.add(case)
-            self._cancel_messages(s, case)
+            self.cancel_messages(s, case)
             audit.record(s, at=now, org_id=org_id, user_id=actor_id, action="case.erase-scheduled", case_id=case.id,
                          detail=f"days={days}")
 
@@ -223,7 +223,7 @@ class Erasure:
             if case.erased_at is not None:
                 return
             self._leave_tally(s, case)
-            self._cancel_messages(s, case)
+            self.cancel_messages(s, case)
             self._delete_messages(s, case)
             s.exec(delete(CaseKey).where(CaseKey.case_id == case.id))
             s.exec(delete(CaseValue).where(CaseValue.case_id == case.id))
@@ -256,7 +256,7 @@ class Erasure:
             latest = self._store.casework.record_or_empty(s, case.id, key, f"assessment/{case.assessments}")
             tally(s, case.org_id, {k: v for k, v in latest.items() if v is not None}, -1)
 
-    def _cancel_messages(self, s: Session, case: ClientCase) -> None:
+    def cancel_messages(self, s: Session, case: ClientCase) -> None:
         """Pending messages about the case, its goals, referrals, conferences, handovers, entries."""
         refs = {
             "case": [case.id],

@@ -433,6 +433,25 @@ class IntakeRequest(SQLModel, table=True):
     reason_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
+class OrgTransfer(SQLModel, table=True):
+    """A case handed over to another organisation on the installation (the client moved there
+    and agreed): pending until the receiving coordinator accepts (the case moves; the sender
+    keeps a closed, erased stub, `stub_case_id`) or declines."""
+
+    __tablename__ = "org_transfer"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="client_case.id", index=True)
+    from_org: int = Field(foreign_key="organisation.id")
+    to_org: int = Field(foreign_key="organisation.id")
+    requested_by: int = Field(foreign_key="app_user.id")
+    requested_at: datetime
+    consent_at: datetime  # the client's consent to the handover, confirmed by whom asked for it
+    status: str = Field(default="pending", max_length=10)  # pending, accepted, declined
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = None
+    stub_case_id: int | None = Field(default=None, foreign_key="client_case.id")
+
+
 class Outbox(SQLModel, table=True):
     """Time-driven work as rows: a message to a user, due at a time. A dispatcher claims due rows
     (with a lease, so a crashed sender's rows come back), sends them and marks them sent."""

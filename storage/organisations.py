@@ -12,6 +12,7 @@ them under their organisation's (`rehome`); both kinds are read meanwhile.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from sqlmodel import select
 
 from domain.roles import Role
 from domain.vocabulary import CaseStatus, OutboxState
-from storage import audit
+from storage import audit, tenancy
 from storage.crypto import CryptoError, DataKey, WrappedKey
 from storage.models import (
     AgendaItem,
@@ -77,6 +78,7 @@ class OrganisationRepository:
         # a rotation re-wraps them, an erasure destroys them and the case keys they wrapped)
         self._keys: dict[int, DataKey] = {}
         self._lock = threading.Lock()
+        self._active: tuple[float, frozenset[int]] | None = None  # (until, active organisations)
 
     # the operator ---------------------------------------------------------------------
     def create(self, *, name: str, prefix: str, districts: list[str], default_language: str) -> int:
@@ -91,6 +93,7 @@ class OrganisationRepository:
             for code in districts:
                 s.add(District(org_id=org.id, code=code, name=code))
             audit.record(s, at=now, org_id=org.id, user_id=None, action="org.create", detail=f"districts={len(districts)}")
+            self._active = None
             return org.id
 
     def list(self) -> list[OrganisationInfo]:
@@ -103,6 +106,17 @@ class OrganisationRepository:
                                      disabled_at=o.disabled_at, erased_at=o.erased_at, staff=staff.get(o.id, 0),
                                      open_cases=cases.get(o.id, 0))
                     for o in s.exec(select(Organisation).order_by(Organisation.id)).all()]
+
+    def others_exist(self, org_id: int) -> bool:
+        """Whether another active organisation is on the installation (a case could move there).
+        Asked with every view of a case, so each instance remembers the answer a minute."""
+        cached = self._active
+        if cached is None or cached[0] < time.monotonic():
+            with tenancy.acting_for(None), self._store.transaction() as s:
+                active = frozenset(s.exec(select(Organisation.id).where(Organisation.disabled_at.is_(None),
+                                                                        Organisation.erased_at.is_(None))).all())
+            cached = self._active = (time.monotonic() + 60.0, active)
+        return bool(cached[1] - {org_id})
 
     def by_prefix(self, prefix: str) -> int | None:
         with self._store.transaction() as s:
@@ -119,6 +133,7 @@ class OrganisationRepository:
             org.disabled_at = now if disabled else None
             s.add(org)
             audit.record(s, at=now, org_id=org_id, user_id=None, action="org.disable" if disabled else "org.enable")
+        self._active = None
         self._store.staff.forget_all()
         return True
 

@@ -44,7 +44,7 @@ T = TypeVar("T")
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
                 "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports", "profiles",
-                "organisations", "requests")
+                "organisations", "requests", "transfers")
 
 
 class Store:
@@ -79,6 +79,7 @@ class Store:
         from storage.settings import SettingsRepository
         from storage.staff import StaffRepository
         from storage.timeline import TimelineRepository
+        from storage.transfers import TransferRepository
         from storage.updates import UpdateRepository
         from storage.watch import WatchRepository
 
@@ -89,6 +90,7 @@ class Store:
         self.organisations = OrganisationRepository(self)
         self.staff = StaffRepository(self)
         self.requests = RequestRepository(self)
+        self.transfers = TransferRepository(self)
         self.cases = CaseRepository(self)
         self.dialogues = DialogueRepository(self)
         self.casework = CaseworkRepository(self)

@@ -230,7 +230,8 @@ class TimelineRepository:
             handover = s.get(Handover, ref) if ref else None
             if handover is None:
                 return own
-            return {"district": s.get(District, handover.to_district_id).code, "handover_status": handover.status,
+            district = s.get(District, handover.to_district_id)  # None: a district of the organisation it came from
+            return {"district": district.code if district else "–", "handover_status": handover.status,
                     "note": readable(key, handover.note_enc, aad=row_aad(case.id, "handover", handover.id, "note"))}
         if kind == EntryKind.CLOSURE:
             return {"reason": own.get("reason", case.close_reason)}

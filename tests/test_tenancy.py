@@ -163,9 +163,43 @@ NOT_FOR_AN_ORGANISATION = {
     "staff": {"create_organisation", "first_organisation_id", "user_by_telegram_id", "remembered", "redeem_invitation",
               "refuse_invitation", "forget_all"},
     "locales": {"revision", "live", "disabled"},  # what every instance loads, each organisation's apart (bot/i18n.py)
+    "transfers": {"info"},  # composes the dispatcher's messages about a transfer (both organisations' names)
     "erasure": {"run_retention"}, "watch": {"backfill", "plan"}, "cases": {"reindex"},
     "profiles": {"backfill"}, "jourfixe": {"encrypt_plaintext"},
 }
+
+
+def _walk(store, org_a: int, given: dict, actor: StaffUser, walked: list, untaken: list) -> None:  # noqa: ANN001
+    """Every repository method once, acting for A with B's identifiers; whatever it returns or
+    says when it refuses must show nothing of B (what it was given aside)."""
+    with tenancy.acting_for(org_a):
+        for repo_name in REPOSITORIES:
+            exempt = NOT_FOR_AN_ORGANISATION.get(repo_name, set())
+            if repo_name in NOT_FOR_AN_ORGANISATION and exempt is None:
+                continue
+            repository = getattr(store, repo_name)
+            for name, method in inspect.getmembers(repository, inspect.ismethod):
+                if name.startswith("_") or name in exempt:
+                    continue
+                parameters = inspect.signature(method).parameters.values()
+                needed = [p for p in parameters if p.default is inspect.Parameter.empty
+                          and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+                if any(p.name not in given for p in needed) or any(given[p.name] is None for p in needed):
+                    untaken.append(f"{repo_name}.{name}")
+                    continue
+                args = {p.name: given[p.name] for p in needed}
+                if f"{repo_name}.{name}" in SENDERS_OWN and "user_id" in args:
+                    args["user_id"] = actor.id
+                try:
+                    result = method(**args)
+                    if inspect.isgenerator(result) or isinstance(result, map):
+                        result = list(result)
+                    shown = repr(result)
+                except Exception as refusal:  # noqa: BLE001 - a refusal is fine; what it says is checked
+                    shown = f"{type(refusal).__name__}: {refusal}"
+                walked.append(f"{repo_name}.{name}")
+                for needle in (n for n in B_NEEDLES if n not in repr(args)):  # repeating what it was given reveals nothing
+                    assert needle not in shown, f"{repo_name}.{name} showed organisation B's {needle!r}"
 
 
 # methods whose user_id is the sender's own (context.staff.id, from Telegram's authenticated
@@ -184,7 +218,7 @@ SENDERS_OWN = {"dialogues.close", "dialogues.consume", "dialogues.discard", "dia
 INSIDE_STORAGE = {"cases.data_key", "cases.data_key_or_none", "cases.write_values", "dialogues.save",
                   "dialogues.set_prompt_message", "dialogues.start", "casework.case_for_change",
                   "casework.record_or_empty", "casework.touch", "timeline.add", "timeline.payloads", "watch.refresh",
-                  "profiles.refresh", "requests.taken_on"}
+                  "profiles.refresh", "requests.taken_on", "cases.next_code", "erasure.cancel_messages"}
 
 
 async def test_every_repository_method_keeps_to_its_organisation(bot):
@@ -210,7 +244,7 @@ async def test_every_repository_method_keeps_to_its_organisation(bot):
     now = store.clock.now()
     # each parameter by its name: B's identifiers wherever one is taken; the acting user is A's
     given = {
-        "request_id": b_request, "source": "fb50", "body": {"reason": "x"},
+        "request_id": b_request, "to_org": org_b, "transfer_id": 1, "source": "fb50", "body": {"reason": "x"},
         "referrer": replace(actor, role=Role.REFERRER), "coordinator": replace(actor, role=Role.COORDINATOR),
         "case_manager": replace(actor, role=Role.CASE_MANAGER),
         "user": actor, "staff": actor, "admin": actor, "holder": actor, "org_id": org_a, "code": "SOL-2026-0001",
@@ -241,35 +275,12 @@ async def test_every_repository_method_keeps_to_its_organisation(bot):
     }
     before = _b_rows(bot, org_b)
     walked, untaken = [], []
-    with tenancy.acting_for(org_a):
-        for repo_name in REPOSITORIES:
-            exempt = NOT_FOR_AN_ORGANISATION.get(repo_name, set())
-            if repo_name in NOT_FOR_AN_ORGANISATION and exempt is None:
-                continue
-            repository = getattr(store, repo_name)
-            for name, method in inspect.getmembers(repository, inspect.ismethod):
-                if name.startswith("_") or name in exempt:
-                    continue
-                parameters = inspect.signature(method).parameters.values()
-                needed = [p for p in parameters if p.default is inspect.Parameter.empty
-                          and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-                if any(p.name not in given for p in needed) or any(given[p.name] is None for p in needed):
-                    untaken.append(f"{repo_name}.{name}")  # takes a session or a form: only ever called inside storage
-                    continue
-                args = {p.name: given[p.name] for p in needed}
-                if f"{repo_name}.{name}" in SENDERS_OWN and "user_id" in args:
-                    args["user_id"] = actor.id
-                try:
-                    result = method(**{k: v for k, v in args.items()})
-                    if inspect.isgenerator(result) or isinstance(result, map):
-                        result = list(result)
-                    shown = repr(result)
-                except Exception as refusal:  # noqa: BLE001 - a refusal is fine; what it says is checked
-                    shown = f"{type(refusal).__name__}: {refusal}"
-                walked.append(f"{repo_name}.{name}")
-                for needle in (n for n in B_NEEDLES if n not in repr(args)):  # repeating what it was given reveals nothing
-                    assert needle not in shown, f"{repo_name}.{name} showed organisation B's {needle!r}"
-    assert len(walked) > 120, walked
+    # as an admin and as a coordinator of A (between them every permission a repository checks)
+    for role in (Role.ADMIN, Role.COORDINATOR):
+        acting = replace(actor, role=role)
+        given.update({"user": acting, "staff": acting, "admin": acting, "holder": acting, "preferred": acting})
+        _walk(store, org_a, given, actor, walked, untaken)
+    assert len(walked) > 250, len(walked)
     assert set(untaken) == INSIDE_STORAGE, "a new repository method: give its parameters a value above"
     assert _b_rows(bot, org_b) == before, "organisation B's rows changed"
     # and B goes on as before

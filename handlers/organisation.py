@@ -34,7 +34,8 @@ async def districts(update: Update, context: BotContext) -> None:
     lines, rows = [t.gettext(N_("<b>Districts</b> · a press changes one"))], []
     for district, managers, open_cases, room in await services.store.run(_overview, services, staff.org_id):
         lines.append("")
-        lines.append(f"<b>{t.isolate(district['code'])}</b> · {t.isolate(district['name'])}")
+        named = district["name"] != district["code"]
+        lines.append(f"<b>{t.isolate(district['code'])}</b>" + (f" · {t.isolate(district['name'])}" if named else ""))
         lines.append(t.gettext(N_("Quarters: {quarters}"), quarters=t.join(map(t.isolate, district["quarters"])) or "–"))
         if district["border"]:
             lines.append(t.gettext(N_("Border quarters: {quarters} → {districts}"),
@@ -42,7 +43,7 @@ async def districts(update: Update, context: BotContext) -> None:
                                    districts=t.join(map(t.isolate, district["neighbours"])) or "–"))
         lines.append(t.gettext(N_("Case managers: {count} · {open} open · room for {room}"), count=managers,
                                open=open_cases, room="∞" if room is None else room))
-        rows.append([InlineKeyboardButton(f"✏️ {district['code']} · {district['name']}"[:60],
+        rows.append([InlineKeyboardButton((f"✏️ {district['code']} · {district['name']}" if named else f"✏️ {district['code']}")[:60],
                                           callback_data=DISTRICT.data(district["code"]))])
     rows.append([InlineKeyboardButton(t.plain(N_("➕ New district")), callback_data=DISTRICT.data("+"))])
     await update.effective_message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))

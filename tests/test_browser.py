@@ -271,3 +271,42 @@ def _rows(store, sql: str) -> list:  # noqa: ANN001
 
     with store.engine.connect() as connection:
         return list(connection.execute(text(sql)))
+
+
+async def test_a_meldebogen_and_the_districts_in_arabic_at_phone_width(live, browser):  # noqa: F811
+    """An Arabic-speaking coordinator on a phone opens a Meldebogen from the inbox (Latin names
+    and the phone number whole inside right-to-left text); an Arabic-speaking admin reads the
+    districts with their quarters and borders. Nothing leaves the chat column."""
+    store = live.services.store
+    org_id = store.staff.first_organisation_id()
+    invite = lambda role: store.staff.create_invitation(org_id=org_id, role=role, district_id=None,  # noqa: E731
+                                                        expires_in=timedelta(days=1), created_by=None)
+    referrer = store.staff.redeem_invitation(code=invite(Role.REFERRER), telegram_id=990001, language="de",
+                                             display_name="Frau Berger (FB 50)")
+    store.requests.send(referrer, source="fb50", body={"given_name": "Amina", "family_name": "Haddad",
+                                                       "birth_date": "1995-02-01", "phone": "+49 171 1234567",
+                                                       "reason": "تبحث عن سكن ومكان في الحضانة"})
+    admin = store.staff.user_by_id(store.staff.redeem_invitation(code=invite(Role.ADMIN), telegram_id=990002,
+                                                                 language="de").id)
+    first = store.staff.districts(org_id)[0]
+    store.staff.save_district(admin, code=first.code, name="Opladen", quarters=("Rheindorf", "Hitdorf", "Bürrig"),
+                              border=("Hitdorf",), neighbours=(store.staff.districts(org_id)[1].code,))
+    noor = await live.person("Noor", "ar")
+    page = await on_phone(live, browser, noor)
+    await page.type(f"/start {invite(Role.COORDINATOR)}", "/inbox")
+    inbox = await page.type("/inbox", "M-1")
+    assert inbox.startswith("الوارد") or "الوارد" in inbox
+    shown = await page.click("📨 M-1", "Amina")
+    assert "Haddad" in shown and "+49 171 1234567" in shown and "تبحث عن سكن" in shown
+    fits = await page.run(_fits, browser, page.chat)
+    assert fits["left"] >= 0 and fits["right"] <= fits["width"] + 0.5 and not fits["sideways"], fits
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "meldebogen-ar-phone.png"))
+    sami = await live.person("Sami", "ar")
+    page = await on_phone(live, browser, sami)
+    await page.type(f"/start {invite(Role.ADMIN)}", "/districts")
+    districts = await page.type("/districts", "Opladen")
+    assert "Hitdorf" in districts and "المناطق" in districts
+    fits = await page.run(_fits, browser, page.chat)
+    assert fits["left"] >= 0 and fits["right"] <= fits["width"] + 0.5 and not fits["sideways"], fits
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "districts-ar-phone.png"))

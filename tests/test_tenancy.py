@@ -69,6 +69,11 @@ async def test_two_organisations_work_side_by_side_and_see_nothing_of_each_other
     assert cm_b.alerts() and set(cm_b.alerts()) <= {"Diese Taste ist nicht mehr gültig.",
                                                     "Kein Fall LEV-2026-0001 unter den Fällen, die Sie bearbeiten dürfen.",
                                                     "Kein Fall LEV-2026-0001 unter den Fällen, die Sie sehen dürfen."}
+    # the raw database holds neither organisation's clients in the clear
+    raw = raw_database_bytes(bot)
+    assert b"SOL-2026-0001" in raw and b"LEV-2026-0001" in raw
+    for needle in ("Amina", "Haddad", "Zainab", "Quraishi", "1993-09-17", "1995-02-01"):
+        assert needle.encode() not in raw, needle
     # the other organisation's districts are not offered at an intake
     await cm_b.send("/new")
     assert rows(bot, "SELECT code FROM district WHERE org_id = :o ORDER BY id", o=org_b) == [("Mitte",), ("Ohligs",)]

@@ -28,7 +28,7 @@ from domain.reminders import (
 from domain.vocabulary import CaseStatus, GoalStatus, OutboxState
 from storage.cases import silent_since
 from storage.db import upsert_insert
-from storage.models import AppUser, ClientCase, Goal, JourFixe, Outbox
+from storage.models import AppUser, ClientCase, Goal, JourFixe, Organisation, Outbox
 from storage.types import Planned
 
 if TYPE_CHECKING:
@@ -62,14 +62,17 @@ class Planner:
         deliver_at = hours.next_delivery(now)
         # a stream, page by page: never all due cases in memory at once (1,000,000 cases made
         # the first round peak at 500 MB when each source was read whole)
-        wanted = itertools.chain(
+        with self._store.transaction() as s:  # nothing is planned for an organisation switched off or erased
+            off = set(s.exec(select(Organisation.id).where(Organisation.disabled_at.is_not(None)
+                                                           | Organisation.erased_at.is_not(None))).all())
+        wanted = (p for p in itertools.chain(
             self._reassessments(today, deliver_at, days_before),
             self._goals(today, deliver_at, days_before),
             self._silent_cases(today, deliver_at, silent_days, hours),
             self._store.watch.planned(today, deliver_at),
             self._digests(today, now, hours),
             self._jour_fixe(today, now, hours),
-        )
+        ) if p.org_id not in off)
         return self.add(wanted)
 
     def add(self, wanted: Iterable[Planned]) -> int:

@@ -306,6 +306,12 @@ async def test_an_organisation_switched_off_and_erased_as_a_whole_leaves_the_oth
     assert "abgeschaltet" not in (await stranger.send(f"/start {admin_b_code}"))[-1].text  # no registration either
     assert rows(bot, "SELECT COUNT(*) FROM app_user WHERE telegram_id = :t", t=stranger.id) == [(0,)]
     assert "LEV-2026-0001" in (await cm_a.send("/cases"))[0].text
+    # nothing is planned or sent for it meanwhile (nothing piles up for when it is on again)
+    with store.engine.begin() as c:  # both re-assessments due today: A's is planned, B's is not
+        c.execute(text("UPDATE client_case SET next_due_on = :d"), {"d": store.clock.now().date()})
+    bot.services.dispatcher.plan(force=True)
+    planned = dict(rows(bot, "SELECT org_id, COUNT(*) FROM outbox WHERE kind LIKE 'reassess%' GROUP BY org_id"))
+    assert planned.get(1) == 1 and org_b not in planned
     erased = store.organisations.erase(org_b)
     assert erased == 1
     assert rows(bot, "SELECT key_wrapped, erased_at IS NOT NULL FROM organisation WHERE id = :o", o=org_b) == [(None, 1)]

@@ -109,3 +109,52 @@ async def test_the_case_file_of_an_old_case_is_complete_after_the_upgrade(upgrad
     assert "Ziel: Sprache" in timeline or "Ziel:" in timeline
     services.dispatcher.plan(force=True)  # the first pass computes the watch dates 0.1's cases lack
     assert rows(services, "SELECT COUNT(*) FROM client_case WHERE watch_rev = 0") == [(0,)]
+
+
+async def test_old_case_keys_move_under_the_organisations_key_and_still_read(upgraded):
+    """`casebot migrate` gives the organisation its key and moves 0.1's case keys (wrapped by
+    the master key) under it; the case reads the same before and after."""
+    app, fake, services, state, _ = upgraded
+    store = services.store
+    manager = TgUser(app, fake, state["manager"])
+    await manager.send("/cancel")
+    kids = {r[0] for r in rows(services, "SELECT kid FROM case_key")}
+    assert kids and not any(k.startswith("org:") for k in kids)  # as 0.1 wrote them
+
+    async def names() -> str:
+        view = [m for m in await manager.send(f"/case {state['code']}") if m.reply_markup][0]
+        await manager.press("👁 Namen und Details zeigen", view)
+        return manager.last().text
+
+    before = await names()
+    assert store.organisations.ensure_keys() == 1
+    assert store.organisations.rehome() == len(rows(services, "SELECT case_id FROM case_key"))
+    assert {r[0] for r in rows(services, "SELECT kid FROM case_key")} == {"org:1"}
+    assert store.organisations.rehome() == 0  # run again: nothing left to move
+    assert await names() == before
+
+
+def test_languages_set_before_organisations_had_their_own_stay_set(tmp_path):
+    """Migration 0017: an uploaded catalog and a language switched off become the organisation's."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from storage.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    command.upgrade(alembic_config(url), "0016")
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO organisation (name, code_prefix, default_language, created_at) "
+                       "VALUES ('Stadt', 'LEV', 'de', '2026-01-01 00:00:00')"))
+        c.execute(text("INSERT INTO locale_setting (language, enabled) VALUES ('en', 0)"))
+        c.execute(text("INSERT INTO locale_catalog (language, po, state, created_at) "
+                       "VALUES ('ur', 'msgid \"\"', 'live', '2026-01-01 00:00:00')"))
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as c:
+        assert list(c.execute(text("SELECT org_id, language, enabled FROM locale_setting"))) == [(1, "en", 0)]
+        assert list(c.execute(text("SELECT org_id, language, state FROM locale_catalog"))) == [(1, "ur", "live")]
+    command.downgrade(alembic_config(url), "0016")  # and back, for an operator who must
+    with engine.connect() as c:
+        assert list(c.execute(text("SELECT language, enabled FROM locale_setting"))) == [("en", 0)]
+    engine.dispose()

@@ -272,6 +272,11 @@ def cmd_locales(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
     """The operator's view of the organisations on this installation."""
+    if args.action == "import":  # into a new installation: its schema and master key made here when missing
+        migrate(settings.database_url)
+        if not settings.has_master_key:
+            Keyring.generate().save(settings.master_key_file)
+            print(f"created master key file {settings.master_key_file} (mode 0600): back it up apart from the database")
     store = _store(settings)
     if args.action == "create":
         if not (args.name and args.prefix):
@@ -287,6 +292,16 @@ def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
         print(f"organisation {org_id} created: {args.name} ({args.prefix})")
         _print_invitation(settings, store.organisations.first_admin_invitation(org_id, expires_in=args.expires), "admin")
         return 0
+    if args.action == "import":
+        from storage.types import ArchiveError
+
+        try:
+            org_id = store.archive.import_(Path(args.file).read_bytes(), _passphrase(confirm=False))
+        except (ArchiveError, OSError) as problem:
+            print(f"casebot: {problem}", file=sys.stderr)
+            return 2
+        print(f"organisation {org_id} imported, switched off: check it, then `casebot org enable --org PREFIX`")
+        return 0
     if args.action == "list":
         for org in store.organisations.list():
             print(f"{org.id:>4}  {org.prefix:<8} {org.state:<9} {org.staff:>5} staff {org.open_cases:>7} open cases  {org.name}")
@@ -296,6 +311,22 @@ def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
         changed = store.organisations.set_disabled(org_id, args.action == "disable")
         print(f"organisation {args.action}d" if changed else f"nothing to do: the organisation is already {args.action}d "
               "(or erased)")
+        return 0
+    if args.action == "export":
+        from storage.types import ArchiveError
+
+        if not args.file:
+            print("casebot: org export needs the file to write", file=sys.stderr)
+            return 2
+        try:
+            archive = store.archive.export(org_id, _passphrase(confirm=True))
+        except ArchiveError as problem:
+            print(f"casebot: {problem}", file=sys.stderr)
+            return 2
+        Path(args.file).write_bytes(archive)
+        Path(args.file).chmod(0o600)
+        print(f"organisation written to {args.file} ({len(archive) // 1024} KiB), encrypted with the passphrase: "
+              "hand the passphrase over apart from the file")
         return 0
     # erase: irreversible, so it wants the prefix typed once more
     prefix = next(o.prefix for o in store.organisations.list() if o.id == org_id)
@@ -310,6 +341,20 @@ def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     print(f"organisation {prefix} erased: {erased} cases, its key destroyed, its staff removed")
     return 0
+
+
+def _passphrase(*, confirm: bool) -> str:
+    """The archive's passphrase: ORG_ARCHIVE_PASSPHRASE, or asked (twice when it is new)."""
+    import getpass
+    import os
+
+    given = os.environ.get("ORG_ARCHIVE_PASSPHRASE")
+    if given:
+        return given
+    first = getpass.getpass("passphrase for the archive (12 characters or more): ")
+    if confirm and getpass.getpass("the same once more: ") != first:
+        raise ConfigurationError("the two passphrases differ")
+    return first
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -699,8 +744,9 @@ def parser() -> argparse.ArgumentParser:
     services.add_argument("action", choices=["export", "import"])
     services.add_argument("file", nargs="?", help="file to write (export; default: print) or to read (import)")
     org = sub.add_parser("org", help="the operator's: create an organisation (with its first admin's invitation), "
-                                     "list, disable, enable, erase")
-    org.add_argument("action", choices=["create", "list", "disable", "enable", "erase"])
+                                     "list, disable, enable, erase, export (hand it over as a whole), import")
+    org.add_argument("action", choices=["create", "list", "disable", "enable", "erase", "export", "import"])
+    org.add_argument("--file", help="export: the archive to write; import: the archive to read")
     org.add_argument("--name", help="create: the organisation's name")
     org.add_argument("--prefix", type=_prefix, help="create: letters that start its case codes")
     org.add_argument("--districts", default=DEFAULT_DISTRICTS, help="create: comma-separated district codes")

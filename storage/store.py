@@ -44,7 +44,7 @@ T = TypeVar("T")
 REPOSITORIES = ("staff", "cases", "dialogues", "casework", "referrals", "catalogue", "outbox", "conferences",
                 "jourfixe", "locales", "digest", "planner", "updates", "inbox", "timeline", "casefile", "watch",
                 "settings", "keys", "audit", "lifecycle", "erasure", "export", "pin", "documents", "reports", "profiles",
-                "organisations", "requests", "transfers")
+                "organisations", "requests", "transfers", "archive")
 
 
 class Store:
@@ -52,6 +52,7 @@ class Store:
         self, engine: Engine, keyring: Keyring, clock: Clock | None = None, tz: ZoneInfo | None = None,
         *, threads: int = 16,
     ) -> None:
+        from storage.archive import OrganisationArchive
         from storage.audit import AuditChain
         from storage.casefile import CaseFileRepository
         from storage.cases import CaseRepository
@@ -91,6 +92,7 @@ class Store:
         self.staff = StaffRepository(self)
         self.requests = RequestRepository(self)
         self.transfers = TransferRepository(self)
+        self.archive = OrganisationArchive(self)
         self.cases = CaseRepository(self)
         self.dialogues = DialogueRepository(self)
         self.casework = CaseworkRepository(self)

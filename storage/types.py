@@ -105,6 +105,10 @@ class NotAllowed(Exception):
     """The user may not do this to this case (or it is not among the cases they may see)."""
 
 
+class ArchiveError(Exception):
+    """An organisation's archive cannot be written or read here (the reason, never its content)."""
+
+
 class CaseClosed(Exception):
     """The case is closed: reopen it first."""
 

@@ -164,6 +164,7 @@ NOT_FOR_AN_ORGANISATION = {
                       "rehome", "key", "wrap_case_key", "unwrap_case_key"},
     "keys": {"in_use", "rewrap"}, "audit": {"seal", "verify"}, "planner": {"plan", "run"},
     "inbox": None, "updates": None,  # every method: the door (before anyone is identified)
+    "archive": None,  # the operator's: an organisation written out or brought in as a whole
     "outbox": {"claim_due", "finish", "postpone", "get"},
     "staff": {"create_organisation", "first_organisation_id", "user_by_telegram_id", "remembered", "redeem_invitation",
               "refuse_invitation", "forget_all"},

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,14 +19,14 @@ from tests.conftest import POSTGRES_ADMIN_URL, make_settings, start_bot
 from tests.flows import run_intake
 from tests.helpers import rows
 from tests.telegram_fake import TgUser
+from tests.test_operations import casebot as run_cli
 from tests.test_tenancy import SOLINGEN, solingen
 
 PASSPHRASE = "Korrekt Pferd Batterie 42"
 
 
 def casebot(env: dict, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=180,
-                          env={"PATH": "/usr/bin:/bin", "ORG_ARCHIVE_PASSPHRASE": PASSPHRASE, **env})
+    return run_cli(*args, env={"ORG_ARCHIVE_PASSPHRASE": PASSPHRASE, **env}, cwd=cwd)
 
 
 def second_database(bot, tmp_path: Path):  # noqa: ANN001, ANN201

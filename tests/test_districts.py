@@ -4,13 +4,13 @@ assigned by free capacity, and the waiting list when nobody has room."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import timedelta
 
 from domain.organisation import Candidate, assign
 from domain.roles import Role
 from tests.flows import run_intake
 from tests.helpers import rows
+from tests.test_operations import casebot as run_cli
 
 
 def user_id(bot, user) -> int:  # noqa: ANN001
@@ -121,12 +121,10 @@ async def test_border_quarters_go_by_free_capacity_and_a_full_district_waits(bot
 
 
 def test_districts_and_capacity_from_the_command_line(bot, tmp_path):
-    env = {"DATABASE_URL": bot.settings.database_url, "MASTER_KEY_FILE": str(bot.settings.master_key_file),
-           "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": bot.settings.database_url, "MASTER_KEY_FILE": str(bot.settings.master_key_file)}
 
     def casebot(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=120)
+        return run_cli(*args, env=env, cwd=tmp_path)
 
     done = casebot("districts", "set", "I", "--name", "Opladen", "--quarters", "Rheindorf, Hitdorf", "--border", "Hitdorf",
                    "--neighbours", "II")

@@ -120,12 +120,12 @@ async def test_the_years_first_case_saved_at_two_instances_at_once_gets_two_numb
     store = bot.services.store
     org_id = store.staff.first_organisation_id()
     first = Session(store.engine)
-    first_code = store.cases._next_code(first, org_id, store.clock.now())  # not committed yet
+    first_code = store.cases.next_code(first, org_id, store.clock.now())  # not committed yet
     second: dict[str, str] = {}
 
     def save_at_the_other_instance() -> None:
         with Session(store.engine) as session:
-            second["code"] = store.cases._next_code(session, org_id, store.clock.now())
+            second["code"] = store.cases.next_code(session, org_id, store.clock.now())
             session.commit()
 
     other = threading.Thread(target=save_at_the_other_instance)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import inspect
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -26,6 +25,7 @@ from tests.flows import run_intake
 from tests.helpers import rows
 from tests.test_encryption import raw_database_bytes
 from tests.test_locales import new_language_po, upload
+from tests.test_operations import casebot as run_cli
 
 SOLINGEN = {"given_name": ("send", "Zainab"), "family_name": ("send", "Quraishi"), "birth_date": ("send", "17.09.1993")}
 B_NEEDLES = ("SOL-2026-0001", "Zainab", "Quraishi")
@@ -351,12 +351,10 @@ async def test_case_keys_of_an_earlier_version_move_under_the_organisations_key(
 
 
 def test_the_operator_creates_lists_disables_and_erases_organisations(bot, tmp_path):
-    env = {"DATABASE_URL": bot.settings.database_url, "MASTER_KEY_FILE": str(bot.settings.master_key_file),
-           "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": bot.settings.database_url, "MASTER_KEY_FILE": str(bot.settings.master_key_file)}
 
     def casebot(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=120)
+        return run_cli(*args, env=env, cwd=tmp_path)
 
     created = casebot("org", "create", "--name", "Kreis Mettmann", "--prefix", "ME", "--districts", "Hilden,Haan")
     assert created.returncode == 0, created.stderr

@@ -62,6 +62,18 @@ def visible_length(html: str) -> int:
     return len(plain_text(html))
 
 
+def pages(lines: list[str]) -> list[str]:
+    """Lines as messages Telegram takes (a list of districts or Meldebögen can grow past one):
+    whole lines, as many to a message as fit, in order."""
+    found, page = [], []
+    for line in lines:
+        if page and visible_length("\n".join([*page, line])) > MESSAGE_LIMIT:
+            found.append("\n".join(page))
+            page = []
+        page.append(line)
+    return [*found, "\n".join(page)] if page else found
+
+
 def fit(render: Callable[[list[tuple[str, str]]], str], rows: list[tuple[str, str]]) -> str:
     """The rendered rows, each long value shortened (with "…") as far as needed to stay under
     Telegram's limit, so the message and its Save button always arrive. Nothing stored changes:

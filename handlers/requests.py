@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.buttons import REQUEST
 from bot.choices import label_of
 from bot.confirm.requests import request_code
+from bot.dialogue_view import pages
 from bot.hygiene import hide_later
 from bot.i18n import N_, Translator
 from bot.routes import StaleButton, command, press
@@ -50,7 +51,8 @@ async def sent(update: Update, context: BotContext) -> None:
         text.append(_line(t, line, services.settings.tz))
         if line.status is RequestStatus.DECLINED and reason:
             text.append("   " + t.gettext(N_("Reason: {reason}"), reason=t.isolate(escape(reason))))
-    await update.effective_message.reply_text("\n".join(text))
+    for page in pages(text):
+        await update.effective_message.reply_text(page)
 
 
 async def inbox(update: Update, context: BotContext) -> None:
@@ -66,9 +68,11 @@ async def inbox(update: Update, context: BotContext) -> None:
     rows = [[InlineKeyboardButton(t.plain(N_("📨 {code} · {source}"), code=request_code(line.id),
                                           source=t.plain(label_of(Source, line.source)))[:60],
                                   callback_data=REQUEST.data(line.id, "open", ""))] for line in lines[:20]]
-    await update.effective_message.reply_text(
-        "\n".join([t.gettext(N_("<b>Inbox</b> · {count} Meldebögen · oldest first"), count=len(lines)),
-                   *(_line(t, line, services.settings.tz) for line in lines)]), reply_markup=InlineKeyboardMarkup(rows))
+    shown = pages([t.gettext(N_("<b>Inbox</b> · {count} Meldebögen · oldest first"), count=len(lines)),
+                   *(_line(t, line, services.settings.tz) for line in lines)])
+    for page in shown[:-1]:
+        await update.effective_message.reply_text(page)
+    await update.effective_message.reply_text(shown[-1], reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def on_press(update: Update, context: BotContext, number: int, action: str, arg: str) -> None:

@@ -357,6 +357,48 @@ def _passphrase(*, confirm: bool) -> str:
     return first
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent copy of the database while the bot runs (the key is not in it: keep it apart)."""
+    from storage.backup import backup
+    from storage.types import BackupFailed
+
+    if not is_initialised(make_engine(settings.database_url)):
+        raise NotInitialised()
+    try:
+        copied = backup(settings.database_url, Path(args.file))
+    except (BackupFailed, OSError) as problem:
+        print(f"casebot: backup failed: {problem}", file=sys.stderr)
+        return 2
+    print(f"backup written to {copied.path} ({copied.bytes // 1024} KiB in {copied.seconds:.1f} s); the master key is "
+          "not in it: keep the key file backed up apart from it")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """The backup in place of the database (stop the bot first), migrated, then checked: every
+    case key unwraps with this key file, the audit chain holds, what is scheduled is due once."""
+    from storage.backup import holds_data, restore
+    from storage.types import BackupFailed
+
+    if holds_data(settings.database_url) and not args.force:
+        print("casebot: the database holds data; stop the bot and restore with --force to replace it", file=sys.stderr)
+        return 2
+    try:
+        restored = restore(settings.database_url, Path(args.file))
+    except (BackupFailed, OSError) as problem:
+        print(f"casebot: restore failed: {problem}", file=sys.stderr)
+        return 2
+    migrate(settings.database_url)
+    store = _store(settings)
+    good, bad = store.readable_cases()
+    chain = store.audit.verify()
+    print(f"restored from {restored.path} in {restored.seconds:.1f} s: {good} cases readable with this key file"
+          + (f", {bad} NOT (is it the key file of this backup?)" if bad else "")
+          + f"; audit chain: {chain.checked} entries, {'intact' if not chain.problems else f'{len(chain.problems)} problems'};"
+          + f" scheduled messages still due: {store.outbox.due_count()}")
+    return 0 if not bad and not chain.problems else 1
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     print("database at the newest schema")
@@ -743,6 +785,11 @@ def parser() -> argparse.ArgumentParser:
     services = sub.add_parser("services", help="export or import the catalogue of services as a JSON file")
     services.add_argument("action", choices=["export", "import"])
     services.add_argument("file", nargs="?", help="file to write (export; default: print) or to read (import)")
+    backup = sub.add_parser("backup", help="a consistent copy of the database while the bot runs (not the key)")
+    backup.add_argument("file", help="where to write it")
+    restore = sub.add_parser("restore", help="a backup in place of the database (stop the bot first), then checked")
+    restore.add_argument("file", help="the backup")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
     org = sub.add_parser("org", help="the operator's: create an organisation (with its first admin's invitation), "
                                      "list, disable, enable, erase, export (hand it over as a whole), import")
     org.add_argument("action", choices=["create", "list", "disable", "enable", "erase", "export", "import"])
@@ -754,7 +801,7 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--confirm", help="erase: the organisation's prefix once more")
     # every command about one organisation's data names it on an installation with several
     for name, command in sub.choices.items():
-        if name not in ("init", "run", "simulate", "migrate", "rotate-key"):
+        if name not in ("init", "run", "simulate", "migrate", "rotate-key", "backup", "restore"):
             command.add_argument("--org", help="the organisation's prefix (needed when there are several)")
     return top
 
@@ -763,7 +810,7 @@ COMMANDS = {"init": cmd_init, "invite": cmd_invite, "migrate": cmd_migrate, "set
             "rotate-key": cmd_rotate_key, "audit": cmd_audit, "staff": cmd_staff, "export": cmd_export, "run": cmd_run,
             "simulate": cmd_simulate, "services": cmd_services,
             "digest": cmd_digest, "locales": cmd_locales, "report": cmd_report, "org": cmd_org,
-            "districts": cmd_districts}
+            "districts": cmd_districts, "backup": cmd_backup, "restore": cmd_restore}
 
 
 def main(argv: list[str] | None = None) -> int:

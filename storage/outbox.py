@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from domain.vocabulary import OutboxState
@@ -66,6 +66,11 @@ class OutboxRepository:
             ids = [row[0] for row in won]
             return [_message(row) for row in
                     s.exec(select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.due_at, Outbox.id)).all()]
+
+    def due_count(self) -> int:
+        """How many scheduled messages wait to go out (due now or later)."""
+        with self._store.transaction() as s:
+            return s.exec(select(func.count()).select_from(Outbox).where(Outbox.state == OutboxState.DUE)).one()
 
     def get(self, row_id: int) -> ScheduledMessage | None:
         with self._store.transaction() as s:

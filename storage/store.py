@@ -143,6 +143,24 @@ class Store:
         """`with store.acting_for(org)`: the same, for a block; what was bound before comes back."""
         return tenancy.acting_for(org_id)
 
+    def readable_cases(self) -> tuple[int, int]:
+        """(case keys that unwrap with the keys at hand, those that do not): a restore drill's check."""
+        from sqlmodel import select
+
+        from storage.models import CaseKey, ClientCase
+
+        good = bad = 0
+        with tenancy.acting_for(None), self.transaction() as s:
+            rows = s.exec(select(CaseKey.case_id, CaseKey.kid, CaseKey.wrapped)
+                          .join(ClientCase, ClientCase.id == CaseKey.case_id)).all()
+        for case_id, kid, wrapped in rows:
+            try:
+                self.cases.unwrap(case_id, kid, wrapped)
+                good += 1
+            except Exception:  # noqa: BLE001 - counted: the key file does not belong to this backup
+                bad += 1
+        return good, bad
+
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`work(*args, **kwargs)` in a worker thread, with the caller's context (so a unit of
         work opened inside stays one transaction, and the caller's task sees its result)."""

@@ -105,6 +105,10 @@ class NotAllowed(Exception):
     """The user may not do this to this case (or it is not among the cases they may see)."""
 
 
+class BackupFailed(Exception):
+    """A backup or restore could not be made (the reason, never a password or data)."""
+
+
 class ArchiveError(Exception):
     """An organisation's archive cannot be written or read here (the reason, never its content)."""
 

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = ("domain", "storage", "bot", "handlers", "locales", "simulator")
 # what bot/ and handlers/ may import of storage; the wiring and the CLI also build the engine and keys
 STORAGE_FACE = {"storage.store", "storage.types", "storage.clock"}
-WIRING = {"bot/app.py": {"storage.db", "storage.crypto"}, "bot/cli.py": {"storage.db", "storage.crypto"}}
+WIRING = {"bot/app.py": {"storage.db", "storage.crypto"},
+          "bot/cli.py": {"storage.db", "storage.crypto", "storage.backup"}}  # the operator's: engine, keys, copies
 
 
 def imports() -> dict[str, set[str]]:

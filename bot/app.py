@@ -16,6 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.gate import Gate
 from bot.i18n import Catalogs
 from bot.inbox import Inbox
+from bot.ops import CountedRequest, Metrics
 from bot.ratelimit import PerChatRateLimiter
 from bot.render import Renderer
 from bot.services import BotContext, Services
@@ -99,10 +100,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     def gather(user, many):  # noqa: ANN001, ANN202
         return notices.gather(services, user, many)
 
-    gate = Gate()
+    gate, metrics = Gate(), Metrics()
     services = Services(settings=settings, store=store, catalogs=catalogs, renderer=renderer,
-                        dispatcher=Dispatcher(store, settings, compose, gather), gate=gate,
-                        inbox=Inbox(store, gate, lease_seconds=settings.inbox_lease_seconds))
+                        dispatcher=Dispatcher(store, settings, compose, gather), gate=gate, metrics=metrics,
+                        inbox=Inbox(store, gate, lease_seconds=settings.inbox_lease_seconds, metrics=metrics))
     return services
 
 
@@ -149,14 +150,15 @@ def build_application(
     )
     if settings.telegram_rate_limit:
         builder = builder.rate_limiter(PerChatRateLimiter(settings.telegram_rate_limit, max_retries=5))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
-    else:
+    if request is None:
         # aiohttp instead of PTB's httpx: a sixteenth of the CPU per Bot API call (bot/telegram_http.py);
         # a few dozen connections keep up with the Bot API's own limits, and a request waits for
         # a free one (up to 10 s) instead of failing after PTB's 1 s
-        builder = builder.request(AiohttpRequest(connections=settings.telegram_connections)) \
-            .get_updates_request(AiohttpRequest(connections=2))
+        request = AiohttpRequest(connections=settings.telegram_connections)
+        get_updates_request = get_updates_request or AiohttpRequest(connections=2)
+    # every Bot API call counted (bot/ops.py), whatever network is below
+    builder = builder.request(CountedRequest(request, services.metrics)) \
+        .get_updates_request(CountedRequest(get_updates_request or request, services.metrics))
     application = builder.build()
     application.bot_data["services"] = services
     services.inbox.bind(application)

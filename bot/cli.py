@@ -650,7 +650,8 @@ def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation
     from bot.app import build_application
 
     token = settings.token  # fail early, with the BotFather hint, before touching anything
-    logs.configure(settings.log_level, [token, settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""])
+    logs.configure(settings.log_level, settings.log_format,
+                   [token, settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""])
     if not is_initialised(make_engine(settings.database_url)) or not settings.has_master_key:
         code = initialise(settings, org_name=org_name, prefix=prefix, districts=DEFAULT_DISTRICTS.split(","))
         if code and not quiet_invitation:

@@ -29,7 +29,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         if self.inbox is None:
             await super().process_update(update, coroutine)
             return
-        async with self.inbox.handling(getattr(update, "update_id", None)):
+        async with self.inbox.handling(getattr(update, "update_id", None), update):
             await super().process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:

@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 
@@ -28,6 +29,7 @@ from telegram.error import RetryAfter
 from telegram.ext import Application
 
 from bot.gate import Gate
+from bot.ops import OUTCOME, Metrics
 from storage.store import Store
 from storage.types import NOT_REMEMBERED, Received
 
@@ -37,8 +39,9 @@ RECHECK_SECONDS = 1.0  # how often the database is asked for updates another ins
 
 
 class Inbox:
-    def __init__(self, store: Store, gate: Gate, *, lease_seconds: float = 60.0, in_flight: int = 256) -> None:
-        self.store, self.gate = store, gate
+    def __init__(self, store: Store, gate: Gate, *, lease_seconds: float = 60.0, in_flight: int = 256,
+                 metrics: Metrics | None = None) -> None:
+        self.store, self.gate, self.metrics = store, gate, metrics
         self.lease = timedelta(seconds=lease_seconds)
         self.in_flight = in_flight
         # who holds a lease: unique per process, so a restarted instance never mistakes a dead
@@ -220,16 +223,23 @@ class Inbox:
 
     # handling -----------------------------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def handling(self, update_id: int | None) -> AsyncIterator[None]:
+    async def handling(self, update_id: int | None, update: object = None) -> AsyncIterator[None]:
         """Around the handling of one update (bot/concurrency.py): its first commit marks it
         handled; at the end it leaves the inbox and its sender's next update may be taken. The
-        organisation the door binds for the update (storage/tenancy.py) ends with it."""
-        with self.store.acting_for(None):
-            if update_id not in self._held:
-                yield  # not from the inbox (a test feeding the application directly)
-                return
-            async with self._held_update(update_id):
-                yield
+        organisation the door binds for the update (storage/tenancy.py) ends with it, and it is
+        counted with how it ended (bot/ops.py)."""
+        started, outcome = time.monotonic(), OUTCOME.set("handled")
+        try:
+            with self.store.acting_for(None):
+                if update_id not in self._held:
+                    yield  # not from the inbox (a test feeding the application directly)
+                    return
+                async with self._held_update(update_id):
+                    yield
+        finally:
+            if self.metrics is not None:
+                self.metrics.update_done(update, time.monotonic() - started)
+            OUTCOME.reset(outcome)
 
     @contextlib.asynccontextmanager
     async def _held_update(self, update_id: int) -> AsyncIterator[None]:
@@ -256,7 +266,7 @@ class Inbox:
             for item in taken:
                 update = self._readable(item.update_id, item.body)
                 self._held.add(item.update_id)
-                async with self.handling(item.update_id):
+                async with self.handling(item.update_id, update):
                     if update is not None:
                         await self._application.process_update(update)
 

@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.buttons import STALE, Buttons
+from bot.ops import OUTCOME
 from bot.services import BotContext
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE
@@ -25,6 +26,8 @@ class StaleButton(Exception):
 async def refuse_press(update: Update, context: BotContext, refusal: str = STALE, *, family: str = "?",
                        why: str = "unknown") -> None:
     """Refuse a press, and audit it: a forged button is worth knowing about."""
+    OUTCOME.set("refused")
+    context.services.metrics.stale_presses.inc()
     await update.callback_query.answer(context.t.plain(refusal), show_alert=True)
     if context.staff is not None:
         await context.services.store.aio.staff.refused_press(context.staff, family=family, why=why)

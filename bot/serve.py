@@ -16,6 +16,7 @@ import tornado.httpserver
 from telegram import Update
 from telegram.ext import Application
 
+from bot.ops import ops_app
 from bot.settings import Settings
 from bot.webhook import MAX_BODY, webhook_app
 
@@ -26,12 +27,17 @@ async def serve(application: Application, settings: Settings, stop: asyncio.Even
     inbox = application.bot_data["services"].inbox
     await application.initialize()
     server: tornado.httpserver.HTTPServer | None = None
+    health: tornado.httpserver.HTTPServer | None = None
     poller: asyncio.Task | None = None
     try:
         if application.post_init is not None:  # PTB calls it only from its own run_* methods
             await application.post_init(application)
         await application.start()
         inbox.start()  # updates stored before a restart are handled first
+        if settings.health_port:  # /healthz, /readyz, /metrics (bot/ops.py), in either mode
+            health = tornado.httpserver.HTTPServer(ops_app(application.bot_data["services"]))
+            health.listen(settings.health_port, address=settings.health_listen)
+            log.info("health and metrics on %s:%s", settings.health_listen, settings.health_port)
         if settings.webhook_url:
             server = tornado.httpserver.HTTPServer(
                 webhook_app(application, urlsplit(settings.webhook_url).path or "/",
@@ -50,6 +56,8 @@ async def serve(application: Application, settings: Settings, stop: asyncio.Even
     finally:
         if server is not None:
             server.stop()  # no new requests; Telegram delivers them to another instance or later
+        if health is not None:
+            health.stop()
         if poller is not None:
             await poller
         await inbox.stop()

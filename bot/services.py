@@ -15,6 +15,7 @@ from bot.forms.engine import Form, FormContext
 from bot.gate import Gate
 from bot.i18n import Catalogs, Translator, negotiate
 from bot.inbox import Inbox
+from bot.ops import Metrics
 from bot.render import Renderer
 from bot.settings import Settings
 from domain import roles
@@ -41,6 +42,8 @@ class Services:
     pdf: PdfEngine = field(default_factory=PdfEngine)
     # each person's command menu, as their role allows (bot/commands.py)
     menus: ChatMenus = field(default_factory=ChatMenus)
+    # what an operator watches (bot/ops.py): counted where things happen, read at /metrics
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def working_hours(self) -> WorkingHours:

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # /healthz, /readyz and /metrics (bot/ops.py) on this port, in either mode; 0: not served
+    health_port: int = Field(default=0, ge=0, le=65535)
+    health_listen: str = "127.0.0.1"
+    # /readyz turns false when the oldest message due has waited this long (the dispatcher lags)
+    ready_lag_seconds: int = Field(default=900, ge=30)
     # Bot API calls per second overall (Telegram allows about 30); 429s are waited out and retried.
     # 0 switches pacing off: only for a Bot API that has no limits (in-process tests, benchmarks).
     telegram_rate_limit: int = Field(default=30, ge=0, le=1000)
@@ -78,6 +83,8 @@ class Settings(BaseSettings):
     # take it (an instance that died mid-update: its updates wait this long, then go on elsewhere)
     inbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     log_level: str = "INFO"
+    # "json": one JSON object a line (time, level, logger, message) for a log collector; "text": for people
+    log_format: str = Field(default="text", pattern="^(text|json)$")
     # the simulator's own database, key and people: never the real ones
     simulator_home: Path = Field(default_factory=lambda: _data_dir() / "simulator")
 

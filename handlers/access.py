@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.hygiene import forget_typed
 from bot.i18n import N_
+from bot.ops import OUTCOME
 from bot.services import BotContext
 from handlers.dialogue import show_current
 from handlers.errors import SORRY
@@ -49,10 +50,12 @@ async def identify(update: Update, context: BotContext) -> None:
         staff = await services.store.run(_who, services, update)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
         log.warning("identifying the sender failed: %s", type(failure).__name__)
+        OUTCOME.set("error")
         context.t = services.translator(None, update.effective_user)
         await _answer(update, context.t.plain(SORRY))
         raise ApplicationHandlerStop from None
     if staff is not None and staff.org_disabled:
+        OUTCOME.set("refused")
         context.t = services.translator(staff, update.effective_user)
         await _answer(update, context.t.plain(N_("Your organisation's access to this assistant is switched off. "
                                                  "Please ask your coordinator or your IT department.")))
@@ -69,6 +72,7 @@ async def identify(update: Update, context: BotContext) -> None:
         services.gate.is_not_staff(update.effective_user.id)
     if staff is not None or (update.message is not None and _command(update) in _OPEN_COMMANDS):
         return
+    OUTCOME.set("refused")
     await _answer(update, context.t.plain(N_("This assistant is only for invited staff of the KIM case management.")))
     raise ApplicationHandlerStop
 

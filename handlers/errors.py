@@ -8,6 +8,7 @@ import traceback
 from telegram import Update
 
 from bot.i18n import N_, Translator
+from bot.ops import OUTCOME
 from bot.services import BotContext
 
 log = logging.getLogger("casebot.errors")
@@ -31,6 +32,8 @@ async def _translator(update: Update, context: BotContext) -> Translator:
 
 async def on_error(update: object, context: BotContext) -> None:
     error = context.error
+    OUTCOME.set("error")
+    context.services.metrics.errors.labels(type(error).__name__ if error else "unknown").inc()
     # The exception's text may quote user input, so only its type and the code path are logged.
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
     log.error("update failed: %s\n%s", type(error).__name__, frames)

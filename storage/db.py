@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -80,6 +81,21 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+@functools.lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration this version ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def schema_current(connection) -> bool:  # noqa: ANN001 - a SQLAlchemy connection
+    """Whether the database is at the newest migration (False before `casebot migrate`)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return False
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
 
 
 def migrate(url: str) -> None:

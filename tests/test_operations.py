@@ -39,10 +39,10 @@ def test_bad_configuration_exits_2_with_one_line_and_no_secret(tmp_path):
 
 def test_the_readme_run_command_without_token_serves_the_simulator(tmp_path):
     """`casebot run` with no token: the bot, unchanged, against the local simulator."""
-    port = _free_port()
+    port, health = _free_port(), _free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "MASTER_", "WEBHOOK_"))}
     env = {**clean, "PYTHONPATH": str(ROOT), "SIMULATOR_HOME": str(tmp_path / "sim"),
-           "DATABASE_URL": f"sqlite:///{tmp_path}/real.sqlite3"}
+           "DATABASE_URL": f"sqlite:///{tmp_path}/real.sqlite3", "HEALTH_PORT": str(health)}
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--port", str(port)], env=env, cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -62,6 +62,11 @@ def test_the_readme_run_command_without_token_serves_the_simulator(tmp_path):
             time.sleep(0.05)
         assert {c["command"] for c in commands["de"]} == {"help"}  # strangers' menu; staff get theirs
         assert (tmp_path / "sim" / "casebot.sqlite3").exists() and not (tmp_path / "real.sqlite3").exists()
+        # the operator's endpoints, in polling mode too (bot/ops.py)
+        assert httpx.get(f"http://127.0.0.1:{health}/healthz", timeout=5).text == "ok\n"
+        ready = httpx.get(f"http://127.0.0.1:{health}/readyz", timeout=5)
+        assert ready.status_code == 200 and ready.json()["ready"] is True
+        assert "casebot_bot_api_calls_total" in httpx.get(f"http://127.0.0.1:{health}/metrics", timeout=5).text
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -171,3 +176,20 @@ def test_database_urls_are_accepted_and_use_psycopg(value, tmp_path):
 
     settings = Settings(_env_file=None, database_url=value)
     assert settings.database_url.startswith(("sqlite", "postgresql+psycopg://"))
+
+
+def test_json_log_lines_hold_no_secret(tmp_path):
+    """LOG_FORMAT=json: each line one JSON object; the token never in it."""
+    import json as json_module
+
+    secret_token = "999:definitely-not-a-valid-token"
+    result = casebot("run", env={"TELEGRAM_BOT_TOKEN": secret_token, "LOG_FORMAT": "json", "TIMEZONE": "Mars/Olympus"},
+                     cwd=tmp_path)
+    assert result.returncode == 2 and secret_token not in result.stderr + result.stdout
+    import logging
+
+    from bot.logs import JsonLines
+
+    record = logging.LogRecord("casebot.test", logging.INFO, __file__, 1, "stored %s updates", (3,), None)
+    line = json_module.loads(JsonLines().format(record))
+    assert line["level"] == "INFO" and line["logger"] == "casebot.test" and line["message"] == "stored 3 updates"

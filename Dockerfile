@@ -13,7 +13,9 @@ COPY handlers handlers
 COPY locales locales
 COPY storage storage
 COPY simulator simulator
-RUN python -m venv /opt/casebot && /opt/casebot/bin/pip install --no-cache-dir .
+COPY requirements/runtime.lock requirements/runtime.lock
+RUN python -m venv /opt/casebot && /opt/casebot/bin/pip install --no-cache-dir -r requirements/runtime.lock \
+    && /opt/casebot/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
 # the PostgreSQL client for `casebot backup` and `restore` against PostgreSQL

@@ -16,4 +16,10 @@ strings: update-catalogs
 compile-catalogs:
 	$(PYBABEL) compile -d locales -D messages --statistics
 
-.PHONY: extract-strings update-catalogs strings compile-catalogs
+# The exact versions every install takes (README): after changing a dependency in pyproject.toml
+lock:
+	.venv/bin/pip install -q pip-tools
+	.venv/bin/pip-compile --quiet --extra test --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements/test.lock pyproject.toml
+	.venv/bin/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements/runtime.lock pyproject.toml
+
+.PHONY: extract-strings update-catalogs strings compile-catalogs lock

@@ -92,3 +92,20 @@ def test_an_installed_copy_runs_from_anywhere_and_asks_the_intake_in_german(tmp_
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_the_locks_pin_every_dependency_the_project_declares():
+    """A dependency added to pyproject.toml without `make lock` fails here, not on a fresh machine."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    name = lambda requirement: re.split(r"[<>=\[ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")  # noqa: E731
+    for lock, declared in (("runtime.lock", project["dependencies"]),
+                           ("test.lock", project["dependencies"] + project["optional-dependencies"]["test"])):
+        pinned = {line.split("==")[0].lower() for line in (ROOT / "requirements" / lock).read_text().splitlines()
+                  if "==" in line and not line.startswith("#")}
+        assert {name(r) for r in declared} <= pinned, (lock, {name(r) for r in declared} - pinned)
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install -q -r requirements/test.lock" in readme and "pip install -q -r requirements/runtime.lock" in readme
+    assert "pip install -q -r requirements/test.lock" in (ROOT / ".ci" / "run").read_text()

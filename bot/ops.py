@@ -11,6 +11,7 @@ read when Prometheus asks.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -95,7 +96,8 @@ async def readiness(services: Services) -> dict[str, Any]:
     """Whether this instance should get traffic: each check with its finding, and `ready`."""
     store, checks = services.store, {}
     try:
-        state = await store.run(store.operational_state)
+        # a database that hangs is not ready either: the probe gets its answer in time
+        state = await asyncio.wait_for(store.run(store.operational_state), timeout=5)
         checks["database"] = "reachable"
         checks["schema"] = "current" if state["schema_current"] else "behind: run casebot migrate"
         lag = state["oldest_due_seconds"]

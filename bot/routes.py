@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.buttons import STALE, Buttons
+from bot.dialogue_view import pages
 from bot.ops import OUTCOME
 from bot.services import BotContext
 
@@ -53,6 +54,15 @@ def press(buttons: Buttons, handler: Callable[..., Awaitable[None]]) -> BaseHand
 def command(name: str, handler: Callable[..., Awaitable[None]]) -> BaseHandler:
     """A command in a new message (an edited "/new" does not start a dialogue)."""
     return CommandHandler(name, handler, filters=NEW_MESSAGES)
+
+
+async def send_pages(update: Update, lines: list[str], markup: InlineKeyboardMarkup | None = None) -> None:
+    """A list however long, in messages Telegram takes (whole lines, in order), the buttons
+    under the last."""
+    shown = pages(lines)
+    for page in shown[:-1]:
+        await update.effective_message.reply_text(page)
+    await update.effective_message.reply_text(shown[-1], reply_markup=markup)
 
 
 async def reply(update: Update, text: str) -> None:

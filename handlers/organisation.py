@@ -8,9 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.buttons import CASE_ACTION, DISTRICT
 from bot.confirm.common import button
-from bot.dialogue_view import pages
 from bot.i18n import N_
-from bot.routes import StaleButton, command, press
+from bot.routes import StaleButton, command, press, send_pages
 from bot.services import BotContext
 from domain import roles
 from handlers.dialogue import begin
@@ -47,7 +46,7 @@ async def districts(update: Update, context: BotContext) -> None:
         rows.append([InlineKeyboardButton((f"✏️ {district['code']} · {district['name']}" if named else f"✏️ {district['code']}")[:60],
                                           callback_data=DISTRICT.data(district["code"]))])
     rows.append([InlineKeyboardButton(t.plain(N_("➕ New district")), callback_data=DISTRICT.data("+"))])
-    await _send_pages(update, lines, InlineKeyboardMarkup(rows))
+    await send_pages(update, lines, InlineKeyboardMarkup(rows))
 
 
 async def on_district(update: Update, context: BotContext, code: str) -> None:
@@ -76,15 +75,7 @@ async def waiting(update: Update, context: BotContext) -> None:
               for code, district, since in cases]
     rows = [[button(t.plain(N_("👤 Assign {code}"), code=code), CASE_ACTION.data("reassign", code))]
             for code, _, _ in cases[:20]]
-    await _send_pages(update, lines, InlineKeyboardMarkup(rows))
-
-
-async def _send_pages(update: Update, lines: list[str], markup: InlineKeyboardMarkup) -> None:
-    """A list however long, in messages Telegram takes; the buttons under the last."""
-    shown = pages(lines)
-    for page in shown[:-1]:
-        await update.effective_message.reply_text(page)
-    await update.effective_message.reply_text(shown[-1], reply_markup=markup)
+    await send_pages(update, lines, InlineKeyboardMarkup(rows))
 
 
 ROUTES = (command("districts", districts), command("waiting", waiting), press(DISTRICT, on_district))

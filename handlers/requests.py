@@ -11,10 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.buttons import REQUEST
 from bot.choices import label_of
 from bot.confirm.requests import request_code
-from bot.dialogue_view import pages
 from bot.hygiene import hide_later
 from bot.i18n import N_, Translator
-from bot.routes import StaleButton, command, press
+from bot.routes import StaleButton, command, press, send_pages
 from bot.services import BotContext
 from domain import roles
 from domain.vocabulary import RequestStatus, Source
@@ -51,8 +50,7 @@ async def sent(update: Update, context: BotContext) -> None:
         text.append(_line(t, line, services.settings.tz))
         if line.status is RequestStatus.DECLINED and reason:
             text.append("   " + t.gettext(N_("Reason: {reason}"), reason=t.isolate(escape(reason))))
-    for page in pages(text):
-        await update.effective_message.reply_text(page)
+    await send_pages(update, text)
 
 
 async def inbox(update: Update, context: BotContext) -> None:
@@ -68,11 +66,8 @@ async def inbox(update: Update, context: BotContext) -> None:
     rows = [[InlineKeyboardButton(t.plain(N_("📨 {code} · {source}"), code=request_code(line.id),
                                           source=t.plain(label_of(Source, line.source)))[:60],
                                   callback_data=REQUEST.data(line.id, "open", ""))] for line in lines[:20]]
-    shown = pages([t.gettext(N_("<b>Inbox</b> · {count} Meldebögen · oldest first"), count=len(lines)),
-                   *(_line(t, line, services.settings.tz) for line in lines)])
-    for page in shown[:-1]:
-        await update.effective_message.reply_text(page)
-    await update.effective_message.reply_text(shown[-1], reply_markup=InlineKeyboardMarkup(rows))
+    await send_pages(update, [t.gettext(N_("<b>Inbox</b> · {count} Meldebögen · oldest first"), count=len(lines)),
+                              *(_line(t, line, services.settings.tz) for line in lines)], InlineKeyboardMarkup(rows))
 
 
 async def on_press(update: Update, context: BotContext, number: int, action: str, arg: str) -> None:

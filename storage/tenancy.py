@@ -61,6 +61,23 @@ def acting_for(org_id: int | None) -> Iterator[None]:
         _TENANT.reset(token)
 
 
+def _criteria(org: int) -> tuple:
+    """The options that narrow a statement to `org`: made once per organisation and process
+    (making them is most of their cost; a statement only carries them)."""
+    made = _MADE.get(org)
+    if made is None:
+        made = _MADE[org] = (
+            with_loader_criteria(models.Organisation, lambda cls: cls.id == org, include_aliases=True),
+            *(with_loader_criteria(cls, lambda cls: cls.org_id == org, include_aliases=True) for cls in WITH_ORG),
+            *(with_loader_criteria(cls, lambda cls: exists().where(_CASE.c.id == cls.case_id, _CASE.c.org_id == org),
+                                   include_aliases=True) for cls in OF_CASE),
+        )
+    return made
+
+
+_MADE: dict[int, tuple] = {}
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _narrow(state: ORMExecuteState) -> None:
     org = _TENANT.get()
@@ -68,9 +85,4 @@ def _narrow(state: ORMExecuteState) -> None:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(models.Organisation, lambda cls: cls.id == org, include_aliases=True),
-        *(with_loader_criteria(cls, lambda cls: cls.org_id == org, include_aliases=True) for cls in WITH_ORG),
-        *(with_loader_criteria(cls, lambda cls: exists().where(_CASE.c.id == cls.case_id, _CASE.c.org_id == org),
-                               include_aliases=True) for cls in OF_CASE),
-    )
+    state.statement = state.statement.options(*_criteria(org))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from datetime import timedelta
 
+import pytest
+
 from domain.organisation import Candidate, assign
 from domain.roles import Role
 from tests.flows import run_intake
@@ -120,6 +122,7 @@ async def test_border_quarters_go_by_free_capacity_and_a_full_district_waits(bot
     assert org
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the commands; the data is tested on both
 def test_districts_and_capacity_from_the_command_line(bot, tmp_path):
     env = {"DATABASE_URL": bot.settings.database_url, "MASTER_KEY_FILE": str(bot.settings.master_key_file)}
 

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import MetaData, select, text
 
 from bot import digest as digest_module
@@ -350,6 +351,7 @@ async def test_case_keys_of_an_earlier_version_move_under_the_organisations_key(
     assert "Vorname(n): Amina" in cm.last().text
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the commands; the data is tested on both
 def test_the_operator_creates_lists_disables_and_erases_organisations(bot, tmp_path):
     env = {"DATABASE_URL": bot.settings.database_url, "MASTER_KEY_FILE": str(bot.settings.master_key_file)}
 

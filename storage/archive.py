@@ -30,7 +30,7 @@ from sqlalchemy import MetaData, Table, insert, select, text
 
 from storage import tenancy
 from storage.crypto import DataKey
-from storage.documents import CONTACT_KEY, _contact_aad
+from storage.documents import CONTACT_KEY, contact_aad
 from storage.jourfixe import AGENDA_KEY, agenda_aad
 from storage.organisations import ORG_KID, org_key_aad
 from storage.types import ArchiveError
@@ -116,7 +116,7 @@ class OrganisationArchive:
                 for row in c.execute(text("SELECT id, contact_kid, contact_enc FROM app_user "
                                           "WHERE org_id = :o AND contact_enc IS NOT NULL"), {"o": org_id}):
                     _, contact_key = store.keyring.system_key(CONTACT_KEY, row.contact_kid)
-                    secrets["contact"][row.id] = contact_key.decrypt(row.contact_enc, aad=_contact_aad(row.id))
+                    secrets["contact"][row.id] = contact_key.decrypt(row.contact_enc, aad=contact_aad(row.id))
                 head = c.execute(text("SELECT seq, chain FROM audit_event WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1")).first()
                 revision = c.execute(text("SELECT version_num FROM alembic_version")).scalar()
         body = json.dumps({"format": FORMAT, "schema": revision, "organisation": org_id,
@@ -221,5 +221,5 @@ class OrganisationArchive:
         elif table == "app_user" and str(row["id"]) in secrets["contact"]:
             kid, key = keyring.system_key(CONTACT_KEY)
             row["contact_kid"] = kid
-            row["contact_enc"] = key.encrypt(secrets["contact"][str(row["id"])], aad=_contact_aad(row["id"]))
+            row["contact_enc"] = key.encrypt(secrets["contact"][str(row["id"])], aad=contact_aad(row["id"]))
 

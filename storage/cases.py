@@ -156,7 +156,7 @@ class CaseRepository:
                 s.add(case)
                 s.flush()
                 data_key = DataKey.generate()
-                kid, wrapped = self._store.organisations.wrap_case_key(user.org_id, case.id, data_key, key_aad(case.id))
+                kid, wrapped = self._store.organisations.wrap_case_key(user.org_id, data_key, key_aad(case.id))
                 s.add(CaseKey(case_id=case.id, kid=kid, wrapped=wrapped))
                 self.write_values(s, case.id, data_key, record, values)
                 audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="case.create", case_id=case.id,
@@ -206,7 +206,7 @@ class CaseRepository:
     def unwrap(self, case_id: int, kid: str, wrapped: bytes) -> DataKey:
         """A case's key from its case_key row's values (for batches that read the rows joined):
         wrapped by its organisation's key, or (written before those) by a master key."""
-        return self._store.organisations.unwrap_case_key(case_id, kid, wrapped, key_aad(case_id))
+        return self._store.organisations.unwrap_case_key(kid, wrapped, key_aad(case_id))
 
     def shred(self, *, user: StaffUser, code: str) -> None:
         """Destroy the case's data key: every encrypted value of it becomes unreadable."""

@@ -262,7 +262,7 @@ class DocumentRepository:
         with self._store.transaction() as s:
             row = s.get(AppUser, user.id)
             row.contact_kid = kid if text else None
-            row.contact_enc = key.encrypt(text, aad=_contact_aad(user.id)) if text else None
+            row.contact_enc = key.encrypt(text, aad=contact_aad(user.id)) if text else None
             s.add(row)
             audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="staff.contact",
                          detail="set" if text else "cleared")
@@ -276,12 +276,12 @@ class DocumentRepository:
             return ""
         try:
             _, key = self._store.keyring.system_key(CONTACT_KEY, person.contact_kid)
-            return key.decrypt(person.contact_enc, aad=_contact_aad(person.id))
+            return key.decrypt(person.contact_enc, aad=contact_aad(person.id))
         except CryptoError:
             return ""  # a contact that does not decrypt is left off the document, not the document
 
 
-def _contact_aad(user_id: int) -> str:
+def contact_aad(user_id: int) -> str:
     return f"staff/{user_id}/contact"
 
 

@@ -234,10 +234,10 @@ class OrganisationRepository:
             made += 1
         return made
 
-    def wrap_case_key(self, org_id: int, case_id: int, case_key: DataKey, aad: str) -> tuple[str, bytes]:
+    def wrap_case_key(self, org_id: int, case_key: DataKey, aad: str) -> tuple[str, bytes]:
         return case_kid(org_id), self.key(org_id).wrap(case_key, aad=aad)
 
-    def unwrap_case_key(self, case_id: int, kid: str, wrapped: bytes, aad: str) -> DataKey:
+    def unwrap_case_key(self, kid: str, wrapped: bytes, aad: str) -> DataKey:
         if not kid.startswith(ORG_KID):  # written before organisations had keys: the master key's
             return self._store.keyring.unwrap(WrappedKey(kid, wrapped), aad=aad)
         try:
@@ -260,10 +260,10 @@ class OrganisationRepository:
             fresh = []
             for case_id, kid, wrapped, org_id in rows:
                 try:
-                    data_key = self._store.keyring.unwrap(WrappedKey(kid, wrapped), aad=key_aad(case_id))
+                    data_key = self.unwrap_case_key(kid, wrapped, key_aad(case_id))
                 except CryptoError:
                     continue  # damaged: it stays as it is
-                fresh.append((case_id, kid, wrapped, *self.wrap_case_key(org_id, case_id, data_key, key_aad(case_id))))
+                fresh.append((case_id, kid, wrapped, *self.wrap_case_key(org_id, data_key, key_aad(case_id))))
             with self._store.transaction() as s:
                 for case_id, kid, wrapped, new_kid, new_blob in fresh:
                     moved += s.exec(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kid == kid,

@@ -161,7 +161,7 @@ class TransferRepository:
         case.updated_at = now
         s.add(case)
         s.flush()
-        kid, wrapped = store.organisations.wrap_case_key(receiver, case.id, key, key_aad(case.id))
+        kid, wrapped = store.organisations.wrap_case_key(receiver, key, key_aad(case.id))
         s.exec(update(CaseKey).where(CaseKey.case_id == case.id).values(kid=kid, wrapped=wrapped))
         # what belonged to the sender's organisation and still runs: its Fallkonferenzen ahead are
         # called off, a pending handover inside it declined, a pending erasure request goes with the case

@@ -236,12 +236,13 @@ def _through_the_inbox(services) -> Callable[[Update], Awaitable[None]]:  # noqa
     repository = services.store.inbox
     finish_all = repository.finish_all  # where every handling ends (with others that ended meanwhile)
 
-    def finished(batch: list) -> None:  # (in a worker thread)
-        finish_all(batch)
+    def finished(batch: list, **taking: object) -> list:  # (in a worker thread)
+        taken = finish_all(batch, **taking)
         for update_id, _ in batch:
             future = waiting.pop(update_id, None)
             if future is not None:
                 loop.call_soon_threadsafe(future.set_result, None)
+        return taken
 
     repository.finish_all = finished
 

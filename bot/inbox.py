@@ -31,7 +31,7 @@ from telegram.ext import Application
 from bot.gate import Gate
 from bot.ops import OUTCOME, Metrics
 from storage.store import Store
-from storage.types import NOT_REMEMBERED, Received
+from storage.types import NOT_REMEMBERED, Received, Taken
 
 log = logging.getLogger("casebot.inbox")
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news (long polling)
@@ -48,7 +48,7 @@ class Inbox:
         # predecessor's leases for its own
         self.holder = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._application: Application | None = None
-        self._held: set[int] = set()  # taken here, not yet finished
+        self._held: dict[int, int] = {}  # taken here, not yet finished: update id -> sender
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._pump: asyncio.Task | None = None
@@ -80,11 +80,18 @@ class Inbox:
             raise
         self.stored += len(new)
         self.repeated += len(received) - len(new)
+        senders = set(self._held.values())
+        waiting_elsewhere = False
         for update in admitted:
             if update.update_id in taken:
-                self._held.add(update.update_id)
+                self._held[update.update_id] = _sender(update)
+                senders.add(_sender(update))
                 await self._application.update_queue.put(update)
-        if len(new) > len(taken):
+            elif update.update_id in new and _sender(update) not in senders:
+                waiting_elsewhere = True
+        # stored behind a step of the same sender handled here: the end of that step takes it
+        # (InboxRepository.finish_all); behind one handled elsewhere: the pump looks now
+        if waiting_elsewhere:
             self._kick()
 
     async def _store_batch(self, batch: list[list[Received]]) -> list[tuple[list[int], list[int]]]:
@@ -206,13 +213,17 @@ class Inbox:
             if self._stopping:  # taken as the instance stops: give it back at once
                 await self.store.aio.inbox.release(self.holder, [item.update_id])
                 continue
-            update = self._readable(item.update_id, item.body)
-            if update is None:
-                await self.store.aio.inbox.finish(item.update_id)
-                continue
-            self._held.add(item.update_id)
-            await self._application.update_queue.put(update)
+            await self._hand_over(item)
         return len(taken)
+
+    async def _hand_over(self, item: Taken) -> None:
+        """A taken update to the handlers (an unreadable one leaves the inbox at once)."""
+        update = self._readable(item.update_id, item.body)
+        if update is None:
+            await self.store.aio.inbox.finish(item.update_id)
+            return
+        self._held[item.update_id] = _sender(update)
+        await self._application.update_queue.put(update)
 
     def _readable(self, update_id: int, body: str | None) -> Update | None:
         if body is None:
@@ -252,8 +263,9 @@ class Inbox:
                 await self._finish((update_id, settlement.at_finish if settlement else []))
             except Exception as failure:  # noqa: BLE001 - its lease runs out and the inbox tidies up
                 log.warning("finishing an update in the inbox failed: %s", type(failure).__name__)
-            self._held.discard(update_id)
-            self._kick()
+            self._held.pop(update_id, None)
+            if self._stopping or len(self._held) + 1 >= self.in_flight:
+                self._kick()  # (room again for the pump: it may take more)
 
     async def deliver(self, update: Update) -> None:
         """Store one update and handle everything then waiting, here and now, as the running
@@ -265,14 +277,20 @@ class Inbox:
                 return
             for item in taken:
                 update = self._readable(item.update_id, item.body)
-                self._held.add(item.update_id)
+                self._held[item.update_id] = _sender(update) if update is not None else 0
                 async with self.handling(item.update_id, update):
                     if update is not None:
                         await self._application.process_update(update)
 
     async def _finish_batch(self, batch: list[tuple[int, list]]) -> list[None]:
-        """Finish the updates whose handling ended meanwhile, in one transaction."""
-        await self.store.aio.inbox.finish_all(batch)
+        """Finish the updates whose handling ended meanwhile, in one transaction, which takes
+        the next waiting update of their senders too (when the pump runs)."""
+        pumping = self._pump is not None and not self._stopping
+        room = self.in_flight - len(self._held) + len(batch)
+        taken = await self.store.aio.inbox.finish_all(
+            batch, holder=self.holder if pumping else None, lease=self.lease, room=room if pumping else 0)
+        for item in taken:
+            await self._hand_over(item)
         return [None] * len(batch)
 
     def _kick(self) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from storage.crypto import readable
@@ -36,6 +36,40 @@ INBOX_KEY = "inbox"
 # time (or its instance kept dying), and one poison update must not stop its sender for ever.
 MAX_ATTEMPTS = 3
 
+# The statements of every update, built once (building the lane query with its alias cost a
+# third of the inbox's time per update; SQLAlchemy caches the compiled form of a built statement)
+_waiting, _older = aliased(InboxUpdate, name="waiting"), aliased(InboxUpdate, name="older")
+
+
+def _choose(*narrower: object) -> object:
+    """The oldest waiting update of each lane nobody is working on, leased to `holder` in the
+    same statement (PostgreSQL skips rows another instance is locking)."""
+    chosen = (select(_waiting.update_id)
+              .where(~_waiting.handled, or_(_waiting.taken_until.is_(None), _waiting.taken_until < bindparam("now")),
+                     ~exists().where(and_(_older.lane == _waiting.lane, _older.update_id < _waiting.update_id)), *narrower)
+              .order_by(_waiting.update_id).limit(bindparam("limit")).with_for_update(skip_locked=True))
+    return (update(InboxUpdate).where(InboxUpdate.update_id.in_(chosen))
+            .values(taken_by=bindparam("holder"), taken_until=bindparam("until"), attempts=InboxUpdate.attempts + 1)
+            .returning(InboxUpdate.update_id, InboxUpdate.kid, InboxUpdate.body_enc, InboxUpdate.attempts))
+
+
+_LEASE_ANY = _choose()
+_LEASE_IN_LANES = _choose(_waiting.lane.in_(bindparam("lanes", expanding=True)))  # lanes whose update just ended
+_BUSY = select(InboxUpdate.lane).where(InboxUpdate.lane.in_(bindparam("lanes", expanding=True))).distinct()
+_DROP = delete(InboxUpdate).where(InboxUpdate.update_id.in_(bindparam("ids", expanding=True)))
+_DROP_RETURNING_LANES = _DROP.returning(InboxUpdate.lane)
+_MARK_HANDLED = update(InboxUpdate).where(InboxUpdate.update_id == bindparam("id")).values(handled=True)
+# Two instances touching one sender's lane at the same moment (one storing the next update, the
+# other ending the current one) take turns on PostgreSQL, so the next update is never left
+# waiting with both believing the other will take it (SQLite has one writer anyway).
+_TAKE_TURNS = text("SELECT pg_advisory_xact_lock(lane) FROM unnest(CAST(:lanes AS bigint[])) AS lane")
+_NOTE_SEEN = {dialect: upsert_insert(dialect)(SeenUpdate).on_conflict_do_nothing().returning(SeenUpdate.update_id)
+              for dialect in ("sqlite", "postgresql")}
+
+
+def _take_turns(connection: Connection, lanes: list[int]) -> None:
+    if connection.dialect.name == "postgresql" and lanes:
+        connection.execute(_TAKE_TURNS, {"lanes": sorted(lanes)})
 
 class InboxRepository:
     def __init__(self, store: Store) -> None:
@@ -58,21 +92,16 @@ class InboxRepository:
         kid, key = self._store.keyring.system_key(INBOX_KEY)
         with self._store.writing() as connection:
             # the primary key decides, also between two instances receiving the same update
-            noted = upsert_insert(connection.dialect.name)(SeenUpdate).on_conflict_do_nothing().returning(SeenUpdate.update_id)
             unique = {u.update_id: u for u in updates}  # a batch may repeat one, too
-            new = set(connection.scalars(noted, [{"update_id": i, "seen_at": now} for i in unique]))
+            new = set(connection.scalars(_NOTE_SEEN[connection.dialect.name], [{"update_id": i, "seen_at": now} for i in unique]))
             fresh = sorted((i, self.lane(u.sender), u) for i, u in unique.items() if i in new)
             if not fresh:
                 return [], []
             busy: set[int] = set()
             if holder is not None:
                 lanes = sorted({lane for _, lane, _ in fresh})
-                if connection.dialect.name == "postgresql":
-                    # two instances receiving one sender's updates at the same moment take turns
-                    # here, so only one of them finds the lane free (SQLite has one writer anyway)
-                    for lane in lanes:
-                        connection.execute(select(func.pg_advisory_xact_lock(lane)))
-                busy = set(connection.scalars(select(InboxUpdate.lane).where(InboxUpdate.lane.in_(lanes)).distinct()))
+                _take_turns(connection, lanes)  # (two instances receiving for one lane: one finds it free)
+                busy = set(connection.scalars(_BUSY, {"lanes": lanes}))
             rows, taken = [], []
             for update_id, lane, u in fresh:
                 row = {"update_id": update_id, "lane": lane, "kid": kid, "received_at": now, "attempts": 0,
@@ -89,29 +118,22 @@ class InboxRepository:
     def take(self, holder: str, *, limit: int, lease: timedelta) -> list[Taken]:
         """Lease the oldest waiting update of up to `limit` lanes nobody is working on."""
         now = self._store.clock.now()
-        older = aliased(InboxUpdate)
-        oldest_of_lane = ~exists().where(and_(older.lane == InboxUpdate.lane, older.update_id < InboxUpdate.update_id))
-        free = or_(InboxUpdate.taken_until.is_(None), InboxUpdate.taken_until < now)
-        choose = (select(InboxUpdate.update_id).where(free, ~InboxUpdate.handled, oldest_of_lane)
-                  .order_by(InboxUpdate.update_id).limit(limit).with_for_update(skip_locked=True))
         with self._store.writing() as connection:
             if self._tidy_after is None or now >= self._tidy_after:
                 # handled, but its instance died before it could say "done": only the row is left
                 connection.execute(delete(InboxUpdate).where(InboxUpdate.handled, InboxUpdate.taken_until < now))
                 self._tidy_after = now + lease / 4
-            ids = list(connection.scalars(choose))
-            if not ids:
-                return []
-            rows = connection.execute(
-                update(InboxUpdate).where(InboxUpdate.update_id.in_(ids))
-                .values(taken_by=holder, taken_until=now + lease, attempts=InboxUpdate.attempts + 1)
-                .returning(InboxUpdate.update_id, InboxUpdate.kid, InboxUpdate.body_enc, InboxUpdate.attempts)
-            ).all()
-            given_up = [row.update_id for row in rows if row.attempts > MAX_ATTEMPTS]
-            if given_up:
-                connection.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(given_up)))
-                log.error("%d update(s) set aside: their handling never finished in %d attempts",
-                          len(given_up), MAX_ATTEMPTS)
+            return self._leased(connection, connection.execute(
+                _LEASE_ANY, {"now": now, "limit": limit, "holder": holder, "until": now + lease}).all())
+
+    def _leased(self, connection: Connection, rows: list) -> list[Taken]:
+        """The updates just leased, decrypted; one that was taken too often without being
+        handled is set aside instead."""
+        given_up = [row.update_id for row in rows if row.attempts > MAX_ATTEMPTS]
+        if given_up:
+            connection.execute(_DROP, {"ids": given_up})
+            log.error("%d update(s) set aside: their handling never finished in %d attempts",
+                      len(given_up), MAX_ATTEMPTS)
         taken = []
         for row in sorted(rows, key=lambda r: r.update_id):
             if row.update_id in given_up:
@@ -125,20 +147,34 @@ class InboxRepository:
 
     def mark_handled(self, update_id: int, connection: Connection) -> None:
         """In the transaction of the handling's first write: never handle it again."""
-        connection.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(handled=True))
+        connection.execute(_MARK_HANDLED, {"id": update_id})
 
     def finish(self, update_id: int, at_finish: list[Callable[[Connection], object]] = ()) -> None:
         """Its handling ended: forget the body (the id stays in `seen_update`), free the lane;
         with the writes its handling left for this moment (Store.at_finish)."""
         self.finish_all([(update_id, at_finish)])
 
-    def finish_all(self, finished: list[tuple[int, list[Callable[[Connection], object]]]]) -> None:
-        """`finish` for several updates whose handling ended meanwhile, in one transaction."""
+    def finish_all(self, finished: list[tuple[int, list[Callable[[Connection], object]]]], *,
+                   holder: str | None = None, lease: timedelta | None = None, room: int = 0) -> list[Taken]:
+        """`finish` for several updates whose handling ended meanwhile, in one transaction. With a
+        holder, the next waiting update of each lane freed here is leased to it in the same
+        transaction (up to `room`): a sender's next step, stored while this one was handled (here
+        or at another instance), goes on without another round through the database."""
         with self._store.writing() as connection:
             for _, at_finish in finished:
                 for work in at_finish:
                     work(connection)
-            connection.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_([u for u, _ in finished])))
+            ids = [u for u, _ in finished]
+            if holder is None or room <= 0:
+                connection.execute(_DROP, {"ids": ids})
+                return []
+            lanes = sorted(set(connection.scalars(_DROP_RETURNING_LANES, {"ids": ids})))
+            if not lanes:
+                return []
+            _take_turns(connection, lanes)
+            now = self._store.clock.now()
+            return self._leased(connection, connection.execute(_LEASE_IN_LANES, {
+                "now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease}).all())
 
     def extend(self, holder: str, update_ids: list[int], lease: timedelta) -> None:
         """This instance is still working on these: renew their leases (a handling may wait

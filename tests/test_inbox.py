@@ -57,6 +57,26 @@ async def test_the_receiving_instance_takes_what_nobody_waits_before(bot):
     assert [t.update_id for t in inbox.take("there", limit=10, lease=LEASE)] == [waiting.update_id]
 
 
+
+async def test_the_end_of_a_step_takes_the_senders_next_one(bot):
+    """A sender's next update, stored while the step before it was handled (here or at another
+    instance), is leased by the transaction that finishes that step: no separate round through
+    the database. Other lanes are left to the pump; without a holder nothing is taken."""
+    inbox = bot.services.store.inbox
+    leyla, other = bot.user(), bot.user()
+    first, second, third = leyla.text_update("a"), leyla.text_update("b"), leyla.text_update("c")
+    elsewhere = other.text_update("d")
+    _, taken = inbox.receive([_received(first)], holder="here", lease=LEASE)
+    assert taken == [first.update_id]
+    assert inbox.receive([_received(u) for u in (second, third)], holder="there", lease=LEASE)[1] == []
+    inbox.receive([_received(elsewhere)])
+    (following,) = inbox.finish_all([(first.update_id, [])], holder="here", lease=LEASE, room=10)
+    assert following.update_id == second.update_id and json.loads(following.body)["message"]["text"] == "b"
+    assert rows(bot, "SELECT update_id, taken_by, attempts FROM inbox_update ORDER BY update_id") == [
+        (second.update_id, "here", 1), (third.update_id, None, 0), (elsewhere.update_id, None, 0)]
+    assert inbox.finish_all([(second.update_id, [])]) == []  # no holder: only finished
+    assert [t.update_id for t in inbox.take("pump", limit=10, lease=LEASE)] == [third.update_id, elsewhere.update_id]
+
 async def test_an_update_handled_before_a_crash_is_not_handled_again(bot, clock):
     """Its first commit marked it handled: the instance died before it could delete the row, and
     the next instance only tidies up after the lease. One that died before any commit is

@@ -16,7 +16,7 @@ from bot import logs
 from bot.settings import ConfigurationError, Settings, load_settings
 from domain.roles import Role
 from storage.crypto import CryptoError, Keyring
-from storage.db import is_initialised, make_engine, migrate
+from storage.db import SchemaAhead, is_initialised, make_engine, migrate, pending_migrations
 from storage.store import Store
 
 DEFAULT_DISTRICTS = "I,II,III"
@@ -400,7 +400,16 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    migrate(settings.database_url)
+    try:
+        if getattr(args, "plan", False):
+            return _print_migration_plan(settings)
+        before = migrate(settings.database_url)
+    except SchemaAhead as ahead:
+        print(f"casebot: {ahead}", file=sys.stderr)
+        return 3
+    if before == "newer":
+        print("the database is at a newer release's schema, which still serves this release: nothing to migrate")
+        return 0
     print("database at the newest schema")
     if settings.has_master_key:
         # what a schema migration cannot do (it holds no keys): the status watcher's dates of
@@ -427,6 +436,24 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         rehomed = store.organisations.rehome()
         if rehomed:
             print(f"organisations: {rehomed} case keys moved under their organisation's key")
+    return 0
+
+
+def _print_migration_plan(settings: Settings) -> int:
+    """What `migrate` would do, for planning an upgrade: a rolling one (the running release stays
+    up beside the new one) when the result still serves the release the database is at."""
+    pending, rolling = pending_migrations(settings.database_url)
+    if not pending:
+        print("nothing to migrate: the database is at this release's schema")
+        return 0
+    for revision, what, oldest in pending:
+        print(f"{revision}  [{f'release {oldest} keeps running' if oldest else 'stop older releases first'}]  {what}")
+    if rolling:
+        print("rolling upgrade: the running release keeps working beside the new instances; stop it when they are up")
+    elif pending[0][0] == "0001":
+        print("a new database: nothing runs on it yet")
+    else:
+        print("stop every instance of the running release before migrating: the result no longer serves it")
     return 0
 
 
@@ -656,8 +683,8 @@ def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation
         code = initialise(settings, org_name=org_name, prefix=prefix, districts=DEFAULT_DISTRICTS.split(","))
         if code and not quiet_invitation:
             _print_invitation(settings, code, "admin")
-    else:
-        cmd_migrate(settings, argparse.Namespace())
+    elif cmd_migrate(settings, argparse.Namespace()) != 0:
+        return 3  # a newer release's schema that no longer serves this one: do not start
     application = build_application(settings)
     print(f"casebot: running ({'webhook' if settings.webhook_url else 'long polling'}); stop with Ctrl+C")
     return asyncio.run(_serve(application, settings))
@@ -733,7 +760,9 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--district")
     invite.add_argument("--expires", type=_duration, default=timedelta(days=7), help="e.g. 7d or 12h")
-    sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate_parser = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate_parser.add_argument("--plan", action="store_true",
+                                help="only list what would be applied, and whether the running release may stay up")
     export = sub.add_parser("export", help="Art. 15: everything stored about one client, as JSON and readable HTML")
     export.add_argument("code")
     export.add_argument("folder", nargs="?", default=".")

@@ -92,6 +92,16 @@ class CountedRequest(BaseRequest):
         return status, body
 
 
+# how the schema stands to this release (storage/db.py: schema_state), as the probe says it
+_SCHEMA_FINDINGS = {
+    "current": "current",
+    "newer": "newer, and serves this release (a rolling upgrade)",
+    "behind": "behind: run casebot migrate",
+    "incompatible": "newer, and no longer serves this release: stop this instance",
+}
+_SERVING = (_SCHEMA_FINDINGS["current"], _SCHEMA_FINDINGS["newer"])
+
+
 async def readiness(services: Services) -> dict[str, Any]:
     """Whether this instance should get traffic: each check with its finding, and `ready`."""
     store, checks = services.store, {}
@@ -99,7 +109,7 @@ async def readiness(services: Services) -> dict[str, Any]:
         # a database that hangs is not ready either: the probe gets its answer in time
         state = await asyncio.wait_for(store.run(store.operational_state), timeout=5)
         checks["database"] = "reachable"
-        checks["schema"] = "current" if state["schema_current"] else "behind: run casebot migrate"
+        checks["schema"] = _SCHEMA_FINDINGS[state["schema"]]
         lag = state["oldest_due_seconds"]
         checks["dispatcher"] = ("lagging" if lag > services.settings.ready_lag_seconds else "keeping up")
         services.metrics.outbox_due.set(state["outbox_due"])
@@ -108,7 +118,7 @@ async def readiness(services: Services) -> dict[str, Any]:
         services.metrics.unreadable.set(state["unreadable"])
     except Exception as failure:  # noqa: BLE001 - unreachable, locked, gone: not ready, and why (the type)
         checks["database"] = f"unreachable ({type(failure).__name__})"
-    checks["ready"] = checks.get("database") == "reachable" and checks.get("schema") == "current" \
+    checks["ready"] = checks.get("database") == "reachable" and checks.get("schema") in _SERVING \
         and checks.get("dispatcher") == "keeping up"
     return checks
 

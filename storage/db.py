@@ -8,7 +8,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, exc, inspect
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, create_engine, delete, event, exc, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -83,25 +85,128 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# Which releases may run on the schema as it stands, each named by the newest migration it ships
+# (migration 0021; written by every migration run, in its transaction: storage/migrations/env.py).
+# Each migration says in its module which is the oldest release that still runs on the schema
+# after it: `oldest_release_served = "<that release's newest revision>"`. An expansion (it only
+# adds what older code does not know) names the release before the one that ships it, and so
+# does a contraction that drops only what that release no longer uses (its predecessor's
+# leftovers): during a rolling upgrade the previous release keeps running beside the new one. A
+# migration without it changes what the running release uses: every instance of it must be
+# stopped first. (Not a model: it is the schema's bookkeeping, like alembic_version.)
+SCHEMA_RELEASE = Table("schema_release", MetaData(), Column("head", String(32), primary_key=True))
+
+
+class SchemaAhead(RuntimeError):
+    """The database is at a newer schema that this release may not run on."""
+
+
 @functools.lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
 def head_revision() -> str:
     """The newest migration this version ships."""
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return _scripts().get_current_head()
 
 
-def schema_current(connection) -> bool:  # noqa: ANN001 - a SQLAlchemy connection
-    """Whether the database is at the newest migration (False before `casebot migrate`)."""
+def releases_beside(revision: str, scripts: ScriptDirectory | None = None) -> list[str]:
+    """The releases that may run on the schema at `revision`, newest first: its own, and back
+    to the newest `oldest_release_served` of the migrations on the way (none past a migration
+    that declares none)."""
+    scripts = scripts or _scripts()
+    heads, floors, step = [revision], set(), scripts.get_revision(revision)
+    while step is not None and step.down_revision:
+        floor = getattr(step.module, "oldest_release_served", None)
+        if floor is None:
+            break
+        floors.add(floor)
+        heads.append(step.down_revision)
+        if step.down_revision in floors:
+            break
+        step = scripts.get_revision(step.down_revision)
+    return heads
+
+
+def note_releases(connection: Connection, revision: str | None, scripts: ScriptDirectory) -> None:
+    """After migrations ran (in their transaction): which releases the schema now serves."""
+    if revision is None or not inspect(connection).has_table(SCHEMA_RELEASE.name):
+        return
+    connection.execute(delete(SCHEMA_RELEASE))
+    connection.execute(insert(SCHEMA_RELEASE), [{"head": head} for head in releases_beside(revision, scripts)])
+
+
+def schema_state(connection: Connection) -> str:
+    """How the database's schema stands to this release: "current"; "newer" (a later release
+    migrated it, and declared this one fit to run beside it); "behind" (run casebot migrate);
+    "incompatible" (a later release migrated it past what this one can use)."""
     if not inspect(connection).has_table("alembic_version"):
+        return "behind"
+    revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    head = head_revision()
+    if revision == head:
+        return "current"
+    if _known(revision):
+        return "behind"
+    serves = set(connection.scalars(select(SCHEMA_RELEASE.c.head))) if inspect(connection).has_table(SCHEMA_RELEASE.name) else set()
+    return "newer" if head in serves else "incompatible"
+
+
+def schema_current(connection: Connection) -> bool:
+    """Whether this release may work on the schema as it is (current, or newer and compatible)."""
+    return schema_state(connection) in ("current", "newer")
+
+
+def _known(revision: str | None) -> bool:
+    if revision is None:
+        return True
+    try:
+        return _scripts().get_revision(revision) is not None
+    except CommandError:
         return False
-    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
 
 
-def migrate(url: str) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+def pending_migrations(url: str) -> tuple[list[tuple[str, str, str | None]], bool]:
+    """What `migrate` would apply, oldest first (revision, what it does, the oldest release
+    served after it), and whether the release running now keeps running on the result (a
+    rolling upgrade). Raises SchemaAhead when the database is past this release."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            state = schema_state(connection)
+            revision = (connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+                        if inspect(connection).has_table("alembic_version") else None)
+    finally:
+        engine.dispose()
+    if state in ("newer", "incompatible"):
+        raise SchemaAhead(f"the database is at revision {revision}, newer than this release ({head_revision()})"
+                          + ("; it still serves this release" if state == "newer" else ""))
+    steps = list(_scripts().iterate_revisions(head_revision(), revision))
+    pending = [(step.revision, " ".join((step.doc or "").split("\n\n")[0].split()),
+                getattr(step.module, "oldest_release_served", None)) for step in reversed(steps)]
+    return pending, revision is not None and revision in releases_beside(head_revision())
+
+
+def migrate(url: str) -> str:
+    """Bring the schema to the newest revision (idempotent); returns how it stood before
+    (schema_state). A schema a later release already migrated is left alone when it still
+    serves this release (a rolling upgrade: this instance restarted while the new ones run);
+    otherwise raises SchemaAhead."""
     _ensure_sqlite_directory(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            state = schema_state(connection)
+    finally:
+        engine.dispose()
+    if state == "newer":
+        return state
+    if state == "incompatible":
+        raise SchemaAhead(f"the database was migrated by a newer release that this one ({head_revision()}) "
+                          "cannot run beside; run the newer release")
     command.upgrade(alembic_config(url), "head")
+    return state
 
 
 def is_initialised(engine: Engine) -> bool:

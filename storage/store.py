@@ -148,19 +148,19 @@ class Store:
         from sqlalchemy import func, select, text
 
         from storage import crypto
-        from storage.db import schema_current
+        from storage.db import schema_state
         from storage.models import InboxUpdate, Outbox
 
         now = self.clock.now()
         with tenancy.acting_for(None), self._reader.connect() as c:
             c.execute(text("SELECT 1"))
-            current = schema_current(c)
+            schema = schema_state(c)
             due = c.execute(select(func.count()).select_from(Outbox).where(Outbox.state == "due")).scalar()
             oldest = c.execute(select(func.min(Outbox.due_at)).where(Outbox.state == "due", Outbox.due_at <= now)).scalar()
             inbox = c.execute(select(func.count()).select_from(InboxUpdate)).scalar()
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=now.tzinfo)
-        return {"schema_current": current, "outbox_due": due, "inbox_depth": inbox,
+        return {"schema": schema, "outbox_due": due, "inbox_depth": inbox,
                 "oldest_due_seconds": max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
                 "unreadable": crypto.unreadable_values}
 

@@ -89,12 +89,13 @@ class Installation:
 class Instance:
     """One `casebot run` process."""
 
-    def __init__(self, installation: Installation, name: str, **env: str) -> None:
+    def __init__(self, installation: Installation, name: str, *, code: Path = ROOT, **env: str) -> None:
+        """`code`: the source tree it runs (another release's, for a rolling upgrade)."""
         self.name = name
         self.log = installation.tmp_path / f"{name}.log"
         self.process = subprocess.Popen(  # noqa: S603 - our own CLI
-            [sys.executable, "-m", "bot.cli", "run"], env={**installation.env, **env}, cwd=installation.tmp_path,
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "bot.cli", "run"], env={**installation.env, "PYTHONPATH": str(code), **env},
+            cwd=installation.tmp_path, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

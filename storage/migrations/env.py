@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.db import note_releases
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -23,6 +24,10 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            # in the same transaction: which releases may run on the schema now (storage/db.py)
+            note_releases(connection, context.get_context().get_current_revision(), context.script)
+        if connection.in_transaction():  # (SQLite: Alembic runs without a transaction of its own there)
+            connection.commit()
 
 
 run_migrations()

@@ -50,6 +50,9 @@ class Metrics:
         self.unreadable = Gauge("casebot_decrypt_failures", "Values that did not decrypt since start (damaged or "
                                 "erased), each skipped and shown as unreadable", registry=r)
         self.stale_presses = Counter("casebot_stale_presses", "Button presses refused (stale or forged)", registry=r)
+        self.dialogue_conflicts = Counter("casebot_dialogue_conflicts", "Dialogue steps refused because another "
+                                          "step of the same dialogue was stored first (two devices, two instances)",
+                                          registry=r)
 
     def update_done(self, update: object, seconds: float) -> None:
         kind = "other"

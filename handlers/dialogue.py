@@ -275,7 +275,7 @@ async def _commit(
         await update.effective_chat.send_message(t.gettext(stop.message))
         return
     except StaleDialogue:
-        await _stale(update, context)
+        await _stale(update, context, conflict=True)
         return
     state = saved.state
     notices = [t.plain(msg, **params) for msg, params in said]
@@ -301,7 +301,11 @@ async def _close_prompt(update: Update, context: BotContext, snapshot: DialogueS
     await _strip_keyboard(context, update.effective_chat.id, message_id)
 
 
-async def _stale(update: Update, context: BotContext) -> None:
+async def _stale(update: Update, context: BotContext, *, conflict: bool = False) -> None:
+    """A press on a question no longer current; `conflict`: the step was computed from a version
+    another step replaced meanwhile (counted for the operator)."""
+    if conflict:
+        context.services.metrics.dialogue_conflicts.inc()
     notice = context.t.plain(FORM.refusal)
     if update.callback_query:
         await update.callback_query.answer(notice, show_alert=True)
@@ -385,7 +389,7 @@ async def _toggle(update: Update, context: BotContext, form: Form, snapshot: Dia
         await query.answer(context.t.plain(problem.message, **problem.params), show_alert=True)
         return
     except StaleDialogue:
-        await _stale(update, context)
+        await _stale(update, context, conflict=True)
         return
     await query.answer()
     _, keyboard = dialogue_view.question(context.services.renderer, context.t, form, saved, ctx)
@@ -419,7 +423,7 @@ async def _confirm(update: Update, context: BotContext, form: Form, snapshot: Di
             "This person is already a case: {code}. Correct name or date of birth, or cancel."), code=t.isolate(code)))
         return
     except StaleDialogue:
-        await _stale(update, context)
+        await _stale(update, context, conflict=True)
         return
     await query.answer()
     # the summary listed every answer: once saved, it says only that it was saved

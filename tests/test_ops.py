@@ -65,6 +65,28 @@ async def test_health_readiness_and_metrics_while_updates_flow(bot, ops):
         assert personal not in after
 
 
+
+async def test_a_step_that_loses_the_race_to_another_is_refused_and_counted(bot, ops, monkeypatch):
+    """Another device (or instance) stores a step of the same dialogue between this step's read
+    and its write: this one is refused with the form's notice, nothing of it is stored, and the
+    operator sees a dialogue conflict."""
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await cm.send("/new")
+    dialogues = bot.services.store.dialogues
+    save = dialogues.save
+
+    def other_step_first(snapshot, state, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        monkeypatch.setattr(dialogues, "save", save)
+        save(snapshot, {**snapshot.state, "elsewhere": True}, update_id=1)  # the other device's step
+        return save(snapshot, state, **kwargs)
+
+    monkeypatch.setattr(dialogues, "save", other_step_first)
+    await do(cm, *INTAKE_STEPS["consent"])
+    assert cm.alerts()[-1] == "Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."
+    staff = bot.services.store.staff.user_by_telegram_id(cm.id)
+    assert dialogues.load(staff.id).state.get("elsewhere") is True  # the other step stands
+    assert metric((await get(ops, "/metrics"))[1], "casebot_dialogue_conflicts_total") == 1
+
 async def test_readiness_follows_the_database_and_the_dispatcher(bot, ops):
     store, url = bot.services.store, bot.settings.database_url
     # the dispatcher lags: a message due for 20 minutes and not sent

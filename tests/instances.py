@@ -118,6 +118,17 @@ class Instance:
             self.process.wait(10)
 
 
+async def tear_down(pusher: WebhookPusher, balancer: RoundRobin, instances: list[Instance],
+                    installation: Installation) -> None:
+    """After a test with instances behind a balancer: everything stopped, whatever failed."""
+    await pusher.close()
+    await balancer.close()
+    for instance in instances:
+        if instance is not None:
+            instance.close()
+    installation.stop()
+
+
 async def until(condition: Callable[[], object], timeout: float = 20, what: str | Callable[[], str] = "") -> None:
     for _ in range(int(timeout / 0.05)):
         if condition():

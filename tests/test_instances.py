@@ -14,7 +14,17 @@ import psycopg
 import pytest
 
 from tests.flows import INTAKE_STEPS
-from tests.instances import WEBHOOK_SECRET, Installation, Instance, RoundRobin, WebhookPusher, listening, plain, until
+from tests.instances import (
+    WEBHOOK_SECRET,
+    Installation,
+    Instance,
+    RoundRobin,
+    WebhookPusher,
+    listening,
+    plain,
+    tear_down,
+    until,
+)
 from tests.live import free_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -120,8 +130,4 @@ async def test_two_webhook_instances_behind_a_balancer_share_one_intake_and_drai
         assert min(balancer.served.values()) >= 3  # both instances took steps
         assert pusher.refused == 0
     finally:
-        await pusher.close()
-        await balancer.close()
-        for instance in instances:
-            instance.close()
-        installation.stop()
+        await tear_down(pusher, balancer, instances, installation)

@@ -32,6 +32,7 @@ from tests.instances import (
     RoundRobin,
     WebhookPusher,
     listening,
+    tear_down,
     until,
 )
 from tests.live import free_port
@@ -194,8 +195,4 @@ async def test_the_next_release_rolls_in_beside_this_one_and_a_contraction_retir
         assert casebot(installation, ROOT, "migrate").returncode == 3
         assert pusher.refused == 0
     finally:
-        await pusher.close()
-        await balancer.close()
-        for instance in instances:
-            instance.close()
-        installation.stop()
+        await tear_down(pusher, balancer, instances, installation)

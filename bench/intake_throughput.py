@@ -129,15 +129,17 @@ def echo_script(user_id: int, count: int) -> list[Callable[[], dict]]:
 
 
 async def drive(app: Application, scripts: list[list[Callable[[], dict]]],
-                feed: Callable[[Update], Awaitable[None]]) -> tuple[list[float], float]:
-    """Play each user's script, users side by side; each update waits for the one before it."""
+                feed: Callable[[Update, str], Awaitable[None]]) -> tuple[list[float], float]:
+    """Play each user's script, users side by side; each update waits for the one before it.
+    An update comes as its JSON and as PTB's object, as a webhook request brings it."""
     latencies: list[float] = []
 
     async def play(script: list[Callable[[], dict]]) -> None:
         for make in script:
-            update = Update.de_json(make(), app.bot)
+            body = make()
+            raw, update = json.dumps(body), Update.de_json(body, app.bot)
             started = time.perf_counter()
-            await feed(update)
+            await feed(update, raw)
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -229,8 +231,8 @@ class RoundTrips:
               f"{c.get('checkouts', 0):.1f} connection checkouts")
 
 
-def _through_the_inbox(services) -> Callable[[Update], Awaitable[None]]:  # noqa: ANN001
-    """Feed an update into the inbox and wait until its handling has finished."""
+def _through_the_inbox(services) -> Callable[[Update, str], Awaitable[None]]:  # noqa: ANN001
+    """Feed an update into the inbox, as the webhook does, and wait until its handling has finished."""
     loop = asyncio.get_running_loop()
     waiting: dict[int, asyncio.Future] = {}
     repository = services.store.inbox
@@ -246,10 +248,10 @@ def _through_the_inbox(services) -> Callable[[Update], Awaitable[None]]:  # noqa
 
     repository.finish_all = finished
 
-    async def feed(update: Update) -> None:
+    async def feed(update: Update, raw: str) -> None:
         waiting[update.update_id] = loop.create_future()
         future = waiting[update.update_id]
-        await services.inbox.take_in([update])
+        await services.inbox.take_in([update], raw={update.update_id: raw})
         await future
 
     return feed
@@ -267,7 +269,7 @@ async def echo_bot(network: NullNetwork, users: int, count: int, concurrent: boo
     if not concurrent:
         scripts = [[step for script in scripts for step in script]]
 
-    async def feed(update: Update) -> None:
+    async def feed(update: Update, raw: str) -> None:
         if concurrent:  # exactly what Application does with every fetched update
             await app.update_processor.process_update(update, app.process_update(update))
         else:

@@ -15,7 +15,7 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.dispatcher import Dispatcher
 from bot.gate import Gate
 from bot.i18n import Catalogs
-from bot.inbox import Inbox
+from bot.inbox import Inbox, RawUpdates
 from bot.ops import CountedRequest, Metrics
 from bot.ratelimit import PerChatRateLimiter
 from bot.render import Renderer
@@ -157,11 +157,11 @@ def build_application(
         request = AiohttpRequest(connections=settings.telegram_connections)
         get_updates_request = get_updates_request or AiohttpRequest(connections=2)
     # every Bot API call counted (bot/ops.py), whatever network is below
-    builder = builder.request(CountedRequest(request, services.metrics)) \
-        .get_updates_request(CountedRequest(get_updates_request or request, services.metrics))
+    fetching = RawUpdates(CountedRequest(get_updates_request or request, services.metrics))
+    builder = builder.request(CountedRequest(request, services.metrics)).get_updates_request(fetching)
     application = builder.build()
     application.bot_data["services"] = services
-    services.inbox.bind(application)
+    services.inbox.bind(application, fetching)
 
     # Order matters: who is writing, then whether an open dialogue is being interrupted; both
     # may stop the update before any route sees it (handlers/access.py).

@@ -40,7 +40,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
             log.warning("webhook request refused: the body is not an update")
             raise tornado.web.HTTPError(400) from None
         try:
-            await self.inbox.take_in([update], raw=self.request.body.decode("utf-8"))
+            await self.inbox.take_in([update], raw={update.update_id: self.request.body.decode("utf-8")})
         except Exception as failure:  # noqa: BLE001 - not stored, so not acknowledged: Telegram sends it again
             log.warning("webhook update not stored (%s): Telegram will deliver it again", type(failure).__name__)
             raise tornado.web.HTTPError(503) from None

@@ -47,7 +47,9 @@ async def identify(update: Update, context: BotContext) -> None:
     services = context.services
     services.store.act_for(None)  # nobody's organisation until the sender is known
     try:
-        staff = await services.store.run(_who, services, update)
+        staff = _who_from_memory(services, update)
+        if staff is NOT_REMEMBERED:
+            staff = await services.store.run(_who, services, update)
     except Exception as failure:  # noqa: BLE001 - fail closed: nobody counts as identified
         log.warning("identifying the sender failed: %s", type(failure).__name__)
         OUTCOME.set("error")
@@ -75,6 +77,14 @@ async def identify(update: Update, context: BotContext) -> None:
     OUTCOME.set("refused")
     await _answer(update, context.t.plain(N_("This assistant is only for invited staff of the KIM case management.")))
     raise ApplicationHandlerStop
+
+
+def _who_from_memory(services, update: Update):  # noqa: ANN001, ANN202
+    """Who is writing, when memory knows it and no look at the languages is due: no visit to a
+    worker thread at all (the common case: a colleague's next step)."""
+    if services.catalogs.refresh_due():
+        return NOT_REMEMBERED
+    return services.store.staff.remembered(update.effective_user.id)
 
 
 def _who(services, update: Update):  # noqa: ANN001, ANN202

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from storage.crypto import DataKey, WrappedKey
 from storage.models import Dialogue
+from storage.store import defers_to_finish
 from storage.types import DialogueSnapshot, StaleDialogue
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class DialogueRepository:
             state=state, prompt_message_id=snapshot.prompt_message_id, last_update_id=update_id, data_key=key,
         )
 
+    @defers_to_finish
     def set_prompt_message(self, snapshot: DialogueSnapshot, message_id: int) -> None:
         """Remember the message that holds the current question (its buttons are removed later):
         with the end of the update's handling, not a commit of its own."""

@@ -276,12 +276,16 @@ class Store:
         inbox update is handled it joins the transaction that finishes the update, one commit
         fewer per step; otherwise it runs now. Lost if that transaction fails, so nothing that
         matters may go this way."""
-        pending = _SETTLING.get()
-        if pending is not None and pending.store is self:
-            pending.at_finish.append(work)
+        if self.finishes_later():
+            _SETTLING.get().at_finish.append(work)
             return
         with self.writing() as connection:
             work(connection)
+
+    def finishes_later(self) -> bool:
+        """Whether an `at_finish` write would wait for the update's finishing transaction now."""
+        pending = _SETTLING.get()
+        return pending is not None and pending.store is self
 
     def _settle_in(self, connection: Connection) -> Settlement | None:
         pending = _SETTLING.get()
@@ -297,6 +301,14 @@ class Store:
             return
         with self._one_writer:
             yield
+
+
+def defers_to_finish(method: Callable[..., T]) -> Callable[..., T]:
+    """Marks a repository method whose only write goes through `Store.at_finish`: while an inbox
+    update is handled it merely queues that write, so `store.aio` calls it in place instead of
+    visiting a worker thread."""
+    method.defers_to_finish = True
+    return method
 
 
 class _OffLoop:
@@ -318,6 +330,11 @@ class _OffLoopRepository:
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._repository, name)
+        if getattr(method, "defers_to_finish", False) and self._store.finishes_later():
+            async def in_place(*args: Any, **kwargs: Any) -> Any:  # only queues the write: no thread needed
+                return method(*args, **kwargs)
+
+            return in_place
 
         async def in_thread(*args: Any, **kwargs: Any) -> Any:
             return await self._store.run(method, *args, **kwargs)

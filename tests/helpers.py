@@ -27,3 +27,8 @@ def said(user, needle: str) -> list[str]:  # noqa: ANN001
 
     return [re.sub(r"^\d+\. ", "", line) for m in user.messages() if m.from_bot
             for line in m.text.splitlines() if needle in line]
+
+
+def metric(exposition: str, name: str) -> float:
+    """The sum of a metric's samples whose line starts with `name` (labels included in `name`)."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in exposition.splitlines() if line.startswith(name))

@@ -18,6 +18,7 @@ from bot.ops import ops_app
 from domain.roles import Role
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.flows import INTAKE_STEPS, do
+from tests.helpers import metric
 
 
 @pytest.fixture
@@ -33,11 +34,6 @@ async def ops(bot):  # noqa: ANN201
 async def get(session, path: str) -> tuple[int, str]:  # noqa: ANN001
     async with session.get(path) as response:
         return response.status, await response.text()
-
-
-def metric(exposition: str, name: str) -> float:
-    """The sum of a metric's samples whose line starts with `name` (labels included in `name`)."""
-    return sum(float(line.rsplit(" ", 1)[1]) for line in exposition.splitlines() if line.startswith(name))
 
 
 async def test_health_readiness_and_metrics_while_updates_flow(bot, ops):

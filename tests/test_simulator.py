@@ -10,6 +10,7 @@ import pytest
 from bot.cli import initialise
 from simulator.botapi import RateLimit
 from tests.flows import INTAKE_STEPS
+from tests.helpers import metric
 from tests.live import live  # noqa: F401  (the fixture)
 
 
@@ -63,6 +64,11 @@ async def test_a_429_is_waited_out_and_no_message_is_lost(live):
     assert live.api.rejected_429 >= 1
     assert "Willkommen!" in messages[0]["text"] and "/invite" in messages[1]["text"]
     assert len(messages) == 2  # waited out and sent once, not lost and not twice
+    # the operator sees it: the 429s and the seconds Telegram asked to wait
+    exposition = live.services.metrics.exposition().decode()
+    assert metric(exposition, "casebot_bot_api_429_total") == live.api.rejected_429
+    assert metric(exposition, "casebot_bot_api_retry_wait_seconds_total") >= live.api.rejected_429
+    assert metric(exposition, 'casebot_bot_api_calls_total{method="sendMessage",status="4xx"}') == live.api.rejected_429
 
 
 async def test_documents_photos_edits_and_deletions_reach_the_page(live):

@@ -11,7 +11,7 @@ from bot.buttons import TRANSFER
 from bot.i18n import N_
 from bot.routes import StaleButton, press, reply
 from bot.services import BotContext
-from storage.types import CaseClosed, DuplicatePerson, NotAllowed
+from storage.types import CaseClosed, CaseUnreadable, DuplicatePerson, NotAllowed
 
 
 async def on_press(update: Update, context: BotContext, subject: str | int, action: str, arg: str) -> None:
@@ -65,6 +65,9 @@ async def on_press(update: Update, context: BotContext, subject: str | int, acti
                                     code=known.code))
     except CaseClosed:
         await reply(update, t.plain(N_("The case was closed meanwhile. Nothing was handed over.")))
+    except CaseUnreadable:
+        await reply(update, t.plain(N_("The details of this case cannot be read: they were erased or damaged.")
+                                    ) + " " + t.plain(N_("Nothing was handed over.")))
     except NotAllowed:
         raise StaleButton from None
 

@@ -22,6 +22,7 @@ from domain.reminders import ReminderKind
 from domain.roles import Role
 from domain.vocabulary import OPEN_REQUESTS, RequestStatus
 from storage import audit, outbox
+from storage.crypto import readable
 from storage.models import AppUser, IntakeRequest
 from storage.types import NotAllowed, StaffUser
 
@@ -65,12 +66,16 @@ class RequestRepository:
         return key.encrypt(json.dumps(value, ensure_ascii=False), aad=body_aad(request_id, part))
 
     def _open(self, row: IntakeRequest, part: str, blob: bytes | None) -> Any:
+        """A part of the Meldebogen, or None when there is none or it cannot be read (damaged, or
+        the organisation's key destroyed): counted and logged without content, shown as unreadable."""
         if blob is None:
             return None
         try:
-            return json.loads(self._store.organisations.key(row.org_id).decrypt(blob, aad=body_aad(row.id, part)))
-        except Exception:  # noqa: BLE001 - damaged, or the organisation's key destroyed: shown as unreadable
-            return None
+            key = self._store.organisations.key(row.org_id)
+        except Exception:  # noqa: BLE001 - the organisation's key is gone: like a damaged value
+            key = None
+        text = readable(key, blob, aad=body_aad(row.id, part))
+        return json.loads(text) if text is not None else None
 
     def send(self, referrer: StaffUser, *, source: str, body: dict[str, Any]) -> int:
         """A referrer's Meldebogen, with a message to each coordinator; returns its number."""

@@ -41,7 +41,7 @@ from storage.models import (
     Referral,
     Service,
 )
-from storage.types import CaseClosed, DuplicatePerson, NotAllowed, StaffUser
+from storage.types import CaseClosed, CaseUnreadable, DuplicatePerson, NotAllowed, StaffUser
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -139,7 +139,7 @@ class TransferRepository:
         try:
             key = store.cases.data_key(s, case.id)
         except CryptoError:
-            raise NotAllowed() from None  # an unreadable case cannot be handed on
+            raise CaseUnreadable() from None  # an unreadable case cannot be handed on
         intake = store.casework.record_or_empty(s, case.id, key, "intake")
         indexes = store.cases.indexes(receiver, intake)
         person_index = indexes[0] if indexes else f"moved-in/{case.id}"

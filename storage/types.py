@@ -117,6 +117,11 @@ class CaseClosed(Exception):
     """The case is closed: reopen it first."""
 
 
+class CaseUnreadable(Exception):
+    """The case's key is destroyed or damaged: what it holds cannot be read, so it cannot be
+    handed on either."""
+
+
 class NoConsent(Exception):
     """Data may not go to the service: no consent for it, or consent withdrawn."""
 

@@ -4,8 +4,10 @@ with a reason its sender reads; the sender never sees a case; the details stay e
 from __future__ import annotations
 
 from domain.roles import Role
+from storage import crypto
 from tests.flows import INTAKE_STEPS, do
 from tests.helpers import rows
+from tests.test_audit import execute
 from tests.test_encryption import raw_database_bytes
 
 PLAIN = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
@@ -115,3 +117,29 @@ async def test_only_referrers_send_and_only_coordinators_decide(bot):
     await referrer.send("Nour, Saleh, 03.04.1990")
     await referrer.send("/cancel")
     assert rows(bot, "SELECT COUNT(*) FROM intake_request") == [(1,)]
+
+
+async def test_a_damaged_meldebogen_is_shown_as_unreadable_and_can_still_be_decided(bot):
+    """One Meldebogen's ciphertext is damaged: the coordinator sees it listed and opened, with
+    "cannot be read" instead of the details, and can still decline it; the other one reads as
+    before; the failure is counted for the operator, without content."""
+    coordinator = await bot.register(Role.COORDINATOR, None)
+    referrer = await bot.register(Role.REFERRER, None)
+    await send_meldebogen(referrer)
+    await send_meldebogen(referrer, given="Samira", family="Nasser")
+    execute(bot, "UPDATE intake_request SET body_enc = :b WHERE id = 1", b=b"\x00" * 60)
+    unreadable_before = crypto.unreadable_values
+    inbox = plain((await coordinator.send("/inbox"))[0].text)
+    assert "M-1" in inbox and "M-2" in inbox
+    await coordinator.press_data("M|1|open|", coordinator.last())
+    opened = plain(coordinator.last().text)
+    assert "Die Angaben können nicht gelesen werden." in opened and "Amina" not in opened
+    assert crypto.unreadable_values == unreadable_before + 1
+    await coordinator.press("✖ Ablehnen")
+    await coordinator.send("Bitte noch einmal senden: der Meldebogen ist nicht lesbar.")
+    await coordinator.press("✔ Speichern")
+    assert "Meldebogen M-1 ist abgelehnt" in plain(coordinator.last().text)
+    await coordinator.press_data("M|2|open|", coordinator.last())
+    assert "Samira" in plain(coordinator.last().text)
+    assert "nicht lesbar" in plain((await referrer.send("/sent"))[0].text)
+    assert rows(bot, "SELECT status FROM intake_request ORDER BY id") == [("declined",), ("received",)]

@@ -8,6 +8,7 @@ from domain.reports import Period
 from domain.roles import Role
 from tests.flows import run_intake
 from tests.helpers import rows
+from tests.test_audit import execute
 from tests.test_tenancy import SOLINGEN, solingen
 
 PLAIN = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
@@ -99,3 +100,18 @@ async def test_a_handover_declined_or_forged_changes_nothing(bot):
     assert "Diese Person ist hier schon ein Fall: SOL-2026-0001" in coordinator_b.alerts()[-1]
     assert rows(bot, "SELECT org_id, code FROM client_case ORDER BY id") == [(1, "LEV-2026-0001"), (org_b, "SOL-2026-0001")]
     assert SOLINGEN  # the other organisation's names, as the tenancy tests use them
+
+
+async def test_a_case_whose_key_is_damaged_is_not_handed_over_and_the_coordinator_is_told(bot):
+    """Between the request and the acceptance the case's key is damaged: the receiving
+    coordinator is told the case cannot be read and nothing was handed over; nothing moved, and
+    the handover can still be declined."""
+    org_b, cm_a, coordinator_b, cm_b = await asked(bot)
+    execute(bot, "UPDATE case_key SET wrapped = :w", w=b"\x00" * 60)
+    await coordinator_b.press("✔ Annehmen")
+    said = plain(coordinator_b.alerts()[-1])
+    assert "können nicht gelesen werden" in said and "Es wurde nichts übergeben." in said
+    assert rows(bot, "SELECT org_id, code, status FROM client_case") == [(1, "LEV-2026-0001", "open")]
+    assert rows(bot, "SELECT status FROM org_transfer") == [("pending",)]
+    await coordinator_b.press("✖ Ablehnen")
+    assert rows(bot, "SELECT status FROM org_transfer") == [("declined",)]

@@ -69,7 +69,7 @@ class Inbox:
         """Store the updates (the gate admitting); only then may the caller acknowledge them.
         Raises when they could not be stored: then they must not be acknowledged. `raw`: each
         update's JSON as it came, by update id (the webhook's body, getUpdates' answer): turning
-        PTB's objects back into JSON cost a quarter of the event loop's time per update.
+        PTB's objects back into JSON costs some 150 µs for a button press with its keyboard.
         While the pump runs, the updates whose senders have nothing else waiting are taken
         here in the same transaction and go straight to the handlers."""
         unique = {u.update_id: u for u in updates}.values()  # (a batch may hold one update twice)

@@ -857,6 +857,9 @@ def main(argv: list[str] | None = None) -> int:
     except NoSuchOrganisation as problem:
         print(f"casebot: {problem}", file=sys.stderr)
         return 2
+    except SchemaAhead as ahead:  # (a restore of a newer release's backup, init on its database ...)
+        print(f"casebot: {ahead}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

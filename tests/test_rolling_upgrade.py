@@ -193,6 +193,8 @@ async def test_the_next_release_rolls_in_beside_this_one_and_a_contraction_retir
         assert await refused.exited(60) == 3
         assert "cannot run beside" in refused.log.read_text()
         assert casebot(installation, ROOT, "migrate").returncode == 3
+        init = casebot(installation, ROOT, "init")  # (likewise every command that would migrate)
+        assert init.returncode == 3 and "cannot run beside" in init.stderr and "Traceback" not in init.stderr
         assert pusher.refused == 0
     finally:
         await tear_down(pusher, balancer, instances, installation)

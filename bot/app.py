@@ -157,7 +157,7 @@ def build_application(
         request = AiohttpRequest(connections=settings.telegram_connections)
         get_updates_request = get_updates_request or AiohttpRequest(connections=2)
     # every Bot API call counted (bot/ops.py), whatever network is below
-    fetching = RawUpdates(CountedRequest(get_updates_request or request, services.metrics))
+    fetching = RawUpdates(get_updates_request or request, services.metrics)
     builder = builder.request(CountedRequest(request, services.metrics)).get_updates_request(fetching)
     application = builder.build()
     application.bot_data["services"] = services

@@ -27,10 +27,10 @@ from datetime import timedelta
 from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.gate import Gate
-from bot.ops import OUTCOME, Metrics
+from bot.ops import OUTCOME, CountedRequest, Metrics
 from storage.store import Store
 from storage.types import NOT_REMEMBERED, Received, Taken
 
@@ -348,27 +348,14 @@ class GroupCommit:
                     done.set_result(result)
 
 
-class RawUpdates(BaseRequest):
-    """getUpdates' client, as it is, keeping each update's JSON as Telegram sent it: the inbox
-    stores that instead of serialising PTB's objects back (the webhook has the body anyway)."""
+class RawUpdates(CountedRequest):
+    """getUpdates' client, counted as every other, keeping each update's JSON as Telegram sent
+    it: the inbox stores that instead of serialising PTB's objects back (the webhook has the
+    body anyway)."""
 
-    def __init__(self, inner: BaseRequest) -> None:
-        self._inner = inner
+    def __init__(self, inner: BaseRequest, metrics: Metrics) -> None:
+        super().__init__(inner, metrics)
         self._last: dict[int, str] = {}
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self._inner.shutdown()
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **timeouts: object
-                         ) -> tuple[int, bytes]:
-        return await self._inner.do_request(url, method, request_data, **timeouts)
 
     def parse_json_payload(self, payload: bytes) -> dict:
         data = super().parse_json_payload(payload)

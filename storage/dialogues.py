@@ -98,14 +98,13 @@ class DialogueRepository:
                 raise StaleDialogue()
             key = fresh.data_key
         blob = key.encrypt(json.dumps(state), aad=_state_aad(snapshot.user_id, snapshot.nonce))
-        with self._store.writing() as connection:
-            done = connection.execute(_SAVE, {
-                "match_user": snapshot.user_id, "match_nonce": snapshot.nonce, "match_version": snapshot.version,
-                "new_version": snapshot.version + 1, "new_updated_at": self._store.clock.now(),
-                "new_last_update": update_id, "new_state": blob,
-            })
-            if done.rowcount != 1:
-                raise StaleDialogue()
+        done = self._store.write_one(_SAVE, {
+            "match_user": snapshot.user_id, "match_nonce": snapshot.nonce, "match_version": snapshot.version,
+            "new_version": snapshot.version + 1, "new_updated_at": self._store.clock.now(),
+            "new_last_update": update_id, "new_state": blob,
+        })
+        if done.rowcount != 1:
+            raise StaleDialogue()
         return DialogueSnapshot(
             user_id=snapshot.user_id, form=snapshot.form, nonce=snapshot.nonce, version=snapshot.version + 1,
             state=state, prompt_message_id=snapshot.prompt_message_id, last_update_id=update_id, data_key=key,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
@@ -61,6 +61,8 @@ _DROP_RETURNING_LANES = _DROP.returning(InboxUpdate.lane)
 _DROP_ONE_TAKING_TURNS = (delete(InboxUpdate).where(InboxUpdate.update_id == bindparam("id"))
                           .returning(InboxUpdate.lane, func.pg_advisory_xact_lock(InboxUpdate.lane)))
 _MARK_HANDLED = update(InboxUpdate).where(InboxUpdate.update_id == bindparam("id")).values(handled=True)
+_SETTLE = update(InboxUpdate).where(InboxUpdate.update_id == bindparam("settle_id")).values(handled=True).cte("settled")
+_SETTLING_TOO: dict[object, object] = {}  # statement -> the same, marking the update handled too (built once)
 # Two instances touching one sender's lane at the same moment (one storing the next update, the
 # other ending the current one) take turns on PostgreSQL, so the next update is never left
 # waiting with both believing the other will take it (SQLite has one writer anyway).
@@ -146,6 +148,14 @@ class InboxRepository:
                 key = None
             taken.append(Taken(row.update_id, readable(key, row.body_enc, aad=body_aad(row.update_id))))
         return taken
+
+    def settling_too(self, statement: Any) -> Any:
+        """`statement` that also marks the inbox update `settle_id` handled (PostgreSQL: a
+        data-modifying CTE runs exactly once, in the statement's transaction)."""
+        both = _SETTLING_TOO.get(statement)
+        if both is None:
+            both = _SETTLING_TOO[statement] = statement.add_cte(_SETTLE)
+        return both
 
     def mark_handled(self, update_id: int, connection: Connection) -> None:
         """In the transaction of the handling's first write: never handle it again."""

@@ -9,10 +9,11 @@ import logging
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from storage.types import Received
 from tests.conftest import start_bot
-from tests.flows import run_intake
+from tests.flows import INTAKE_STEPS, do, run_intake
 from tests.helpers import rows
 
 LEASE = timedelta(seconds=60)
@@ -99,6 +100,37 @@ async def test_an_update_handled_before_a_crash_is_not_handled_again(bot, clock)
     assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]  # /cancel was handled after all
     assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
 
+
+
+async def test_a_dialogue_step_and_handled_are_one_commit(bot):
+    """The step's write marks its update handled in the same commit (a crash after it never
+    applies the step twice); on PostgreSQL that is one statement without BEGIN and COMMIT."""
+    manager = await bot.register()
+    store, app = bot.services.store, bot.app
+    await manager.send("/new")
+    await do(manager, *INTAKE_STEPS["consent"])
+    await do(manager, *INTAKE_STEPS["source"])
+    step = manager.text_update("Amina")
+    store.inbox.receive([_received(step)])
+    (taken,) = store.inbox.take("here", limit=10, lease=LEASE)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *_) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        with store.settling(taken.update_id) as settlement:
+            await app.process_update(step)  # ... and the instance dies before finishing it
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert settlement.settled
+    assert rows(bot, "SELECT handled FROM inbox_update WHERE update_id = :u", u=step.update_id) == [(True,)]
+    assert store.dialogues.load(store.staff.user_by_telegram_id(manager.id).id).state["answers"]["given_name"] == "Amina"
+    writes = [s for s in statements if s.startswith(("UPDATE", "WITH", "INSERT", "DELETE"))]
+    if store.engine.dialect.name == "postgresql":
+        assert len(writes) == 1 and writes[0].startswith("WITH settled AS (UPDATE inbox_update"), writes
+        assert not any(s.startswith("BEGIN") for s in statements)
 
 async def test_a_poison_update_is_set_aside_after_three_attempts(bot, clock, caplog):
     manager = await bot.register()

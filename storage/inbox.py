@@ -75,6 +75,7 @@ def _take_turns(connection: Connection, lanes: list[int]) -> None:
     if connection.dialect.name == "postgresql" and lanes:
         connection.execute(_TAKE_TURNS, {"lanes": sorted(lanes)})
 
+
 class InboxRepository:
     def __init__(self, store: Store) -> None:
         self._store = store

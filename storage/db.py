@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, create_engine, delete, event, exc, insert, inspect, select
+from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, create_engine, delete, event, exc, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -133,8 +133,11 @@ def note_releases(connection: Connection, revision: str | None, scripts: ScriptD
     """After migrations ran (in their transaction): which releases the schema now serves."""
     if revision is None or not inspect(connection).has_table(SCHEMA_RELEASE.name):
         return
-    connection.execute(delete(SCHEMA_RELEASE))
-    connection.execute(insert(SCHEMA_RELEASE), [{"head": head} for head in releases_beside(revision, scripts)])
+    # idempotent, so that instances starting at once (each runs `migrate`) never collide
+    heads = releases_beside(revision, scripts)
+    connection.execute(delete(SCHEMA_RELEASE).where(SCHEMA_RELEASE.c.head.not_in(heads)))
+    connection.execute(upsert_insert(connection.dialect.name)(SCHEMA_RELEASE).on_conflict_do_nothing(),
+                       [{"head": head} for head in heads])
 
 
 def schema_state(connection: Connection) -> str:

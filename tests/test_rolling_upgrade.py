@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -198,3 +199,37 @@ async def test_the_next_release_rolls_in_beside_this_one_and_a_contraction_retir
         assert pusher.refused == 0
     finally:
         await tear_down(pusher, balancer, instances, installation)
+
+
+def test_instances_migrating_at_once_do_not_collide(database_url, tmp_path):
+    """Every instance runs `casebot migrate` as it starts: two at once (replicas starting
+    together) both note which releases the schema serves, and neither fails on the other's rows
+    (the second waited for the first's transaction, then found its rows there)."""
+    from storage.db import _scripts, make_engine, migrate, note_releases
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    failures: list[BaseException] = []
+    try:
+        with engine.connect() as first:
+            first.begin()
+            note_releases(first, head_revision(), _scripts())
+
+            def second() -> None:
+                try:
+                    with engine.begin() as connection:
+                        note_releases(connection, head_revision(), _scripts())
+                except BaseException as failure:  # noqa: BLE001 - reported below
+                    failures.append(failure)
+
+            other = threading.Thread(target=second)
+            other.start()
+            other.join(1.0)  # it may wait on the first's transaction ...
+            first.commit()  # ... until this
+        other.join(30)
+        assert failures == []
+        with engine.connect() as connection:
+            assert sorted(connection.exec_driver_sql("SELECT head FROM schema_release").all()) == [
+                ("0020",), (head_revision(),)]
+    finally:
+        engine.dispose()

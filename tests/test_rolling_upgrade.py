@@ -11,6 +11,7 @@ after it with a contraction as well (storage/db.py: `oldest_release_served`).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import pytest
 
 from bot.app import build_store
 from domain.reminders import ReminderKind
-from storage.db import head_revision
+from storage.db import head_revision, make_engine
 from tests.flows import INTAKE_STEPS
 from tests.instances import (
     ROOT,
@@ -205,7 +206,7 @@ def test_instances_migrating_at_once_do_not_collide(database_url, tmp_path):
     """Every instance runs `casebot migrate` as it starts: two at once (replicas starting
     together) both note which releases the schema serves, and neither fails on the other's rows
     (the second waited for the first's transaction, then found its rows there)."""
-    from storage.db import _scripts, make_engine, migrate, note_releases
+    from storage.db import _scripts, migrate, note_releases
 
     migrate(database_url)
     engine = make_engine(database_url)
@@ -231,5 +232,22 @@ def test_instances_migrating_at_once_do_not_collide(database_url, tmp_path):
         with engine.connect() as connection:
             assert sorted(connection.exec_driver_sql("SELECT head FROM schema_release").all()) == [
                 ("0020",), (head_revision(),)]
+    finally:
+        engine.dispose()
+
+
+def test_instances_of_a_new_release_starting_at_once_migrate_one_after_the_other(database_url, tmp_path):
+    """Four `casebot migrate` at the same moment on an empty database (replicas of a new release
+    starting together): they take turns, so all succeed and the schema is made once."""
+    env = {**os.environ, "DATABASE_URL": database_url, "MASTER_KEY_FILE": str(tmp_path / "master.key"),
+           "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.Popen([sys.executable, "-m", "bot.cli", "migrate"], env=env, cwd=tmp_path,  # noqa: S603
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outcomes = [(run.wait(120), run.stderr.read()[-300:]) for run in runs]
+    assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [(head_revision(),)]
     finally:
         engine.dispose()

@@ -400,13 +400,9 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        if getattr(args, "plan", False):
-            return _print_migration_plan(settings)
-        before = migrate(settings.database_url)
-    except SchemaAhead as ahead:
-        print(f"casebot: {ahead}", file=sys.stderr)
-        return 3
+    if getattr(args, "plan", False):
+        return _print_migration_plan(settings)
+    before = migrate(settings.database_url)  # (a newer release's schema past this one: SchemaAhead, see main)
     if before == "newer":
         print("the database is at a newer release's schema, which still serves this release: nothing to migrate")
         return 0
@@ -683,8 +679,8 @@ def _run_bot(settings: Settings, *, org_name: str, prefix: str, quiet_invitation
         code = initialise(settings, org_name=org_name, prefix=prefix, districts=DEFAULT_DISTRICTS.split(","))
         if code and not quiet_invitation:
             _print_invitation(settings, code, "admin")
-    elif cmd_migrate(settings, argparse.Namespace()) != 0:
-        return 3  # a newer release's schema that no longer serves this one: do not start
+    else:
+        cmd_migrate(settings, argparse.Namespace())  # a newer release's schema past this one stops the start here
     application = build_application(settings)
     print(f"casebot: running ({'webhook' if settings.webhook_url else 'long polling'}); stop with Ctrl+C")
     return asyncio.run(_serve(application, settings))

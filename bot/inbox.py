@@ -102,7 +102,7 @@ class Inbox:
     async def _store_batch(self, batch: list[list[Received]]) -> list[tuple[list[int], list[int]]]:
         """Store what several requests brought, in one transaction; for each request (its new
         update ids, those of them taken here)."""
-        pumping = self._pump is not None and not self._stopping and len(self._held) < self.in_flight
+        pumping = self._taking and len(self._held) < self.in_flight
         new, taken = await self.store.aio.inbox.receive(
             [r for received in batch for r in received], holder=self.holder if pumping else None, lease=self.lease)
         new, taken, answered, results = set(new), set(taken), set(), []
@@ -290,13 +290,18 @@ class Inbox:
     async def _finish_batch(self, batch: list[tuple[int, list]]) -> list[None]:
         """Finish the updates whose handling ended meanwhile, in one transaction, which takes
         the next waiting update of their senders too (when the pump runs)."""
-        pumping = self._pump is not None and not self._stopping
+        pumping = self._taking
         room = self.in_flight - len(self._held) + len(batch)
         taken = await self.store.aio.inbox.finish_all(
             batch, holder=self.holder if pumping else None, lease=self.lease, room=room if pumping else 0)
         for item in taken:
             await self._hand_over(item)
         return [None] * len(batch)
+
+    @property
+    def _taking(self) -> bool:
+        """Whether this instance takes updates to handle now (the pump runs and is not stopping)."""
+        return self._pump is not None and not self._stopping
 
     def _kick(self) -> None:
         if self._wake is not None:

@@ -144,21 +144,30 @@ def schema_state(connection: Connection) -> str:
     """How the database's schema stands to this release: "current"; "newer" (a later release
     migrated it, and declared this one fit to run beside it); "behind" (run casebot migrate);
     "incompatible" (a later release migrated it past what this one can use)."""
+    return _schema(connection)[0]
+
+
+def _schema(connection: Connection) -> tuple[str, str | None]:
+    """(schema_state, the revision the database is at: None before the first migration)."""
     if not inspect(connection).has_table("alembic_version"):
-        return "behind"
+        return "behind", None
     revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     head = head_revision()
     if revision == head:
-        return "current"
+        return "current", revision
     if _known(revision):
-        return "behind"
+        return "behind", revision
     serves = set(connection.scalars(select(SCHEMA_RELEASE.c.head))) if inspect(connection).has_table(SCHEMA_RELEASE.name) else set()
-    return "newer" if head in serves else "incompatible"
+    return ("newer" if head in serves else "incompatible"), revision
 
 
-def schema_current(connection: Connection) -> bool:
-    """Whether this release may work on the schema as it is (current, or newer and compatible)."""
-    return schema_state(connection) in ("current", "newer")
+def _schema_at(url: str) -> tuple[str, str | None]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return _schema(connection)
+    finally:
+        engine.dispose()
 
 
 def _known(revision: str | None) -> bool:
@@ -174,14 +183,7 @@ def pending_migrations(url: str) -> tuple[list[tuple[str, str, str | None]], boo
     """What `migrate` would apply, oldest first (revision, what it does, the oldest release
     served after it), and whether the release running now keeps running on the result (a
     rolling upgrade). Raises SchemaAhead when the database is past this release."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            state = schema_state(connection)
-            revision = (connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-                        if inspect(connection).has_table("alembic_version") else None)
-    finally:
-        engine.dispose()
+    state, revision = _schema_at(url)
     if state in ("newer", "incompatible"):
         raise SchemaAhead(f"the database is at revision {revision}, newer than this release ({head_revision()})"
                           + ("; it still serves this release" if state == "newer" else ""))
@@ -197,12 +199,7 @@ def migrate(url: str) -> str:
     serves this release (a rolling upgrade: this instance restarted while the new ones run);
     otherwise raises SchemaAhead."""
     _ensure_sqlite_directory(url)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            state = schema_state(connection)
-    finally:
-        engine.dispose()
+    state, _ = _schema_at(url)
     if state == "newer":
         return state
     if state == "incompatible":

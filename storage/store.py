@@ -265,9 +265,8 @@ class Store:
         statement marks it in the same statement (a data-modifying CTE, storage/inbox.py) and runs
         without BEGIN and COMMIT: one round trip instead of four. (The update counts as handled
         even when the statement changes no row: its handling goes on and ends either way.)"""
-        pending = _SETTLING.get()
-        if (self.engine.dialect.name != "postgresql" or self._active() is not None or pending is None
-                or pending.store is not self or pending.settled):
+        pending = self._unsettled()
+        if self.engine.dialect.name != "postgresql" or self._active() is not None or pending is None:
             with self.writing() as connection:
                 return connection.execute(statement, params)
         with self._reader.connect() as connection:  # (autocommit: the statement is its own transaction)
@@ -292,22 +291,31 @@ class Store:
         inbox update is handled it joins the transaction that finishes the update, one commit
         fewer per step; otherwise it runs now. Lost if that transaction fails, so nothing that
         matters may go this way."""
-        if self.finishes_later():
-            _SETTLING.get().at_finish.append(work)
+        pending = self._settlement()
+        if pending is not None:
+            pending.at_finish.append(work)
             return
         with self.writing() as connection:
             work(connection)
 
     def finishes_later(self) -> bool:
         """Whether an `at_finish` write would wait for the update's finishing transaction now."""
+        return self._settlement() is not None
+
+    def _settlement(self) -> Settlement | None:
+        """The inbox update being handled in this task, if it is this store's."""
         pending = _SETTLING.get()
-        return pending is not None and pending.store is self
+        return pending if pending is not None and pending.store is self else None
+
+    def _unsettled(self) -> Settlement | None:
+        """The same, while no commit has marked it handled yet."""
+        pending = self._settlement()
+        return pending if pending is not None and not pending.settled else None
 
     def _settle_in(self, connection: Connection) -> Settlement | None:
-        pending = _SETTLING.get()
-        if pending is None or pending.store is not self or pending.settled:
-            return None
-        self.inbox.mark_handled(pending.update_id, connection)
+        pending = self._unsettled()
+        if pending is not None:
+            self.inbox.mark_handled(pending.update_id, connection)
         return pending
 
     @contextmanager

@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from storage.db import is_initialised
 from storage.types import BackupFailed
 
 
@@ -58,7 +59,7 @@ def holds_data(url: str) -> bool:
     """Whether the database has an organisation in it (a restore would overwrite something)."""
     engine = create_engine(url)
     try:
-        if not inspect(engine).has_table("organisation"):
+        if not is_initialised(engine):
             return False
         with engine.connect() as c:
             return bool(c.execute(text("SELECT COUNT(*) FROM organisation")).scalar())

@@ -1,12 +1,13 @@
-"""A TCP proxy for the benchmarks: it can hold every chunk a few milliseconds each way (a
-database farther away), and it counts the requests the client sends (round trips, as the
-database sees them). Its own thread and event loop, so synchronous code can pass through it."""
+"""A TCP proxy for the benchmarks: it can delay everything a few milliseconds each way (a
+database farther away), and it counts the round trips the client makes. Its own thread and
+event loop, so synchronous code can pass through it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import threading
+import time
 
 from tests.live import free_port
 
@@ -14,7 +15,10 @@ from tests.live import free_port
 class Proxy:
     def __init__(self, target_port: int, delay: float = 0.0) -> None:
         self.target_port, self.delay, self.port = target_port, delay, free_port()
-        self.requests = 0  # chunks from client to server: about one per round trip
+        # Round trips as the client waits for them: a request is what the client sends after the
+        # server last answered it (pipelined messages sent before any answer are one request,
+        # however the kernel cuts them into chunks).
+        self.requests = 0
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
@@ -29,17 +33,32 @@ class Proxy:
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        answered = [True]  # whether the server has sent something since the client last did
 
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter, requests: bool) -> None:
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter, from_client: bool) -> None:
+            # Latency, not bandwidth: each chunk arrives `delay` after it was sent, and chunks
+            # sent close together arrive close together (not one delay after another).
+            queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+
+            async def deliver() -> None:
+                while (item := await queue.get()) is not None:
+                    wait = item[0] - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    sink.write(item[1])
+                    await sink.drain()
+                sink.close()
+
+            delivering = asyncio.ensure_future(deliver())
             with contextlib.suppress(ConnectionError):
                 while chunk := await source.read(65536):
-                    if requests:
+                    if from_client and answered[0]:
                         self.requests += 1
-                    if self.delay:
-                        await asyncio.sleep(self.delay)
-                    sink.write(chunk)
-                    await sink.drain()
-            sink.close()
+                    answered[0] = not from_client
+                    queue.put_nowait((time.monotonic() + self.delay, chunk))
+            queue.put_nowait(None)
+            with contextlib.suppress(ConnectionError):
+                await delivering
 
         await asyncio.gather(pipe(reader, upstream_writer, True), pipe(upstream_reader, writer, False))
 

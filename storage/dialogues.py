@@ -115,7 +115,7 @@ class DialogueRepository:
         """Remember the message that holds the current question (its buttons are removed later):
         with the end of the update's handling, not a commit of its own."""
         values = {"match_user": snapshot.user_id, "match_nonce": snapshot.nonce, "new_prompt": message_id}
-        self._store.at_finish(lambda connection: connection.execute(_SET_PROMPT, values))
+        self._store.at_finish(_SET_PROMPT, values)
 
     def consume(self, *, user_id: int, version: int) -> None:
         """Delete the dialogue, if it is still at `version`; inside a unit of work, together with

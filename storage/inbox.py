@@ -15,11 +15,10 @@ from here, one lane (sender) at a time, by whichever instance takes them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Connection, and_, any_, bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from storage.crypto import readable
@@ -50,7 +49,7 @@ def _choose(*narrower: object) -> object:
               .order_by(_waiting.update_id).limit(bindparam("limit")).with_for_update(skip_locked=True))
     return (update(InboxUpdate).where(InboxUpdate.update_id.in_(chosen))
             .values(taken_by=bindparam("holder"), taken_until=bindparam("until"), attempts=InboxUpdate.attempts + 1)
-            .returning(InboxUpdate.update_id, InboxUpdate.kid, InboxUpdate.body_enc, InboxUpdate.attempts))
+            .returning(InboxUpdate.update_id, InboxUpdate.lane, InboxUpdate.kid, InboxUpdate.body_enc, InboxUpdate.attempts))
 
 
 _LEASE_ANY = _choose()
@@ -67,6 +66,33 @@ _SETTLING_TOO: dict[object, object] = {}  # statement -> the same, marking the u
 # other ending the current one) take turns on PostgreSQL, so the next update is never left
 # waiting with both believing the other will take it (SQLite has one writer anyway).
 _TAKE_TURNS = text("SELECT pg_advisory_xact_lock(lane) FROM unnest(CAST(:lanes AS bigint[])) AS lane")
+# PostgreSQL's finishing, sent in one round trip (Store.in_one_trip: arrays instead of expanding IN)
+_LANES, _IDS = bindparam("lanes", type_=ARRAY(BigInteger)), bindparam("ids", type_=ARRAY(BigInteger))
+_DROP_ALL = delete(InboxUpdate).where(InboxUpdate.update_id == any_(_IDS))
+_LEASE_IN_LANES_ALL = _choose(_waiting.lane == any_(_LANES))
+# PostgreSQL's receiving in one statement (after the lanes' turns are taken: a statement of its
+# own, so this one's snapshot sees whatever the turns waited for). It notes the ids, keeps the new
+# ones, and leases the first new update of each lane with nothing in it to the holder, if any.
+_RECEIVE = text("""
+WITH new AS (
+    INSERT INTO seen_update (update_id, seen_at) SELECT unnest(CAST(:ids AS bigint[])), :now
+    ON CONFLICT DO NOTHING RETURNING update_id),
+incoming AS (
+    SELECT v.update_id, v.lane, v.body_enc
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:lanes AS bigint[]), CAST(:bodies AS bytea[])) AS v(update_id, lane, body_enc)
+    WHERE v.update_id IN (SELECT update_id FROM new)),
+first AS (
+    SELECT min(update_id) AS update_id FROM incoming
+    WHERE CAST(:holder AS varchar) IS NOT NULL
+      AND NOT EXISTS (SELECT FROM inbox_update busy WHERE busy.lane = incoming.lane)
+    GROUP BY lane)
+INSERT INTO inbox_update (update_id, lane, kid, body_enc, received_at, taken_by, taken_until, attempts, handled)
+SELECT i.update_id, i.lane, :kid, i.body_enc, :now,
+       CASE WHEN f.update_id IS NOT NULL THEN CAST(:holder AS varchar) END,
+       CASE WHEN f.update_id IS NOT NULL THEN CAST(:until AS timestamptz) END,
+       CASE WHEN f.update_id IS NOT NULL THEN 1 ELSE 0 END, false
+FROM incoming i LEFT JOIN first f ON f.update_id = i.update_id
+RETURNING update_id, lane, taken_by IS NOT NULL AS taken""")
 _NOTE_SEEN = {dialect: upsert_insert(dialect)(SeenUpdate).on_conflict_do_nothing().returning(SeenUpdate.update_id)
               for dialect in ("sqlite", "postgresql")}
 
@@ -80,6 +106,9 @@ class InboxRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._tidy_after: datetime | None = None  # (leftovers are looked for now and then, not per take)
+        # the lane of each update leased here and not yet finished: finishing it knows which
+        # lanes' turns to take before it leaves the database (PostgreSQL: one round trip)
+        self._lanes: dict[int, int] = {}
 
     def lane(self, sender: int) -> int:
         """A keyed hash of the sender: the inbox orders by it without holding who wrote."""
@@ -95,6 +124,8 @@ class InboxRepository:
             return [], []
         now = self._store.clock.now()
         kid, key = self._store.keyring.system_key(INBOX_KEY)
+        if self._store.engine.dialect.name == "postgresql":
+            return self._receive_in_one_trip(updates, now, kid, key, holder, lease)
         with self._store.writing() as connection:
             # the primary key decides, also between two instances receiving the same update
             unique = {u.update_id: u for u in updates}  # a batch may repeat one, too
@@ -118,7 +149,22 @@ class InboxRepository:
                 busy.add(lane)  # a second update of the lane in this batch waits for the first
                 rows.append(row)
             connection.execute(insert(InboxUpdate), rows)
+        self._lanes.update((i, lane) for i, lane, _ in fresh if i in taken)
         return [i for i, _, _ in fresh], taken
+
+    def _receive_in_one_trip(self, updates: list[Received], now: datetime, kid: str, key: Any,
+                             holder: str | None, lease: timedelta | None) -> tuple[list[int], list[int]]:
+        """`receive` on PostgreSQL: the lanes' turns, then one statement, in one round trip."""
+        unique = {u.update_id: u for u in updates}
+        ids = sorted(unique)
+        lanes = [self.lane(unique[i].sender) for i in ids]
+        steps = [] if holder is None else [(_TAKE_TURNS, {"lanes": sorted(set(lanes))})]
+        steps.append((_RECEIVE, {
+            "ids": ids, "lanes": lanes, "bodies": [key.encrypt(unique[i].body, aad=body_aad(i)) for i in ids],
+            "now": now, "kid": kid, "holder": holder, "until": now + lease if holder is not None else None}))
+        stored = self._store.in_one_trip(steps)[-1]
+        self._lanes.update((row.update_id, row.lane) for row in stored if row.taken)
+        return sorted(row.update_id for row in stored), sorted(row.update_id for row in stored if row.taken)
 
     def take(self, holder: str, *, limit: int, lease: timedelta) -> list[Taken]:
         """Lease the oldest waiting update of up to `limit` lanes nobody is working on."""
@@ -128,21 +174,26 @@ class InboxRepository:
                 # handled, but its instance died before it could say "done": only the row is left
                 connection.execute(delete(InboxUpdate).where(InboxUpdate.handled, InboxUpdate.taken_until < now))
                 self._tidy_after = now + lease / 4
-            return self._leased(connection, connection.execute(
-                _LEASE_ANY, {"now": now, "limit": limit, "holder": holder, "until": now + lease}).all())
+            rows = connection.execute(_LEASE_ANY, {"now": now, "limit": limit, "holder": holder, "until": now + lease}).all()
+            self._set_aside(connection, rows)
+        return self._leased(rows)
 
-    def _leased(self, connection: Connection, rows: list) -> list[Taken]:
-        """The updates just leased, decrypted; one that was taken too often without being
-        handled is set aside instead."""
+    @staticmethod
+    def _set_aside(connection: Connection, rows: list) -> None:
+        """Drop the updates just leased that were taken too often without being handled."""
         given_up = [row.update_id for row in rows if row.attempts > MAX_ATTEMPTS]
         if given_up:
             connection.execute(_DROP, {"ids": given_up})
             log.error("%d update(s) set aside: their handling never finished in %d attempts",
                       len(given_up), MAX_ATTEMPTS)
+
+    def _leased(self, rows: list) -> list[Taken]:
+        """The updates just leased, decrypted (without those set aside)."""
         taken = []
         for row in sorted(rows, key=lambda r: r.update_id):
-            if row.update_id in given_up:
+            if row.attempts > MAX_ATTEMPTS:
                 continue
+            self._lanes[row.update_id] = row.lane
             try:
                 _, key = self._store.keyring.system_key(INBOX_KEY, row.kid)
             except Exception:  # noqa: BLE001 - its key is gone: unreadable, like a damaged value
@@ -162,23 +213,40 @@ class InboxRepository:
         """In the transaction of the handling's first write: never handle it again."""
         connection.execute(_MARK_HANDLED, {"id": update_id})
 
-    def finish(self, update_id: int, at_finish: list[Callable[[Connection], object]] = ()) -> None:
+    def finish(self, update_id: int, at_finish: list[tuple[Any, dict[str, Any]]] = ()) -> None:
         """Its handling ended: forget the body (the id stays in `seen_update`), free the lane;
         with the writes its handling left for this moment (Store.at_finish)."""
         self.finish_all([(update_id, at_finish)])
 
-    def finish_all(self, finished: list[tuple[int, list[Callable[[Connection], object]]]], *,
+    def finish_all(self, finished: list[tuple[int, list[tuple[Any, dict[str, Any]]]]], *,
                    holder: str | None = None, lease: timedelta | None = None, room: int = 0) -> list[Taken]:
         """`finish` for several updates whose handling ended meanwhile, in one transaction. With a
         holder, the next waiting update of each lane freed here is leased to it in the same
         transaction (up to `room`): a sender's next step, stored while this one was handled (here
         or at another instance), goes on without another round through the database."""
+        ids = [u for u, _ in finished]
+        known = [self._lanes.pop(u, None) for u in ids]
+        leasing = holder is not None and room > 0
+        if self._store.engine.dialect.name == "postgresql" and (None not in known or not leasing):
+            # everything known beforehand: the whole transaction in one round trip
+            steps = [step for _, at_finish in finished for step in at_finish]
+            if leasing:
+                now = self._store.clock.now()
+                steps += [(_TAKE_TURNS, {"lanes": sorted(set(known))}), (_DROP_ALL, {"ids": ids}), (_LEASE_IN_LANES_ALL, {
+                    "now": now, "limit": room, "lanes": sorted(set(known)), "holder": holder, "until": now + lease})]
+            else:
+                steps.append((_DROP_ALL, {"ids": ids}))
+            returned = self._store.in_one_trip(steps)
+            rows = returned[-1] if leasing else []
+            if any(row.attempts > MAX_ATTEMPTS for row in rows):
+                with self._store.writing() as connection:
+                    self._set_aside(connection, rows)
+            return self._leased(rows)
         with self._store.writing() as connection:
             for _, at_finish in finished:
-                for work in at_finish:
-                    work(connection)
-            ids = [u for u, _ in finished]
-            if holder is None or room <= 0:
+                for statement, params in at_finish:
+                    connection.execute(statement, params)
+            if not leasing:
                 connection.execute(_DROP, {"ids": ids})
                 return []
             if len(ids) == 1 and connection.dialect.name == "postgresql":
@@ -191,8 +259,10 @@ class InboxRepository:
             if not lanes:
                 return []
             now = self._store.clock.now()
-            return self._leased(connection, connection.execute(_LEASE_IN_LANES, {
-                "now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease}).all())
+            rows = connection.execute(_LEASE_IN_LANES, {
+                "now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease}).all()
+            self._set_aside(connection, rows)
+        return self._leased(rows)
 
     def extend(self, holder: str, update_ids: list[int], lease: timedelta) -> None:
         """This instance is still working on these: renew their leases (a handling may wait
@@ -209,6 +279,8 @@ class InboxRepository:
         next instance takes them at once instead of after the lease."""
         if not update_ids:
             return
+        for update_id in update_ids:
+            self._lanes.pop(update_id, None)
         with self._store.writing() as connection:
             connection.execute(update(InboxUpdate)
                                .where(InboxUpdate.taken_by == holder, InboxUpdate.update_id.in_(update_ids))

@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from storage import tenancy  # also registers the one place that keeps organisations apart
@@ -34,8 +38,9 @@ class Settlement:
     store: Store
     update_id: int
     settled: bool = False
-    # small writes that wait for the transaction that finishes the update (Store.at_finish)
-    at_finish: list[Callable[[Connection], object]] = field(default_factory=list)
+    # small writes that wait for the transaction that finishes the update (Store.at_finish):
+    # (statement, parameters), so that transaction can send them with its own (Store.in_one_trip)
+    at_finish: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
 
 _SETTLING: ContextVar[Settlement | None] = ContextVar("casebot_settling", default=None)
@@ -286,17 +291,54 @@ class Store:
         finally:
             _SETTLING.reset(token)
 
-    def at_finish(self, work: Callable[[Connection], object]) -> None:
+    def at_finish(self, statement: Any, params: dict[str, Any]) -> None:
         """A small write that only tidies (which message holds the current question): while an
         inbox update is handled it joins the transaction that finishes the update, one commit
         fewer per step; otherwise it runs now. Lost if that transaction fails, so nothing that
         matters may go this way."""
         pending = self._settlement()
         if pending is not None:
-            pending.at_finish.append(work)
+            pending.at_finish.append((statement, params))
             return
         with self.writing() as connection:
-            work(connection)
+            connection.execute(statement, params)
+
+    def in_one_trip(self, steps: list[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
+        """Write statements none of which needs another's result, as one transaction; the rows
+        each returns (attributes by column name). On PostgreSQL they travel to the server
+        together with BEGIN and COMMIT (psycopg's pipeline mode): one round trip, where one
+        after another each statement costs one and BEGIN and COMMIT one more each. Elsewhere
+        (SQLite, or inside an open unit of work) they run one after another.
+
+        The statements are compiled once for PostgreSQL; their parameters go to psycopg as they
+        are (numbers, text, bytes, datetimes, lists for arrays: no expanding IN)."""
+        if self.engine.dialect.name != "postgresql" or self._active() is not None:
+            with self.writing() as connection:
+                return [list(result) if (result := connection.execute(statement, params)).returns_rows else []
+                        for statement, params in steps]
+        with self._reader.connect() as connection:  # (autocommit: BEGIN and COMMIT are ours to send)
+            driver, cursors = connection.connection.driver_connection, []
+            try:
+                with driver.pipeline():
+                    driver.execute("BEGIN")
+                    for statement, params in steps:
+                        sql, compiled = _for_postgresql(statement, self.engine.dialect)
+                        cursor = driver.cursor(row_factory=namedtuple_row)
+                        cursors.append(cursor.execute(sql, compiled.construct_params(params)))
+                    driver.execute("COMMIT")
+            except psycopg.Error as failure:
+                # as SQLAlchemy would have raised it (callers see one family of errors), and a
+                # dead connection never goes back to the pool
+                gone = driver.closed or driver.broken or self.engine.dialect.is_disconnect(failure, driver, None)
+                if gone:
+                    connection.invalidate()
+                elif driver.info.transaction_status != TransactionStatus.IDLE:
+                    driver.execute("ROLLBACK")
+                raise DBAPIError.instance(None, None, failure, psycopg.Error, connection_invalidated=gone) from failure
+            except BaseException:
+                connection.invalidate()  # (stopped halfway, perhaps inside the transaction: not for the pool)
+                raise
+            return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
 
     def finishes_later(self) -> bool:
         """Whether an `at_finish` write would wait for the update's finishing transaction now."""
@@ -325,6 +367,20 @@ class Store:
             return
         with self._one_writer:
             yield
+
+
+_COMPILED: dict[object, tuple[str, Any]] = {}
+
+
+def _for_postgresql(statement: Any, dialect: Any) -> tuple[str, Any]:
+    """A statement's PostgreSQL text and compiled form, built once per statement."""
+    found = _COMPILED.get(statement)
+    if found is None:
+        compiled = statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("a statement sent in one trip cannot expand IN parameters: use = ANY(array)")
+        found = _COMPILED[statement] = (compiled.string, compiled)
+    return found
 
 
 def defers_to_finish(method: Callable[..., T]) -> Callable[..., T]:

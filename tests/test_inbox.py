@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, exc, insert
+
+from storage.models import SeenUpdate
 
 from storage.types import Received
 from tests.conftest import start_bot
@@ -77,6 +81,61 @@ async def test_the_end_of_a_step_takes_the_senders_next_one(bot):
         (second.update_id, "here", 1), (third.update_id, None, 0), (elsewhere.update_id, None, 0)]
     assert inbox.finish_all([(second.update_id, [])]) == []  # no holder: only finished
     assert [t.update_id for t in inbox.take("pump", limit=10, lease=LEASE)] == [third.update_id, elsewhere.update_id]
+
+async def test_a_step_ending_as_the_senders_next_arrives_elsewhere_hands_it_on_exactly_once(bot):
+    """One instance ends a sender's step while another stores the sender's next update, at the
+    same moment, again and again: each time exactly one of them leases the next update (never
+    both, never neither: it would wait for the pump's next round)."""
+    inbox = bot.services.store.inbox
+    for _ in range(40):
+        person = bot.user()
+        first, following = person.text_update("a"), person.text_update("b")
+        assert inbox.receive([_received(first)], holder="here", lease=LEASE)[1] == [first.update_id]
+        start, results = threading.Barrier(2), {}
+
+        def finish() -> None:
+            start.wait()
+            results["finished"] = [t.update_id for t in inbox.finish_all([(first.update_id, [])], holder="here",
+                                                                         lease=LEASE, room=10)]
+
+        def receive() -> None:
+            start.wait()
+            results["received"] = inbox.receive([_received(following)], holder="there", lease=LEASE)[1]
+
+        threads = [threading.Thread(target=finish), threading.Thread(target=receive)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert sorted(results["finished"] + results["received"]) == [following.update_id], results
+        holder = "here" if results["finished"] else "there"
+        assert rows(bot, "SELECT taken_by FROM inbox_update WHERE update_id = :u", u=following.update_id) == [(holder,)]
+        inbox.finish(following.update_id)
+
+
+async def test_writes_sent_in_one_trip_commit_together_or_not_at_all(bot, database_url):
+    """Store.in_one_trip (PostgreSQL: the statements, BEGIN and COMMIT in one round trip): a
+    failing statement takes the ones before it back, the error is SQLAlchemy's as anywhere else,
+    and the connection serves the next transaction; on PostgreSQL a connection killed under it
+    fails that one transaction and is replaced."""
+    store, now = bot.services.store, datetime.now(UTC)
+    note = insert(SeenUpdate)
+    assert store.in_one_trip([(note, {"update_id": 1, "seen_at": now})]) == [[]]
+    with pytest.raises(exc.IntegrityError):
+        store.in_one_trip([(note, {"update_id": 2, "seen_at": now}), (note, {"update_id": 1, "seen_at": now})])
+    assert rows(bot, "SELECT update_id FROM seen_update WHERE update_id < 10 ORDER BY update_id") == [(1,)]
+    returned = store.in_one_trip([(note.returning(SeenUpdate.update_id), {"update_id": 3, "seen_at": now})])
+    assert [row.update_id for row in returned[0]] == [3]
+    if not database_url.startswith("postgresql"):
+        return
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    with pytest.raises(exc.OperationalError):
+        store.in_one_trip([(note, {"update_id": 4, "seen_at": now})])
+    store.in_one_trip([(note, {"update_id": 5, "seen_at": now})])
+    assert rows(bot, "SELECT update_id FROM seen_update WHERE update_id < 10 ORDER BY update_id") == [(1,), (3,), (5,)]
+
 
 async def test_an_update_handled_before_a_crash_is_not_handled_again(bot, clock):
     """Its first commit marked it handled: the instance died before it could delete the row, and

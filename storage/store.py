@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -135,6 +135,9 @@ class Store:
         # a read on its own needs no transaction: on PostgreSQL that saves the BEGIN and the
         # ROLLBACK round trips around every lone SELECT (SQLite has no round trips to save)
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+        for name, listener in (("begin", _nothing_written_yet), ("after_cursor_execute", _note_write)):
+            if not event.contains(engine, name, listener):
+                event.listen(engine, name, listener)
         self.aio = _OffLoop(self)
 
     @staticmethod
@@ -219,6 +222,7 @@ class Store:
             token = _ACTIVE.set((self, session))
             try:
                 yield session
+                session.flush()  # (what it adds counts as written, too)
                 pending = self._settle_in(session.connection())
                 session.commit()
             except BaseException:
@@ -355,9 +359,13 @@ class Store:
         return pending if pending is not None and not pending.settled else None
 
     def _settle_in(self, connection: Connection) -> Settlement | None:
+        """Mark the update being handled as handled in this transaction, if it wrote anything:
+        a transaction that only read leaves nothing a second handling would repeat, and after a
+        crash the update must be handled again (its first write may not have happened yet)."""
         pending = self._unsettled()
-        if pending is not None:
-            self.inbox.mark_handled(pending.update_id, connection)
+        if pending is None or not connection.info.get(_WROTE):
+            return None
+        self.inbox.mark_handled(pending.update_id, connection)
         return pending
 
     @contextmanager
@@ -367,6 +375,18 @@ class Store:
             return
         with self._one_writer:
             yield
+
+
+_WROTE = "casebot_wrote"  # in Connection.info: this transaction has written
+
+
+def _nothing_written_yet(connection: Connection) -> None:
+    connection.info.pop(_WROTE, None)
+
+
+def _note_write(connection: Connection, cursor: Any, statement: str, *_: Any) -> None:
+    if not statement.startswith("SELECT"):  # (whatever is not a query counts as a write)
+        connection.info[_WROTE] = True
 
 
 _COMPILED: dict[object, tuple[str, Any]] = {}

@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from sqlalchemy import event, exc, insert
+from sqlmodel import select
 
 from storage.models import SeenUpdate
-
 from storage.types import Received
 from tests.conftest import start_bot
 from tests.flows import INTAKE_STEPS, do, run_intake
@@ -82,6 +83,28 @@ async def test_the_end_of_a_step_takes_the_senders_next_one(bot):
     assert inbox.finish_all([(second.update_id, [])]) == []  # no holder: only finished
     assert [t.update_id for t in inbox.take("pump", limit=10, lease=LEASE)] == [third.update_id, elsewhere.update_id]
 
+def _race(**work: Callable[[], object]) -> dict[str, object]:
+    """Each piece of work in a thread of its own, all let go at the same moment; their results."""
+    start, results = threading.Barrier(len(work)), {}
+
+    def run(name: str) -> None:
+        start.wait()
+        try:
+            results[name] = work[name]()
+        except Exception as failure:  # noqa: BLE001 - raised again in the test's thread
+            results[name] = failure
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    for result in results.values():
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
 async def test_a_step_ending_as_the_senders_next_arrives_elsewhere_hands_it_on_exactly_once(bot):
     """One instance ends a sender's step while another stores the sender's next update, at the
     same moment, again and again: each time exactly one of them leases the next update (never
@@ -91,24 +114,12 @@ async def test_a_step_ending_as_the_senders_next_arrives_elsewhere_hands_it_on_e
         person = bot.user()
         first, following = person.text_update("a"), person.text_update("b")
         assert inbox.receive([_received(first)], holder="here", lease=LEASE)[1] == [first.update_id]
-        start, results = threading.Barrier(2), {}
-
-        def finish() -> None:
-            start.wait()
-            results["finished"] = [t.update_id for t in inbox.finish_all([(first.update_id, [])], holder="here",
-                                                                         lease=LEASE, room=10)]
-
-        def receive() -> None:
-            start.wait()
-            results["received"] = inbox.receive([_received(following)], holder="there", lease=LEASE)[1]
-
-        threads = [threading.Thread(target=finish), threading.Thread(target=receive)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(10)
-        assert sorted(results["finished"] + results["received"]) == [following.update_id], results
-        holder = "here" if results["finished"] else "there"
+        results = _race(finish=lambda done=first.update_id: [t.update_id for t in inbox.finish_all(
+                            [(done, [])], holder="here", lease=LEASE, room=10)],
+                        receive=lambda arriving=_received(following): inbox.receive(
+                            [arriving], holder="there", lease=LEASE)[1])
+        assert sorted(results["finish"] + results["receive"]) == [following.update_id], results
+        holder = "here" if results["finish"] else "there"
         assert rows(bot, "SELECT taken_by FROM inbox_update WHERE update_id = :u", u=following.update_id) == [(holder,)]
         inbox.finish(following.update_id)
 
@@ -159,6 +170,30 @@ async def test_an_update_handled_before_a_crash_is_not_handled_again(bot, clock)
     assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]  # /cancel was handled after all
     assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
 
+
+async def test_a_handling_that_only_read_before_a_crash_is_handled_again(bot, clock):
+    """Only a transaction that writes marks the update handled: an instance dying after its
+    handling had only read (and committed those reads) leaves it to be handled again, and it is;
+    the first write marks it (so a crash after that does not repeat it)."""
+    manager = await bot.register()
+    store = bot.services.store
+    listing = manager.text_update("/cases")
+    store.inbox.receive([_received(listing)])
+    (taken,) = store.inbox.take("dead", limit=10, lease=LEASE)
+    with store.settling(taken.update_id) as settlement:
+        with store.unit_of_work() as session:  # what a handler reads before it writes anything
+            session.exec(select(SeenUpdate)).all()
+        store.dialogues.load(manager.id)  # (and a Core read outside a unit of work)
+    assert not settlement.settled  # ... and then the instance dies
+    assert rows(bot, "SELECT handled FROM inbox_update") == [(False,)]
+    clock.advance(LEASE + timedelta(seconds=1))
+    before = len(manager.messages())
+    await bot.services.inbox.deliver(manager.text_update("/help"))
+    assert len(manager.messages()) >= before + 2, [m.text[:40] for m in manager.messages()[before:]]  # /cases, /help
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+    with store.settling(10**12) as settlement, store.unit_of_work() as session:
+        session.add(SeenUpdate(update_id=10**12, seen_at=datetime.now(UTC)))
+    assert settlement.settled
 
 
 async def test_a_dialogue_step_and_handled_are_one_commit(bot):

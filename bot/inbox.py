@@ -32,7 +32,7 @@ from telegram.request import BaseRequest
 from bot.gate import Gate
 from bot.ops import OUTCOME, CountedRequest, Metrics
 from storage.store import Store
-from storage.types import NOT_REMEMBERED, Received, Taken
+from storage.types import NOT_REMEMBERED, Received, StaffUser, Taken
 
 log = logging.getLogger("casebot.inbox")
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news (long polling)
@@ -75,8 +75,8 @@ class Inbox:
         unique = {u.update_id: u for u in updates}.values()  # (a batch may hold one update twice)
         admitted = [u for u in unique if not through_gate or await self._let_in(u)]
         raw = raw or {}
-        received = [Received(u.update_id, _sender(u), raw.get(u.update_id) or json.dumps(u.to_dict(), ensure_ascii=False))
-                    for u in admitted]
+        received = [Received(u.update_id, _sender(u), raw.get(u.update_id) or json.dumps(u.to_dict(), ensure_ascii=False),
+                             self._staff_id(_sender(u))) for u in admitted]
         try:
             new, taken = await self._receive(received)
         except Exception:
@@ -112,6 +112,11 @@ class Inbox:
             answered.update(mine)
             results.append((mine, [i for i in mine if i in taken]))
         return results
+
+    def _staff_id(self, sender: int) -> int | None:
+        """The sender's staff id, if this instance remembers them (memory only)."""
+        known = self.store.staff.remembered(sender)
+        return known.id if isinstance(known, StaffUser) else None
 
     async def _let_in(self, update: Update) -> bool:
         """The gate's answer, except that a colleague this instance has not met yet (another

@@ -11,11 +11,11 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, select, update
 
 from storage.crypto import DataKey, WrappedKey
 from storage.models import Dialogue
-from storage.store import defers_to_finish
+from storage.store import defers_to_finish, in_place_when
 from storage.types import DialogueSnapshot, StaleDialogue
 
 if TYPE_CHECKING:
@@ -31,10 +31,11 @@ def _state_aad(user_id: int, nonce: str) -> str:
 
 
 # The statements of every dialogue step, built once: SQLAlchemy caches their compiled form.
-_LOAD = select(
-    Dialogue.form, Dialogue.nonce, Dialogue.version, Dialogue.kid, Dialogue.wrapped_key, Dialogue.state_enc,
-    Dialogue.prompt_message_id, Dialogue.last_update_id,
-).where(Dialogue.user_id == bindparam("user_id"))
+_COLUMNS = (Dialogue.user_id, Dialogue.form, Dialogue.nonce, Dialogue.version, Dialogue.kid, Dialogue.wrapped_key,
+            Dialogue.state_enc, Dialogue.prompt_message_id, Dialogue.last_update_id)
+_LOAD = select(*_COLUMNS).where(Dialogue.user_id == bindparam("user_id"))
+# the open dialogues of these staff members, read with their next update (storage/inbox.py)
+DIALOGUES_OF = select(*_COLUMNS).where(Dialogue.user_id == any_(bindparam("users", type_=ARRAY(Integer))))
 # (bind names differ from column names: SQLAlchemy reserves those for the SET clause)
 _SAVE = (
     update(Dialogue)
@@ -71,9 +72,14 @@ class DialogueRepository:
         return DialogueSnapshot(user_id=user_id, form=form, nonce=nonce, version=0, state=state,
                                 prompt_message_id=None, last_update_id=update_id)
 
+    @in_place_when(lambda repository, user_id: repository._store.inbox.read_ahead(user_id))
     def load(self, user_id: int) -> DialogueSnapshot | None:
-        with self._store.reading() as connection:
-            row = connection.execute(_LOAD, {"user_id": user_id}).first()
+        """The user's open dialogue, if any: read with the update being handled when the
+        transaction that took it could (storage/inbox.py), else now."""
+        found, row = self._store.inbox.dialogue_read_ahead(user_id)
+        if not found:
+            with self._store.reading() as connection:
+                row = connection.execute(_LOAD, {"user_id": user_id}).first()
         if row is None:
             return None
         key = self._store.keyring.unwrap(WrappedKey(row.kid, row.wrapped_key), aad=key_aad(user_id))

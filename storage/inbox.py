@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from storage.crypto import readable
 from storage.db import upsert_insert
+from storage.dialogues import DIALOGUES_OF
 from storage.models import InboxUpdate, SeenUpdate
 from storage.types import Received, Taken
 
@@ -72,27 +73,34 @@ _DROP_ALL = delete(InboxUpdate).where(InboxUpdate.update_id == any_(_IDS))
 _LEASE_IN_LANES_ALL = _choose(_waiting.lane == any_(_LANES))
 # PostgreSQL's receiving in one statement (after the lanes' turns are taken: a statement of its
 # own, so this one's snapshot sees whatever the turns waited for). It notes the ids, keeps the new
-# ones, and leases the first new update of each lane with nothing in it to the holder, if any.
+# ones, and leases the first new update of each lane with nothing in it to the holder, if any;
+# with each update leased, its sender's open dialogue (when the receiving instance knows who
+# they are): nothing else of that lane runs anywhere now, so it stays as read until handled.
 _RECEIVE = text("""
 WITH new AS (
     INSERT INTO seen_update (update_id, seen_at) SELECT unnest(CAST(:ids AS bigint[])), :now
     ON CONFLICT DO NOTHING RETURNING update_id),
 incoming AS (
-    SELECT v.update_id, v.lane, v.body_enc
-    FROM unnest(CAST(:ids AS bigint[]), CAST(:lanes AS bigint[]), CAST(:bodies AS bytea[])) AS v(update_id, lane, body_enc)
+    SELECT v.update_id, v.lane, v.body_enc, v.user_id
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:lanes AS bigint[]), CAST(:bodies AS bytea[]), CAST(:users AS integer[]))
+         AS v(update_id, lane, body_enc, user_id)
     WHERE v.update_id IN (SELECT update_id FROM new)),
 first AS (
     SELECT min(update_id) AS update_id FROM incoming
     WHERE CAST(:holder AS varchar) IS NOT NULL
       AND NOT EXISTS (SELECT FROM inbox_update busy WHERE busy.lane = incoming.lane)
-    GROUP BY lane)
-INSERT INTO inbox_update (update_id, lane, kid, body_enc, received_at, taken_by, taken_until, attempts, handled)
-SELECT i.update_id, i.lane, :kid, i.body_enc, :now,
-       CASE WHEN f.update_id IS NOT NULL THEN CAST(:holder AS varchar) END,
-       CASE WHEN f.update_id IS NOT NULL THEN CAST(:until AS timestamptz) END,
-       CASE WHEN f.update_id IS NOT NULL THEN 1 ELSE 0 END, false
-FROM incoming i LEFT JOIN first f ON f.update_id = i.update_id
-RETURNING update_id, lane, taken_by IS NOT NULL AS taken""")
+    GROUP BY lane),
+stored AS (
+    INSERT INTO inbox_update (update_id, lane, kid, body_enc, received_at, taken_by, taken_until, attempts, handled)
+    SELECT i.update_id, i.lane, :kid, i.body_enc, :now,
+           CASE WHEN f.update_id IS NOT NULL THEN CAST(:holder AS varchar) END,
+           CASE WHEN f.update_id IS NOT NULL THEN CAST(:until AS timestamptz) END,
+           CASE WHEN f.update_id IS NOT NULL THEN 1 ELSE 0 END, false
+    FROM incoming i LEFT JOIN first f ON f.update_id = i.update_id
+    RETURNING update_id, lane, taken_by IS NOT NULL AS taken)
+SELECT s.update_id, s.lane, s.taken, i.user_id, d.user_id IS NOT NULL AS has_dialogue, d.form, d.nonce, d.version,
+       d.kid, d.wrapped_key, d.state_enc, d.prompt_message_id, d.last_update_id
+FROM stored s JOIN incoming i ON i.update_id = s.update_id LEFT JOIN dialogue d ON s.taken AND d.user_id = i.user_id""")
 _NOTE_SEEN = {dialect: upsert_insert(dialect)(SeenUpdate).on_conflict_do_nothing().returning(SeenUpdate.update_id)
               for dialect in ("sqlite", "postgresql")}
 
@@ -106,9 +114,13 @@ class InboxRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._tidy_after: datetime | None = None  # (leftovers are looked for now and then, not per take)
-        # the lane of each update leased here and not yet finished: finishing it knows which
-        # lanes' turns to take before it leaves the database (PostgreSQL: one round trip)
-        self._lanes: dict[int, int] = {}
+        # the lane (and the sender's staff id, when known) of each update leased here and not yet
+        # finished: finishing it knows which lanes' turns to take, and whose dialogue to read
+        # with their next update, before it leaves for the database (PostgreSQL: one round trip)
+        self._lanes: dict[int, tuple[int, int | None]] = {}
+        # update id -> (staff id, their open dialogue's row or None): read in the transaction
+        # that leased the update, for its handling's first look at the dialogue
+        self._read_ahead: dict[int, tuple[int, Any]] = {}
 
     def lane(self, sender: int) -> int:
         """A keyed hash of the sender: the inbox orders by it without holding who wrote."""
@@ -149,7 +161,7 @@ class InboxRepository:
                 busy.add(lane)  # a second update of the lane in this batch waits for the first
                 rows.append(row)
             connection.execute(insert(InboxUpdate), rows)
-        self._lanes.update((i, lane) for i, lane, _ in fresh if i in taken)
+        self._lanes.update((i, (lane, unique[i].user_id)) for i, lane, _ in fresh if i in taken)
         return [i for i, _, _ in fresh], taken
 
     def _receive_in_one_trip(self, updates: list[Received], now: datetime, kid: str, key: Any,
@@ -161,9 +173,14 @@ class InboxRepository:
         steps = [] if holder is None else [(_TAKE_TURNS, {"lanes": sorted(set(lanes))})]
         steps.append((_RECEIVE, {
             "ids": ids, "lanes": lanes, "bodies": [key.encrypt(unique[i].body, aad=body_aad(i)) for i in ids],
+            "users": [unique[i].user_id for i in ids],
             "now": now, "kid": kid, "holder": holder, "until": now + lease if holder is not None else None}))
         stored = self._store.in_one_trip(steps)[-1]
-        self._lanes.update((row.update_id, row.lane) for row in stored if row.taken)
+        for row in stored:
+            if row.taken:
+                self._lanes[row.update_id] = (row.lane, row.user_id)
+                if row.user_id is not None:
+                    self._read_ahead[row.update_id] = (row.user_id, row if row.has_dialogue else None)
         return sorted(row.update_id for row in stored), sorted(row.update_id for row in stored if row.taken)
 
     def take(self, holder: str, *, limit: int, lease: timedelta) -> list[Taken]:
@@ -187,19 +204,30 @@ class InboxRepository:
             log.error("%d update(s) set aside: their handling never finished in %d attempts",
                       len(given_up), MAX_ATTEMPTS)
 
-    def _leased(self, rows: list) -> list[Taken]:
-        """The updates just leased, decrypted (without those set aside)."""
+    def _leased(self, rows: list, users: dict[int, int | None] | None = None) -> list[Taken]:
+        """The updates just leased, decrypted (without those set aside); `users`: the staff id
+        of each lane's sender, where known."""
         taken = []
         for row in sorted(rows, key=lambda r: r.update_id):
             if row.attempts > MAX_ATTEMPTS:
                 continue
-            self._lanes[row.update_id] = row.lane
+            self._lanes[row.update_id] = (row.lane, (users or {}).get(row.lane))
             try:
                 _, key = self._store.keyring.system_key(INBOX_KEY, row.kid)
             except Exception:  # noqa: BLE001 - its key is gone: unreadable, like a damaged value
                 key = None
             taken.append(Taken(row.update_id, readable(key, row.body_enc, aad=body_aad(row.update_id))))
         return taken
+
+    def read_ahead(self, user_id: int) -> bool:
+        """Whether the dialogue of `user_id` was read with the update this task handles."""
+        entry = self._read_ahead.get(self._store.handling())
+        return entry is not None and entry[0] == user_id
+
+    def dialogue_read_ahead(self, user_id: int) -> tuple[bool, Any]:
+        """(whether it was, their dialogue's row or None), once: a second look reads anew."""
+        entry = self._read_ahead.pop(self._store.handling(), None)
+        return (True, entry[1]) if entry is not None and entry[0] == user_id else (False, None)
 
     def settling_too(self, statement: Any) -> Any:
         """`statement` that also marks the inbox update `settle_id` handled (PostgreSQL: a
@@ -226,22 +254,32 @@ class InboxRepository:
         or at another instance), goes on without another round through the database."""
         ids = [u for u, _ in finished]
         known = [self._lanes.pop(u, None) for u in ids]
+        for update_id in ids:
+            self._read_ahead.pop(update_id, None)  # (its handling did not look at the dialogue)
         leasing = holder is not None and room > 0
         if self._store.engine.dialect.name == "postgresql" and (None not in known or not leasing):
             # everything known beforehand: the whole transaction in one round trip
             steps = [step for _, at_finish in finished for step in at_finish]
-            if leasing:
-                now = self._store.clock.now()
-                steps += [(_TAKE_TURNS, {"lanes": sorted(set(known))}), (_DROP_ALL, {"ids": ids}), (_LEASE_IN_LANES_ALL, {
-                    "now": now, "limit": room, "lanes": sorted(set(known)), "holder": holder, "until": now + lease})]
-            else:
-                steps.append((_DROP_ALL, {"ids": ids}))
-            returned = self._store.in_one_trip(steps)
-            rows = returned[-1] if leasing else []
+            if not leasing:
+                self._store.in_one_trip([*steps, (_DROP_ALL, {"ids": ids})])
+                return []
+            now, lanes = self._store.clock.now(), sorted({lane for lane, _ in known})
+            users = {lane: user for lane, user in known}
+            returned = self._store.in_one_trip([
+                *steps, (_TAKE_TURNS, {"lanes": lanes}), (_DROP_ALL, {"ids": ids}),
+                (_LEASE_IN_LANES_ALL, {"now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease}),
+                # the dialogues of those whose next update that may lease (after this one's writes)
+                (DIALOGUES_OF, {"users": sorted({u for u in users.values() if u is not None})})])
+            rows, dialogues = returned[-2], {row.user_id: row for row in returned[-1]}
             if any(row.attempts > MAX_ATTEMPTS for row in rows):
                 with self._store.writing() as connection:
                     self._set_aside(connection, rows)
-            return self._leased(rows)
+            taken = self._leased(rows, users)
+            for item in taken:
+                user = self._lanes[item.update_id][1]
+                if user is not None:
+                    self._read_ahead[item.update_id] = (user, dialogues.get(user))
+            return taken
         with self._store.writing() as connection:
             for _, at_finish in finished:
                 for statement, params in at_finish:
@@ -281,6 +319,7 @@ class InboxRepository:
             return
         for update_id in update_ids:
             self._lanes.pop(update_id, None)
+            self._read_ahead.pop(update_id, None)
         with self._store.writing() as connection:
             connection.execute(update(InboxUpdate)
                                .where(InboxUpdate.taken_by == holder, InboxUpdate.update_id.in_(update_ids))

@@ -344,6 +344,11 @@ class Store:
                 raise
             return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
 
+    def handling(self) -> int | None:
+        """The inbox update being handled in this task, if any."""
+        pending = self._settlement()
+        return pending.update_id if pending is not None else None
+
     def finishes_later(self) -> bool:
         """Whether an `at_finish` write would wait for the update's finishing transaction now."""
         return self._settlement() is not None
@@ -403,12 +408,19 @@ def _for_postgresql(statement: Any, dialect: Any) -> tuple[str, Any]:
     return found
 
 
-def defers_to_finish(method: Callable[..., T]) -> Callable[..., T]:
-    """Marks a repository method whose only write goes through `Store.at_finish`: while an inbox
-    update is handled it merely queues that write, so `store.aio` calls it in place instead of
-    visiting a worker thread."""
-    method.defers_to_finish = True
-    return method
+def in_place_when(check: Callable[..., bool]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Marks a repository method that `store.aio` calls in place instead of in a worker thread
+    when `check(repository, *args, **kwargs)` says it will not reach the database this time."""
+    def mark(method: Callable[..., T]) -> Callable[..., T]:
+        method.in_place_when = check
+        return method
+
+    return mark
+
+
+# A repository method whose only write goes through `Store.at_finish`: while an inbox update is
+# handled it merely queues that write.
+defers_to_finish = in_place_when(lambda repository, *_, **__: repository._store.finishes_later())
 
 
 class _OffLoop:
@@ -430,13 +442,11 @@ class _OffLoopRepository:
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._repository, name)
-        if getattr(method, "defers_to_finish", False) and self._store.finishes_later():
-            async def in_place(*args: Any, **kwargs: Any) -> Any:  # only queues the write: no thread needed
-                return method(*args, **kwargs)
+        check = getattr(method, "in_place_when", None)
 
-            return in_place
-
-        async def in_thread(*args: Any, **kwargs: Any) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if check is not None and check(self._repository, *args, **kwargs):
+                return method(*args, **kwargs)  # nothing for the database this time: no thread needed
             return await self._store.run(method, *args, **kwargs)
 
-        return in_thread
+        return call

@@ -299,11 +299,14 @@ class DigestFigures:
 
 @dataclass(frozen=True)
 class Received:
-    """An update as it arrives: its id, who sent it (the lane is derived from that), its JSON."""
+    """An update as it arrives: its id, who sent it (the lane is derived from that), its JSON;
+    the sender's staff id when the receiving instance knows it (their open dialogue is then
+    read in the transaction that takes the update, PostgreSQL: storage/inbox.py)."""
 
     update_id: int
     sender: int
     body: str
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)

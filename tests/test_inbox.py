@@ -264,6 +264,53 @@ async def test_a_whole_intake_through_the_inbox_leaves_it_empty(bot):
     assert rows(bot, "SELECT COUNT(*) FROM seen_update")[0][0] >= 19
 
 
+async def test_with_the_pump_running_each_step_finds_its_dialogue_read_with_it(bot, monkeypatch):
+    """While the pump runs, the transaction that takes a step (storing it, or finishing the
+    sender's step before) reads the sender's open dialogue with it on PostgreSQL: the handler
+    does not read it again. The intake comes out as typed, whichever way the step was taken."""
+    import asyncio
+
+    manager = await bot.register()
+    inbox, engine = bot.services.inbox, bot.services.store.engine
+    await bot.app.start()
+    inbox.start()
+
+    async def through_the_pump(update) -> None:  # noqa: ANN001 - as the webhook or poller hands it in
+        await inbox.take_in([update], through_gate=False)
+        for _ in range(500):
+            if not rows(bot, "SELECT COUNT(*) FROM inbox_update")[0][0]:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the update was not handled")
+
+    dialogue_reads = []
+
+    def note(conn, cursor, statement: str, *args: object) -> None:  # noqa: ANN001
+        if statement.lstrip().startswith("SELECT") and "FROM dialogue" in statement:
+            dialogue_reads.append(statement)
+
+    monkeypatch.setattr(inbox, "deliver", through_the_pump)
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        await manager.send("/new")
+        before_steps = len(dialogue_reads)
+        await run_intake(manager)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+        await inbox.stop()
+        await bot.app.stop()
+    steps = len(INTAKE_STEPS) + 2
+    if bot.services.store.engine.dialect.name == "postgresql":
+        # read with the step, except the first look after a dialogue starts (its key is new)
+        assert len(dialogue_reads) - before_steps <= 2, len(dialogue_reads) - before_steps
+    else:
+        assert len(dialogue_reads) - before_steps >= steps
+    summary = rows(bot, "SELECT COUNT(*) FROM client_case")
+    assert summary == [(1,)]
+    assert "Gespeichert" in manager.last().text or "gespeichert" in manager.last().text, manager.last().text
+    assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_colleague_new_to_an_instance_is_not_taken_for_a_stranger(bot, clock):
     """Behind a load balancer, an instance may receive a colleague's updates that another

@@ -43,7 +43,26 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     # as many connections as worker threads use them (bot/app.py), and a few for the CLI and the rest
     engine = create_engine(url, pool_size=pool_size, max_overflow=4)
     _ping_when_idle(engine)
+    _abandoned_with_the_client(engine)
     return engine
+
+
+# How often PostgreSQL checks, while a statement of ours runs or waits for a lock, that we are
+# still there. Without it, a statement of an instance that died (kill -9, a lost network) waiting
+# on a lock runs on once the lock is free, and commits: an update's first write would then mark
+# it handled with nothing sent to anybody, and no other instance would handle it again.
+CLIENT_CHECK_MILLISECONDS = 1000
+
+
+def _abandoned_with_the_client(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _check_client(dbapi_connection, _record) -> None:  # noqa: ANN001
+        if dbapi_connection.info.server_version < 140000:  # (PostgreSQL 14 brought the check)
+            return
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_MILLISECONDS}")
+        if not dbapi_connection.autocommit:
+            dbapi_connection.commit()
 
 
 # A pooled connection is checked for life before use only when it lay idle this long. SQLAlchemy's

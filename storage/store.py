@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -135,7 +136,14 @@ class Store:
         # a read on its own needs no transaction: on PostgreSQL that saves the BEGIN and the
         # ROLLBACK round trips around every lone SELECT (SQLite has no round trips to save)
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
-        for name, listener in (("begin", _nothing_written_yet), ("after_cursor_execute", _note_write)):
+        # A unit of work on PostgreSQL begins its transaction at its first write (or locking
+        # read): one that only reads costs no BEGIN and no COMMIT round trip. (Under READ
+        # COMMITTED each statement sees what is committed when it starts, in a transaction or
+        # not, so reads before the first write see the same either way.)
+        self._units = (engine.execution_options(isolation_level="AUTOCOMMIT", **{_BEGIN_AT_FIRST_WRITE: True})
+                       if engine.dialect.name == "postgresql" else engine)
+        for name, listener in (("begin", _nothing_written_yet), ("after_cursor_execute", _note_write),
+                               ("before_cursor_execute", _begin_at_first_write)):
             if not event.contains(engine, name, listener):
                 event.listen(engine, name, listener)
         self.aio = _OffLoop(self)
@@ -218,7 +226,7 @@ class Store:
         its audit entry and its scheduled messages: a failure anywhere keeps the draft."""
         if self._active() is not None:
             raise RuntimeError("a unit of work is already open in this task")
-        with self._turn(), Session(self.engine, expire_on_commit=False) as session:
+        with self._turn(), Session(self._units, expire_on_commit=False) as session:
             token = _ACTIVE.set((self, session))
             try:
                 yield session
@@ -392,6 +400,26 @@ def _nothing_written_yet(connection: Connection) -> None:
 def _note_write(connection: Connection, cursor: Any, statement: str, *_: Any) -> None:
     if not statement.startswith("SELECT"):  # (whatever is not a query counts as a write)
         connection.info[_WROTE] = True
+
+
+_BEGIN_AT_FIRST_WRITE = "casebot_begin_at_first_write"  # an execution option of units of work
+# what a plain read looks like: it needs no transaction around it (locks taken by a SELECT last
+# until the transaction ends, so those need one)
+_LOCKING = re.compile(r"\bFOR (NO KEY )?UPDATE\b|\bFOR (KEY )?SHARE\b|pg_advisory_xact_lock")
+_plain_reads: dict[str, bool] = {}
+
+
+def _begin_at_first_write(connection: Connection, cursor: Any, statement: str, *_: Any) -> None:
+    if not connection.get_execution_options().get(_BEGIN_AT_FIRST_WRITE):
+        return
+    plain = _plain_reads.get(statement)
+    if plain is None:
+        if len(_plain_reads) > 4096:  # (statements with their values written in would pile up)
+            _plain_reads.clear()
+        plain = _plain_reads[statement] = statement.startswith("SELECT") and not _LOCKING.search(statement)
+    driver = cursor.connection
+    if not plain and driver.info.transaction_status == TransactionStatus.IDLE:
+        driver.execute("BEGIN")  # (the connection is in autocommit: COMMIT comes with the unit's commit)
 
 
 _COMPILED: dict[object, tuple[str, Any]] = {}

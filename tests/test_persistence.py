@@ -136,3 +136,42 @@ async def test_the_years_first_case_saved_at_two_instances_at_once_gets_two_numb
     first.close()
     other.join(10)
     assert (first_code, second.get("code")) == ("LEV-2026-0001", "LEV-2026-0002")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_unit_of_work_begins_its_transaction_at_its_first_write(bot, database_url):
+    """On PostgreSQL a unit of work that only reads sends no BEGIN and no COMMIT (two round
+    trips fewer); one that writes is still one transaction (a failure after its first write
+    takes it back), and a locking read begins it (the lock lasts until the unit commits)."""
+    import psycopg
+    from sqlalchemy import event, text
+
+    store = bot.services.store
+    sent: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda conn, cursor, statement, *_: sent.append(
+        cursor.connection.info.transaction_status.name))
+    with store.unit_of_work() as session:
+        session.execute(text("SELECT 1")).all()
+        session.execute(text("SELECT 2")).all()
+    assert sent == ["IDLE", "IDLE"]  # no transaction around the reads at all
+    with pytest.raises(RuntimeError), store.unit_of_work() as session:
+        session.execute(text("SELECT 1")).all()
+        session.execute(text("INSERT INTO seen_update (update_id, seen_at) VALUES (77, now())"))
+        session.execute(text("INSERT INTO seen_update (update_id, seen_at) VALUES (78, now())"))
+        raise RuntimeError("after the first writes")
+    assert rows(bot, "SELECT COUNT(*) FROM seen_update WHERE update_id IN (77, 78)") == [(0,)]
+    with store.unit_of_work() as session:
+        session.execute(text("INSERT INTO seen_update (update_id, seen_at) VALUES (79, now())"))
+        session.execute(text("SELECT 1")).all()  # inside the transaction now
+    assert sent[-2:] == ["INTRANS", "INTRANS"]
+    assert rows(bot, "SELECT COUNT(*) FROM seen_update WHERE update_id = 79") == [(1,)]
+    with store.unit_of_work() as session:
+        session.execute(text("SELECT update_id FROM seen_update WHERE update_id = 79 FOR UPDATE")).all()
+        with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as other:
+            other.execute("SET lock_timeout = '200ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):  # held: the read began the transaction
+                other.execute("DELETE FROM seen_update WHERE update_id = 79")
+    with store.unit_of_work() as session:
+        assert session.execute(text("SELECT pg_advisory_xact_lock(5)")).all()
+        with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as other:
+            assert other.execute("SELECT pg_try_advisory_xact_lock(5)").fetchone() == (False,)

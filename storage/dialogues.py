@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, select, update
 
 from storage.crypto import DataKey, WrappedKey
+from storage.db import upsert_insert
 from storage.models import Dialogue
 from storage.store import defers_to_finish, in_place_when
 from storage.types import DialogueSnapshot, StaleDialogue
@@ -44,6 +45,18 @@ _SAVE = (
     .values(version=bindparam("new_version"), updated_at=bindparam("new_updated_at"),
             last_update_id=bindparam("new_last_update"), state_enc=bindparam("new_state"))
 )
+# opening a dialogue replaces the one the user had (its key goes with it), in one statement
+_STARTED = {"user_id", "form", "nonce", "version", "last_update_id", "kid", "wrapped_key", "state_enc",
+            "prompt_message_id", "created_at", "updated_at"}
+
+
+def _start(dialect: str) -> Any:
+    insert = upsert_insert(dialect)(Dialogue).values({name: bindparam(f"new_{name}") for name in _STARTED})
+    return insert.on_conflict_do_update(index_elements=[Dialogue.user_id],
+                                        set_={name: insert.excluded[name] for name in _STARTED - {"user_id"}})
+
+
+_START = {dialect: _start(dialect) for dialect in ("sqlite", "postgresql")}
 _SET_PROMPT = (
     update(Dialogue)
     .where(Dialogue.user_id == bindparam("match_user"), Dialogue.nonce == bindparam("match_nonce"))
@@ -61,14 +74,12 @@ class DialogueRepository:
         nonce = secrets.token_hex(4)
         key = DataKey.generate()
         wrapped = self._store.keyring.wrap(key, aad=key_aad(user_id))
-        with self._store.transaction() as s:
-            s.exec(delete(Dialogue).where(Dialogue.user_id == user_id))
-            s.add(Dialogue(
-                user_id=user_id, form=form, nonce=nonce, version=0, last_update_id=update_id,
-                kid=wrapped.kid, wrapped_key=wrapped.blob,
-                state_enc=key.encrypt(json.dumps(state), aad=_state_aad(user_id, nonce)),
-                created_at=now, updated_at=now,
-            ))
+        # (one round trip on PostgreSQL while an update is handled: Store.write_one)
+        self._store.write_one(_START[self._store.engine.dialect.name], {f"new_{name}": value for name, value in {
+            "user_id": user_id, "form": form, "nonce": nonce, "version": 0, "last_update_id": update_id,
+            "kid": wrapped.kid, "wrapped_key": wrapped.blob, "prompt_message_id": None,
+            "state_enc": key.encrypt(json.dumps(state), aad=_state_aad(user_id, nonce)),
+            "created_at": now, "updated_at": now}.items()})
         return DialogueSnapshot(user_id=user_id, form=form, nonce=nonce, version=0, state=state,
                                 prompt_message_id=None, last_update_id=update_id)
 

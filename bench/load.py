@@ -9,7 +9,8 @@ It starts, in one run and on the same machine:
 2. the KIM Casebot instances (`casebot run`, webhook mode) on a fresh PostgreSQL database, each
    person taking whole intakes, step by step, the next step when the bot has answered;
 3. the same again with the database behind a TCP proxy that delays every packet by
-   --db-latency-ms each way (a database a few milliseconds away), unless it is 0.
+   --db-latency-ms each way (a database a few milliseconds away), unless it is 0; the proxy
+   runs in a process of its own (in the driver's, the driver's own waiting added to the delay).
 
 The Bot API is the simulator's, answering every call after --latency-ms, without rate limits
 (so the figures are the bots', not Telegram's limits; the instances' pacing is off). Updates go
@@ -43,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import tornado.httpserver  # noqa: E402
-from netproxy import Proxy, through  # noqa: E402, I001 - beside this script
+from netproxy import SpawnedProxy, through  # noqa: E402, I001 - beside this script
 
 from bot.app import build_store  # noqa: E402
 from bot.cli import initialise  # noqa: E402
@@ -218,7 +219,7 @@ async def casebot(args: argparse.Namespace, workdir: Path, db_delay: float) -> f
     proxy = None
     url = f"{server}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
     if db_delay:
-        proxy = Proxy(int(server.rsplit(":", 1)[1]) if server.count(":") > 1 else 5432, db_delay).start()
+        proxy = SpawnedProxy(int(server.rsplit(":", 1)[1]) if server.count(":") > 1 else 5432, db_delay)
         url = through(url, proxy.port)
     key = workdir / f"{name}.key"
     settings = Settings(_env_file=None, telegram_bot_token=SIMULATOR_TOKEN, telegram_api_url=telegram.url,

@@ -1,15 +1,23 @@
 """A TCP proxy for the benchmarks: it can delay everything a few milliseconds each way (a
 database farther away), and it counts the round trips the client makes. Its own thread and
-event loop, so synchronous code can pass through it."""
+event loop, so synchronous code can pass through it; or its own process (`Proxy.spawn`), so a
+busy benchmark driver does not add its own waiting to the delay.
+
+    python bench/netproxy.py TARGET_PORT DELAY_SECONDS   (prints the port it listens on)
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
-from tests.live import free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (run as a script, too)
+from tests.live import free_port  # noqa: E402
 
 
 class Proxy:
@@ -71,7 +79,26 @@ class Proxy:
         await asyncio.gather(pipe(reader, upstream_writer, True), pipe(upstream_reader, writer, False))
 
 
+class SpawnedProxy:
+    """The same proxy in a process of its own (no round trips counted)."""
+
+    def __init__(self, target_port: int, delay: float) -> None:
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), str(target_port), str(delay)],
+                                        stdout=subprocess.PIPE, text=True)
+        self.port = int(self.process.stdout.readline())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
 def through(url: str, proxy_port: int) -> str:
     """`url` (a PostgreSQL URL on 127.0.0.1) pointed at the proxy instead."""
     host = url.split("@", 1)[1].split("/", 1)[0]
     return url.replace(f"@{host}/", f"@127.0.0.1:{proxy_port}/", 1)
+
+
+if __name__ == "__main__":
+    proxy = Proxy(int(sys.argv[1]), float(sys.argv[2])).start()
+    print(proxy.port, flush=True)
+    proxy.thread.join()

@@ -265,12 +265,14 @@ class InboxRepository:
                 return []
             now, lanes = self._store.clock.now(), sorted({lane for lane, _ in known})
             users = {lane: user for lane, user in known}
-            returned = self._store.in_one_trip([
-                *steps, (_TAKE_TURNS, {"lanes": lanes}), (_DROP_ALL, {"ids": ids}),
-                (_LEASE_IN_LANES_ALL, {"now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease}),
-                # the dialogues of those whose next update that may lease (after this one's writes)
-                (DIALOGUES_OF, {"users": sorted({u for u in users.values() if u is not None})})])
-            rows, dialogues = returned[-2], {row.user_id: row for row in returned[-1]}
+            staff = sorted({user for user in users.values() if user is not None})
+            steps += [(_TAKE_TURNS, {"lanes": lanes}), (_DROP_ALL, {"ids": ids}), (_LEASE_IN_LANES_ALL, {
+                "now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease})]
+            if staff:  # the dialogues of those whose next update that may lease (after this one's writes)
+                steps.append((DIALOGUES_OF, {"users": staff}))
+            returned = self._store.in_one_trip(steps)
+            rows = returned[-2] if staff else returned[-1]
+            dialogues = {row.user_id: row for row in returned[-1]} if staff else {}
             if any(row.attempts > MAX_ATTEMPTS for row in rows):
                 with self._store.writing() as connection:
                     self._set_aside(connection, rows)

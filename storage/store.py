@@ -231,7 +231,8 @@ class Store:
             try:
                 yield session
                 session.flush()  # (what it adds counts as written, too)
-                pending = self._settle_in(session.connection())
+                pending = (session.info[_SETTLED_HERE] if _SETTLED_HERE in session.info
+                           else self._settle_in(session.connection()))
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -240,6 +241,14 @@ class Store:
                 _ACTIVE.reset(token)
         if pending is not None:
             pending.settled = True
+
+    def settle_now(self, session: Session) -> None:
+        """In a unit of work, after its writes: mark the update being handled as handled now
+        instead of at the unit's end, so that its last statements before the commit are few (a
+        lock taken there lasts until the commit: CaseRepository.create)."""
+        if _SETTLED_HERE not in session.info:
+            session.flush()
+            session.info[_SETTLED_HERE] = self._settle_in(session.connection())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -391,6 +400,7 @@ class Store:
 
 
 _WROTE = "casebot_wrote"  # in Connection.info: this transaction has written
+_SETTLED_HERE = "casebot_settled_here"  # in Session.info: what Store.settle_now settled (or None)
 
 
 def _nothing_written_yet(connection: Connection) -> None:

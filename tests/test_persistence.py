@@ -175,3 +175,45 @@ async def test_a_unit_of_work_begins_its_transaction_at_its_first_write(bot, dat
         assert session.execute(text("SELECT pg_advisory_xact_lock(5)")).all()
         with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as other:
             assert other.execute("SELECT pg_try_advisory_xact_lock(5)").fetchone() == (False,)
+
+
+async def test_a_new_case_is_numbered_at_the_end_of_its_save(bot):
+    """The year's counter stays locked from its bump to the commit, and every save of the
+    organisation waits for it: so the bump comes last, followed only by the code's UPDATE and
+    the commit (not by the save's dozen other statements; the inbox's handled mark before it)."""
+    from sqlalchemy import event
+
+    from tests.flows import run_intake
+
+    manager = await bot.register()
+    statements: list[str] = []
+    engine = bot.services.store.engine
+    note = lambda conn, cursor, statement, *_: statements.append(" ".join(statement.split()))  # noqa: E731
+    commit = lambda conn: statements.append("COMMIT")  # noqa: E731
+    event.listen(engine, "before_cursor_execute", note)
+    event.listen(engine, "commit", commit)
+    try:
+        await run_intake(manager)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+        event.remove(engine, "commit", commit)
+    bump = max(i for i, s in enumerate(statements) if "INSERT INTO case_sequence" in s)
+    assert any(s.startswith("UPDATE inbox_update SET handled") for s in statements[bump - 4:bump]), statements[bump - 4:bump]
+    if engine.dialect.name == "postgresql":  # the bump and the code's UPDATE are one statement
+        assert statements[bump + 1] == "COMMIT", statements[bump + 1:bump + 2]
+    else:
+        assert statements[bump + 1].startswith("UPDATE client_case SET code=") and statements[bump + 2] == "COMMIT", \
+            statements[bump + 1:bump + 3]
+    assert rows(bot, "SELECT code FROM client_case") == [("LEV-2026-0001",)]
+    assert "LEV-2026-0001" in manager.last().text
+
+
+async def test_case_numbers_past_9999_keep_all_their_digits(bot):
+    from tests.flows import run_intake
+
+    manager = await bot.register()
+    org_id = bot.services.store.staff.first_organisation_id()
+    with bot.services.store.engine.begin() as connection:
+        connection.exec_driver_sql(f"INSERT INTO case_sequence (org_id, year, last) VALUES ({org_id}, 2026, 9999)")
+    await run_intake(manager)
+    assert rows(bot, "SELECT code FROM client_case") == [("LEV-2026-10000",)]

@@ -331,21 +331,27 @@ class Store:
         after another each statement costs one and BEGIN and COMMIT one more each. Elsewhere
         (SQLite, or inside an open unit of work) they run one after another.
 
-        The statements are compiled once for PostgreSQL; their parameters go to psycopg as they
-        are (numbers, text, bytes, datetimes, lists for arrays: no expanding IN)."""
+        The statements are compiled once for PostgreSQL (arrays instead of expanding IN), their
+        parameters processed by their types as SQLAlchemy would."""
         if self.engine.dialect.name != "postgresql" or self._active() is not None:
             with self.writing() as connection:
                 return [list(result) if (result := connection.execute(statement, params)).returns_rows else []
                         for statement, params in steps]
+        ready = []  # (the statements and their values, before anything is sent)
+        for statement, params in steps:
+            sql, compiled, processors = _for_postgresql(statement, self.engine.dialect)
+            values = compiled.construct_params(params)
+            for name, process in processors.items():
+                if name in values:
+                    values[name] = process(values[name])
+            ready.append((sql, values))
         with self._reader.connect() as connection:  # (autocommit: BEGIN and COMMIT are ours to send)
             driver, cursors = connection.connection.driver_connection, []
             try:
                 with driver.pipeline():
                     driver.execute("BEGIN")
-                    for statement, params in steps:
-                        sql, compiled = _for_postgresql(statement, self.engine.dialect)
-                        cursor = driver.cursor(row_factory=namedtuple_row)
-                        cursors.append(cursor.execute(sql, compiled.construct_params(params)))
+                    for sql, values in ready:
+                        cursors.append(driver.cursor(row_factory=namedtuple_row).execute(sql, values))
                     driver.execute("COMMIT")
             except psycopg.Error as failure:
                 # as SQLAlchemy would have raised it (callers see one family of errors), and a
@@ -432,17 +438,20 @@ def _begin_at_first_write(connection: Connection, cursor: Any, statement: str, *
         driver.execute("BEGIN")  # (the connection is in autocommit: COMMIT comes with the unit's commit)
 
 
-_COMPILED: dict[object, tuple[str, Any]] = {}
+_COMPILED: dict[object, tuple[str, Any, dict[str, Callable[[Any], Any]]]] = {}
 
 
-def _for_postgresql(statement: Any, dialect: Any) -> tuple[str, Any]:
-    """A statement's PostgreSQL text and compiled form, built once per statement."""
+def _for_postgresql(statement: Any, dialect: Any) -> tuple[str, Any, dict[str, Callable[[Any], Any]]]:
+    """A statement's PostgreSQL text, compiled form and its parameters' processors (by name:
+    what the parameter's type does to a value before the driver sees it), built once."""
     found = _COMPILED.get(statement)
     if found is None:
         compiled = statement.compile(dialect=dialect)
         if "POSTCOMPILE" in compiled.string:
             raise ValueError("a statement sent in one trip cannot expand IN parameters: use = ANY(array)")
-        found = _COMPILED[statement] = (compiled.string, compiled)
+        processors = {name: process for name, bind in compiled.binds.items()
+                      if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+        found = _COMPILED[statement] = (compiled.string, compiled, processors)
     return found
 
 

@@ -137,6 +137,8 @@ async def test_writes_sent_in_one_trip_commit_together_or_not_at_all(bot, databa
     assert rows(bot, "SELECT update_id FROM seen_update WHERE update_id < 10 ORDER BY update_id") == [(1,)]
     returned = store.in_one_trip([(note.returning(SeenUpdate.update_id), {"update_id": 3, "seen_at": now})])
     assert [row.update_id for row in returned[0]] == [3]
+    with pytest.raises((ValueError, exc.StatementError)):  # processed by its type as anywhere else: no naive time
+        store.in_one_trip([(note, {"update_id": 6, "seen_at": now.replace(tzinfo=None)})])
     if not database_url.startswith("postgresql"):
         return
     with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as admin:

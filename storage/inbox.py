@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ARRAY, BigInteger, Connection, and_, any_, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Connection, and_, any_, bindparam, delete, exists, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from storage.crypto import readable
@@ -58,8 +58,6 @@ _LEASE_IN_LANES = _choose(_waiting.lane.in_(bindparam("lanes", expanding=True)))
 _BUSY = select(InboxUpdate.lane).where(InboxUpdate.lane.in_(bindparam("lanes", expanding=True))).distinct()
 _DROP = delete(InboxUpdate).where(InboxUpdate.update_id.in_(bindparam("ids", expanding=True)))
 _DROP_RETURNING_LANES = _DROP.returning(InboxUpdate.lane)
-_DROP_ONE_TAKING_TURNS = (delete(InboxUpdate).where(InboxUpdate.update_id == bindparam("id"))
-                          .returning(InboxUpdate.lane, func.pg_advisory_xact_lock(InboxUpdate.lane)))
 _MARK_HANDLED = update(InboxUpdate).where(InboxUpdate.update_id == bindparam("id")).values(handled=True)
 _SETTLE = update(InboxUpdate).where(InboxUpdate.update_id == bindparam("settle_id")).values(handled=True).cte("settled")
 _SETTLING_TOO: dict[object, object] = {}  # statement -> the same, marking the update handled too (built once)
@@ -136,11 +134,11 @@ class InboxRepository:
             return [], []
         now = self._store.clock.now()
         kid, key = self._store.keyring.system_key(INBOX_KEY)
+        unique = {u.update_id: u for u in updates}  # a batch may repeat one, too
         if self._store.engine.dialect.name == "postgresql":
-            return self._receive_in_one_trip(updates, now, kid, key, holder, lease)
+            return self._receive_in_one_trip(unique, now, kid, key, holder, lease)
         with self._store.writing() as connection:
             # the primary key decides, also between two instances receiving the same update
-            unique = {u.update_id: u for u in updates}  # a batch may repeat one, too
             new = set(connection.scalars(_NOTE_SEEN[connection.dialect.name], [{"update_id": i, "seen_at": now} for i in unique]))
             fresh = sorted((i, self.lane(u.sender), u) for i, u in unique.items() if i in new)
             if not fresh:
@@ -164,10 +162,9 @@ class InboxRepository:
         self._lanes.update((i, (lane, unique[i].user_id)) for i, lane, _ in fresh if i in taken)
         return [i for i, _, _ in fresh], taken
 
-    def _receive_in_one_trip(self, updates: list[Received], now: datetime, kid: str, key: Any,
+    def _receive_in_one_trip(self, unique: dict[int, Received], now: datetime, kid: str, key: Any,
                              holder: str | None, lease: timedelta | None) -> tuple[list[int], list[int]]:
         """`receive` on PostgreSQL: the lanes' turns, then one statement, in one round trip."""
-        unique = {u.update_id: u for u in updates}
         ids = sorted(unique)
         lanes = [self.lane(unique[i].sender) for i in ids]
         steps = [] if holder is None else [(_TAKE_TURNS, {"lanes": sorted(set(lanes))})]
@@ -289,13 +286,8 @@ class InboxRepository:
             if not leasing:
                 connection.execute(_DROP, {"ids": ids})
                 return []
-            if len(ids) == 1 and connection.dialect.name == "postgresql":
-                # one lane, one lock: taken by the statement that frees the lane (a round trip
-                # fewer; with several lanes they are taken in order, like the receiving side does)
-                lanes = list(connection.scalars(_DROP_ONE_TAKING_TURNS, {"id": ids[0]}))
-            else:
-                lanes = sorted(set(connection.scalars(_DROP_RETURNING_LANES, {"ids": ids})))
-                _take_turns(connection, lanes)
+            lanes = sorted(set(connection.scalars(_DROP_RETURNING_LANES, {"ids": ids})))
+            _take_turns(connection, lanes)
             if not lanes:
                 return []
             now = self._store.clock.now()

@@ -142,8 +142,10 @@ class Store:
         # not, so reads before the first write see the same either way.)
         self._units = (engine.execution_options(isolation_level="AUTOCOMMIT", **{_BEGIN_AT_FIRST_WRITE: True})
                        if engine.dialect.name == "postgresql" else engine)
-        for name, listener in (("begin", _nothing_written_yet), ("after_cursor_execute", _note_write),
-                               ("before_cursor_execute", _begin_at_first_write)):
+        listeners = [("begin", _nothing_written_yet), ("after_cursor_execute", _note_write)]
+        if engine.dialect.name == "postgresql":  # (SQLite's units keep their usual transaction)
+            listeners.append(("before_cursor_execute", _begin_at_first_write))
+        for name, listener in listeners:
             if not event.contains(engine, name, listener):
                 event.listen(engine, name, listener)
         self.aio = _OffLoop(self)

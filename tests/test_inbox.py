@@ -83,6 +83,20 @@ async def test_the_end_of_a_step_takes_the_senders_next_one(bot):
     assert inbox.finish_all([(second.update_id, [])]) == []  # no holder: only finished
     assert [t.update_id for t in inbox.take("pump", limit=10, lease=LEASE)] == [third.update_id, elsewhere.update_id]
 
+async def test_finishing_an_update_whose_lane_is_not_known_here_still_leases_the_next(bot):
+    """Finishing knows an update's lane when this process leased it; otherwise (the way
+    statement by statement) the lane comes back from the delete and its turn is taken then."""
+    inbox = bot.services.store.inbox
+    leyla = bot.user()
+    first, second = leyla.text_update("a"), leyla.text_update("b")
+    assert inbox.receive([_received(first)], holder="here", lease=LEASE)[1] == [first.update_id]
+    inbox.receive([_received(second)], holder="there", lease=LEASE)
+    inbox._lanes.clear()  # (as if another repository had leased it)
+    (following,) = inbox.finish_all([(first.update_id, [])], holder="here", lease=LEASE, room=10)
+    assert following.update_id == second.update_id
+    assert rows(bot, "SELECT update_id, taken_by FROM inbox_update") == [(second.update_id, "here")]
+
+
 def _race(**work: Callable[[], object]) -> dict[str, object]:
     """Each piece of work in a thread of its own, all let go at the same moment; their results."""
     start, results = threading.Barrier(len(work)), {}

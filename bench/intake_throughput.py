@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -35,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from netproxy import Proxy, through  # noqa: E402, I001 - beside this script
 from sqlalchemy import event  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, MessageHandler, filters  # noqa: E402
+from telegram import Message, Update  # noqa: E402
+from telegram.ext import Application, MessageHandler, TypeHandler, filters  # noqa: E402
 from telegram.request import BaseRequest  # noqa: E402
 
 from bot.app import build_application, build_services  # noqa: E402
@@ -59,6 +60,7 @@ class NullNetwork(BaseRequest):
         self.latency = latency
         self.message_ids = itertools.count(1)
         self.latest_keyboard: dict[int, dict] = {}
+        self.calls: list[tuple[str, dict]] | None = None  # while set, each request is noted here
 
     @property
     def read_timeout(self) -> float | None:
@@ -75,6 +77,8 @@ class NullNetwork(BaseRequest):
             await asyncio.sleep(self.latency)
         endpoint = url.rsplit("/", 1)[-1]
         params = request_data.json_parameters if request_data else {}
+        if self.calls is not None:
+            self.calls.append((endpoint, params))
         if endpoint == "getMe":
             result: object = {"id": 1, "is_bot": True, "first_name": "B", "username": "bench_bot"}
         elif endpoint in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
@@ -157,7 +161,8 @@ def summarise(name: str, latencies: list[float], elapsed: float) -> dict:
 
 
 async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: int, concurrent: bool,
-                     database_url: str | None = None, round_trips: Proxy | None = None) -> dict:
+                     database_url: str | None = None, round_trips: Proxy | None = None,
+                     recording: list[tuple[str, list[tuple[str, dict]]]] | None = None) -> dict:
     # pacing off: at Telegram's 30 calls/s it would measure Telegram's limit, not the bot
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN,
                         database_url=database_url or f"sqlite:///{workdir}/bench.sqlite3",
@@ -184,7 +189,10 @@ async def intake_bot(workdir: Path, network: NullNetwork, users: int, intakes: i
     services.inbox.start()
     trips = RoundTrips(services.store)
     requests_before = round_trips.requests if round_trips else 0
-    latencies, elapsed = await drive(app, scripts, _through_the_inbox(services))
+    feed = _through_the_inbox(services)
+    if recording is not None:  # (one after another only: a call belongs to the update in hand)
+        feed = _recorded(feed, network, recording)
+    latencies, elapsed = await drive(app, scripts, feed)
     trips.stop()
     measured = (round_trips.requests - requests_before) / len(latencies) if round_trips else None
     await services.inbox.stop()
@@ -269,6 +277,51 @@ def _through_the_inbox(services) -> Callable[[Update, str], Awaitable[None]]:  #
     return feed
 
 
+def _recorded(feed: Callable[[Update, str], Awaitable[None]], network: NullNetwork,
+              recording: list[tuple[str, list[tuple[str, dict]]]]) -> Callable[[Update, str], Awaitable[None]]:
+    """Note each update's JSON and the Bot API calls its handling made."""
+    async def recording_feed(update: Update, raw: str) -> None:
+        network.calls = []
+        recording.append((raw, network.calls))
+        try:
+            await feed(update, raw)
+        finally:
+            network.calls = None
+
+    return recording_feed
+
+
+# what the Bot API answers with a message (PTB's typed methods parse it into a Message)
+_RETURNS_MESSAGE = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
+
+
+async def same_calls_bot(network: NullNetwork, recording: list[tuple[str, list[tuple[str, dict]]]]) -> dict:
+    """A ceiling for the intake bot: python-telegram-bot alone, receiving the intake's updates and
+    making exactly the Bot API calls the intake bot made for each (the same sends, keyboards,
+    edits, deletions and answers), with nothing stored, read, rendered or encrypted. No
+    implementation on PTB that answers as the intake bot does can be faster than this."""
+    calls_of = {json.loads(raw)["update_id"]: calls for raw, calls in recording}
+    # PTB warns that typed methods exist for these endpoints: the recorded calls are replayed as sent
+    warnings.filterwarnings("ignore", message="Please use 'Bot.", category=UserWarning)
+
+    async def replay(update: Update, context) -> None:  # noqa: ANN001
+        for endpoint, params in calls_of[update.update_id]:
+            await context.bot.do_api_request(endpoint, dict(params),
+                                             return_type=Message if endpoint in _RETURNS_MESSAGE else None)
+
+    app = Application.builder().token(TOKEN).request(network).get_updates_request(NullNetwork()).build()
+    app.add_handler(TypeHandler(Update, replay))
+    await app.initialize()
+    script = [lambda raw=raw: json.loads(raw) for raw, _ in recording]
+
+    async def feed(update: Update, raw: str) -> None:
+        await app.process_update(update)
+
+    latencies, elapsed = await drive(app, [script], feed)
+    await app.shutdown()
+    return summarise("same calls", latencies, elapsed)
+
+
 async def echo_bot(network: NullNetwork, users: int, count: int, concurrent: bool) -> dict:
     async def echo(update: Update, context) -> None:  # noqa: ANN001
         await update.effective_message.reply_text(update.effective_message.text)
@@ -309,9 +362,16 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second, \
             tempfile.TemporaryDirectory() as third:
         print(f"1. in process, no network latency, updates one after another ({args.intakes} intakes, SQLite)")
-        intake = await intake_bot(Path(first), NullNetwork(), args.users, args.intakes, concurrent=False)
+        recording: list[tuple[str, list[tuple[str, dict]]]] = []
+        intake = await intake_bot(Path(first), NullNetwork(), args.users, args.intakes, concurrent=False,
+                                  recording=recording)
         echo = await echo_bot(NullNetwork(), args.users, updates, concurrent=False)
+        ceiling = await same_calls_bot(NullNetwork(), recording)
+        calls = sum(len(c) for _, c in recording) / len(recording)
         ratio(intake, echo)
+        print(f"  ceiling     PTB alone receiving the intake's updates and making its {calls:.1f} Bot API calls per update: "
+              f"{ceiling['updates/s'] / echo['updates/s']:.2f} x the echo; "
+              f"the intake bot {intake['updates/s'] / ceiling['updates/s']:.2f} x that")
         print(f"2. Bot API {args.latency_ms:g} ms away, {args.users} users at the same time")
         latency = args.latency_ms / 1000
         intake = await intake_bot(Path(second), NullNetwork(latency), args.users, args.intakes, concurrent=True)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from storage.crypto import readable
 from storage.db import upsert_insert
-from storage.dialogues import DIALOGUES_OF
+from storage.dialogues import DIALOGUES_AMONG, DIALOGUES_OF
 from storage.models import InboxUpdate, SeenUpdate
 from storage.types import Received, Taken
 
@@ -159,7 +159,9 @@ class InboxRepository:
                 busy.add(lane)  # a second update of the lane in this batch waits for the first
                 rows.append(row)
             connection.execute(insert(InboxUpdate), rows)
-        self._lanes.update((i, (lane, unique[i].user_id)) for i, lane, _ in fresh if i in taken)
+            leased = {i: unique[i].user_id for i in taken}
+            self._lanes.update((i, (lane, leased[i])) for i, lane, _ in fresh if i in leased)
+            self._read_dialogues_ahead(connection, leased)
         return [i for i, _, _ in fresh], taken
 
     def _receive_in_one_trip(self, unique: dict[int, Received], now: datetime, kid: str, key: Any,
@@ -274,10 +276,7 @@ class InboxRepository:
                 with self._store.writing() as connection:
                     self._set_aside(connection, rows)
             taken = self._leased(rows, users)
-            for item in taken:
-                user = self._lanes[item.update_id][1]
-                if user is not None:
-                    self._read_ahead[item.update_id] = (user, dialogues.get(user))
+            self._note_read_ahead({item.update_id: self._lanes[item.update_id][1] for item in taken}, dialogues)
             return taken
         with self._store.writing() as connection:
             for _, at_finish in finished:
@@ -294,7 +293,24 @@ class InboxRepository:
             rows = connection.execute(_LEASE_IN_LANES, {
                 "now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease}).all()
             self._set_aside(connection, rows)
-        return self._leased(rows)
+            users = {lane: user for lane, user in filter(None, known)}
+            taken = self._leased(rows, users)
+            self._read_dialogues_ahead(connection, {item.update_id: self._lanes[item.update_id][1] for item in taken})
+        return taken
+
+    def _read_dialogues_ahead(self, connection: Connection, leased: dict[int, int | None]) -> None:
+        """In the transaction that leased these updates (update id -> its sender's staff id, where
+        known): their senders' open dialogues, for their handling's first look. Nothing else of a
+        lane runs anywhere while its update is leased, so they stay as read until then."""
+        staff = sorted({user for user in leased.values() if user is not None})
+        if staff:
+            dialogues = {row.user_id: row for row in connection.execute(DIALOGUES_AMONG, {"users": staff})}
+            self._note_read_ahead(leased, dialogues)
+
+    def _note_read_ahead(self, leased: dict[int, int | None], dialogues: dict[int, Any]) -> None:
+        for update_id, user in leased.items():
+            if user is not None:
+                self._read_ahead[update_id] = (user, dialogues.get(user))
 
     def extend(self, holder: str, update_ids: list[int], lease: timedelta) -> None:
         """This instance is still working on these: renew their leases (a handling may wait

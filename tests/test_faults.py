@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from bot.i18n import N_
 from domain.roles import Role
@@ -305,3 +306,50 @@ async def test_postgresql_connections_cut_mid_dialogue_cost_one_redelivery(bot, 
     await manager.send("Haddad")
     assert manager.last().text.startswith("Erstberatung · Frage 5 von 19")
     assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+
+
+async def _to_the_summary(bot, form: str):  # noqa: ANN001, ANN202
+    """(the user, the summary with its save button, the table the save writes to) of `form`."""
+    from tests.test_meldebogen import send_meldebogen
+
+    if form == "meldebogen":
+        referrer = await bot.register(Role.REFERRER, None)
+        await send_meldebogen(referrer, send=False)
+        return referrer, referrer.last_with_buttons(), "intake_request", "✔ Senden"
+    admin = await bot.register(Role.ADMIN, None)
+    await admin.send("/districts")
+    await admin.press("➕ Neuer Bezirk")
+    await steps(admin, "Nord", "Nordbezirk", "Bergisch Neukirchen", ">Fertig")
+    return admin, admin.last_with_buttons(), "district", "✔ Speichern"
+
+
+@pytest.mark.parametrize("form", ["meldebogen", "district"])
+async def test_a_database_failing_as_a_form_is_saved_keeps_the_answers(bot, form):
+    """The database fails on the save's last write (its audit entry, after the record's own
+    row): the user is told in their language, nothing of it is stored, the draft is as it was,
+    and the same save button works once the database is back. (Goals and contacts:
+    tests/test_foundation.py.)"""
+    user, summary, table, save = await _to_the_summary(bot, form)
+    version = rows(bot, "SELECT version FROM dialogue")[0][0]
+    before = rows(bot, f"SELECT COUNT(*) FROM {table}")[0][0]
+    engine = bot.services.store.engine
+
+    def down(conn, cursor, statement: str, *args: object) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENT"):
+            raise OperationalError("INSERT", {}, Exception("the database went away"))
+
+    event.listen(engine, "before_cursor_execute", down)
+    try:
+        replies = await user.press(save, summary)
+    finally:
+        event.remove(engine, "before_cursor_execute", down)
+    assert replies[-1].text == bot.services.catalogs.get("de").gettext(SORRY)
+    assert "went away" not in replies[-1].text
+    assert rows(bot, "SELECT version FROM dialogue") == [(version,)]  # the draft, untouched
+    assert rows(bot, f"SELECT COUNT(*) FROM {table}")[0][0] == before
+    await user.press(save, summary)  # the same button, once the database is back
+    assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(0,)]
+    assert rows(bot, f"SELECT COUNT(*) FROM {table}")[0][0] == before + 1
+    # (a Meldebogen's number is its row's id: on PostgreSQL the failed attempt used one up)
+    assert ("Meldebogen M-" if form == "meldebogen" else "Bezirk Nord") in user.last().text.replace("\u2068", "").replace(
+        "\u2069", "")

@@ -55,6 +55,7 @@ def _choose(*narrower: object) -> object:
 
 _LEASE_ANY = _choose()
 _LEASE_IN_LANES = _choose(_waiting.lane.in_(bindparam("lanes", expanding=True)))  # lanes whose update just ended
+_STORE = insert(InboxUpdate)
 _BUSY = select(InboxUpdate.lane).where(InboxUpdate.lane.in_(bindparam("lanes", expanding=True))).distinct()
 _DROP = delete(InboxUpdate).where(InboxUpdate.update_id.in_(bindparam("ids", expanding=True)))
 _DROP_RETURNING_LANES = _DROP.returning(InboxUpdate.lane)
@@ -158,7 +159,7 @@ class InboxRepository:
                     taken.append(update_id)
                 busy.add(lane)  # a second update of the lane in this batch waits for the first
                 rows.append(row)
-            connection.execute(insert(InboxUpdate), rows)
+            connection.execute(_STORE, rows)
             leased = {i: unique[i].user_id for i in taken}
             self._lanes.update((i, (lane, leased[i])) for i, lane, _ in fresh if i in leased)
             self._read_dialogues_ahead(connection, leased)

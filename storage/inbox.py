@@ -15,6 +15,7 @@ from here, one lane (sender) at a time, by whichever instance takes them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -161,8 +162,10 @@ class InboxRepository:
                 rows.append(row)
             connection.execute(_STORE, rows)
             leased = {i: unique[i].user_id for i in taken}
-            self._lanes.update((i, (lane, leased[i])) for i, lane, _ in fresh if i in leased)
-            self._read_dialogues_ahead(connection, leased)
+            dialogues = self._dialogues_of(connection, leased.values())
+        # (noted once committed: what a rolled-back transaction read must not be used)
+        self._lanes.update((i, (lane, leased[i])) for i, lane, _ in fresh if i in leased)
+        self._note_read_ahead(leased, dialogues)
         return [i for i, _, _ in fresh], taken
 
     def _receive_in_one_trip(self, unique: dict[int, Received], now: datetime, kid: str, key: Any,
@@ -295,18 +298,18 @@ class InboxRepository:
                 "now": now, "limit": room, "lanes": lanes, "holder": holder, "until": now + lease}).all()
             self._set_aside(connection, rows)
             users = {lane: user for lane, user in filter(None, known)}
-            taken = self._leased(rows, users)
-            self._read_dialogues_ahead(connection, {item.update_id: self._lanes[item.update_id][1] for item in taken})
+            dialogues = self._dialogues_of(connection, (users.get(row.lane) for row in rows))
+        taken = self._leased(rows, users)
+        self._note_read_ahead({item.update_id: self._lanes[item.update_id][1] for item in taken}, dialogues)
         return taken
 
-    def _read_dialogues_ahead(self, connection: Connection, leased: dict[int, int | None]) -> None:
-        """In the transaction that leased these updates (update id -> its sender's staff id, where
-        known): their senders' open dialogues, for their handling's first look. Nothing else of a
-        lane runs anywhere while its update is leased, so they stay as read until then."""
-        staff = sorted({user for user in leased.values() if user is not None})
-        if staff:
-            dialogues = {row.user_id: row for row in connection.execute(DIALOGUES_AMONG, {"users": staff})}
-            self._note_read_ahead(leased, dialogues)
+    @staticmethod
+    def _dialogues_of(connection: Connection, staff: Iterable[int | None]) -> dict[int, Any]:
+        """In the transaction that leases updates, the open dialogues of their senders (staff
+        ids, where known), for their handling's first look: nothing else of a lane runs anywhere
+        while its update is leased, so they stay as read until then."""
+        known = sorted({user for user in staff if user is not None})
+        return {row.user_id: row for row in connection.execute(DIALOGUES_AMONG, {"users": known})} if known else {}
 
     def _note_read_ahead(self, leased: dict[int, int | None], dialogues: dict[int, Any]) -> None:
         for update_id, user in leased.items():

@@ -369,3 +369,32 @@ async def test_one_update_arriving_in_several_requests_at_once_is_handled_once(b
     assert len(manager.messages()) == before + 1
     assert (inbox.stored - stored, inbox.repeated - repeated) == (2, 2)  # the third copy: one request
     assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_receiving_that_rolls_back_leaves_nothing_read_ahead(bot):
+    """The transaction that stores and leases an update reads its sender's dialogue with it; when
+    that transaction fails at its commit, neither the lease nor what it read may be remembered
+    (a later handling would take the dialogue as read then). (PostgreSQL notes them only after
+    its one-trip transaction has returned.)"""
+    manager = await bot.register()
+    await manager.send("/new")  # an open dialogue, read with the next update
+    inbox, engine = bot.services.store.inbox, bot.services.store.engine
+    update = manager.text_update("/cancel")
+    staff_id = bot.services.store.staff.user_by_telegram_id(manager.id).id
+    received = Received(update.update_id, manager.id, json.dumps(update.to_dict()), staff_id)
+
+    def fail(*_args: object) -> None:
+        raise exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    event.listen(engine, "commit", fail)
+    try:
+        with pytest.raises(exc.OperationalError):
+            inbox.receive([received], holder="here", lease=LEASE)
+    finally:
+        event.remove(engine, "commit", fail)
+    assert rows(bot, "SELECT COUNT(*) FROM inbox_update") == [(0,)]
+    assert update.update_id not in inbox._read_ahead and update.update_id not in inbox._lanes
+    # delivered again, it is stored, leased and read with its dialogue as usual
+    assert inbox.receive([received], holder="here", lease=LEASE) == ([update.update_id], [update.update_id])
+    assert inbox._read_ahead[update.update_id][0] == staff_id and inbox._read_ahead[update.update_id][1] is not None

@@ -5,8 +5,8 @@ planner's round, and the peak, with --cases open cases beside a baseline of 1,00
 
 Each measurement runs in a fresh process that opens the database the way `casebot run` does
 (the services and the Application built, every module imported), so nothing of the set-up is
-counted. Goal (issue 17): at most 150 MB with 1,000,000 cases, and flat while the digest and the
-planner run (nothing loads all cases).
+counted. Goal (issue 17): at most 150 MB with 1,000,000 cases, and flat while the digest, the
+planner and a report run (nothing loads all cases).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def measure(database: Path, key: Path) -> dict:
     """In the child process: what one instance holds."""
     from reminders import NOW
 
-    from bot import digest
+    from bot import digest, reports
     from bot.app import build_application, build_services
+    from domain.reports import Period
     from storage.clock import FixedClock
 
     settings = _settings(database, key)
@@ -50,7 +51,13 @@ def measure(database: Path, key: Path) -> dict:
     figures["planned"] = services.dispatcher.plan(force=True)
     figures["planner_s"] = time.perf_counter() - started
     figures["after planner"] = rss()[0]
-    figures["peak"] = rss()[1]
+    peak_before_report = rss()[1]
+    started = time.perf_counter()  # the quarter's report, as `casebot report` makes it
+    reports.build(services.store.reports.facts(org_id, Period.parse(f"{NOW.year}-Q{(NOW.month - 1) // 3 + 1}")),
+                  internal=False)
+    figures["report_s"] = time.perf_counter() - started
+    figures["after report"], figures["peak"] = rss()
+    figures["peak before report"] = peak_before_report
     services.store.close()
     return figures
 
@@ -98,7 +105,8 @@ def main() -> None:
             f = json.loads(child.stdout.strip().splitlines()[-1])
             print(f"  {cases:>9,} cases (made in {prepared:.0f} s): RSS {f['start']:.0f} MB after start, "
                   f"{f['after digest']:.0f} MB after the digest ({f['digest_s']:.1f} s), {f['after planner']:.0f} MB after "
-                  f"the planner ({f['planned']:,} planned in {f['planner_s']:.1f} s), peak {f['peak']:.0f} MB")
+                  f"the planner ({f['planned']:,} planned in {f['planner_s']:.1f} s), peak {f['peak before report']:.0f} MB; "
+                  f"{f['after report']:.0f} MB after the quarter's report ({f['report_s']:.1f} s), peak {f['peak']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from domain.reports import (
     CONTACT_BANDS,
@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 Fact = dict[str, str]
+_PAGE = 2000  # cases whose facts are made at a time
+_COUNTED_ACTIONS = ("case.close", "case.reopen", "case.erase", "handover.accept", "goal.status", "referral.status",
+                    "case.assess")
 _DETAIL = re.compile(r"(\w+)=([\w-]+)")
 # what a referral can end in after it was sent: the first of these after "sent" is its result
 RESULTS = frozenset(REFERRAL_STEPS) - {"sent"}
@@ -71,29 +74,55 @@ class ReportRepository:
 
     def facts(self, org_id: int, period: Period) -> Iterator[Fact]:
         """The period's facts, one at a time (a report counts them as they come; none is kept).
-        Call it in a worker thread: it reads the database as it goes."""
+        Call it in a worker thread: it reads the database as it goes, a page of cases at a time
+        (with their audit events, goals, referrals, contacts and conferences), so a report holds
+        one page however many cases there are. Every fact belongs to one case, so pages of
+        case ids (all cases', as an organisation's trail may name a case since moved to another)
+        take each exactly once."""
         start, end = bounds(period, self._store.tz)
         with self._store.reading() as c:
             districts = dict(c.execute(select(District.id, District.code).where(District.org_id == org_id)).all())
-            cases = c.execute(select(ClientCase.id, ClientCase.district_id, ClientCase.assigned_to, ClientCase.created_at,
-                                     ClientCase.erased_at).where(ClientCase.org_id == org_id)).all()
-            events = c.execute(select(AuditEvent.case_id, AuditEvent.action, AuditEvent.detail, AuditEvent.at)
-                               .where(AuditEvent.org_id == org_id, AuditEvent.action.in_(
-                                   ("case.close", "case.reopen", "case.erase", "handover.accept", "goal.status",
-                                    "referral.status", "case.assess")))
-                               .order_by(AuditEvent.at, AuditEvent.id)).all()
-            goals = c.execute(select(Goal.id, Goal.case_id, Goal.domain, Goal.created_at, Goal.due_on)
-                              .join(ClientCase, ClientCase.id == Goal.case_id).where(ClientCase.org_id == org_id)).all()
-            referrals = c.execute(select(Referral.id, Referral.domain, Service.name, Service.legal_area, Service.programme)
-                                  .join(Service, Service.id == Referral.service_id).where(Service.org_id == org_id)).all()
-            contacts = c.execute(select(Contact.case_id, Contact.kind).join(ClientCase, ClientCase.id == Contact.case_id)
-                                 .where(ClientCase.org_id == org_id, Contact.happened_on >= period.start,
-                                        Contact.happened_on <= period.end)).all()
-            conferences = c.execute(select(Conference.case_id, Conference.status).where(
-                Conference.org_id == org_id, Conference.starts_at >= start, Conference.starts_at < end)).all()
             staff = c.execute(select(AppUser.id, AppUser.display_name, AppUser.employer).where(AppUser.org_id == org_id)).all()
         managers = {user_id: staff_label(name, user_id) for user_id, name, _ in staff}
         employers = {user_id: employer or "unknown" for user_id, _, employer in staff}
+        after = 0
+        while True:
+            with self._store.reading() as c:
+                ids = c.scalars(select(ClientCase.id).where(ClientCase.id > after).order_by(ClientCase.id).limit(_PAGE)).all()
+                if not ids:
+                    return
+                page = self._page(c, org_id, period, start, end, ids[0], ids[-1])
+            after = ids[-1]
+            yield from self._page_facts(page, districts, managers, employers, period, start, end)
+
+    @staticmethod
+    def _page(c: Connection, org_id: int, period: Period, start: datetime, end: datetime, first: int, last: int) -> dict:
+        """What the facts of the cases with ids from `first` to `last` are made from."""
+        return {
+            "cases": c.execute(select(ClientCase.id, ClientCase.district_id, ClientCase.assigned_to, ClientCase.created_at,
+                                      ClientCase.erased_at)
+                               .where(ClientCase.org_id == org_id, ClientCase.id.between(first, last))).all(),
+            "events": c.execute(select(AuditEvent.case_id, AuditEvent.action, AuditEvent.detail, AuditEvent.at)
+                                .where(AuditEvent.org_id == org_id, AuditEvent.case_id.between(first, last),
+                                       AuditEvent.action.in_(_COUNTED_ACTIONS))
+                                .order_by(AuditEvent.at, AuditEvent.id)).all(),
+            "goals": c.execute(select(Goal.id, Goal.case_id, Goal.domain, Goal.created_at, Goal.due_on)
+                               .join(ClientCase, ClientCase.id == Goal.case_id)
+                               .where(ClientCase.org_id == org_id, Goal.case_id.between(first, last))).all(),
+            "referrals": c.execute(select(Referral.id, Referral.domain, Service.name, Service.legal_area, Service.programme)
+                                   .join(Service, Service.id == Referral.service_id)
+                                   .where(Service.org_id == org_id, Referral.case_id.between(first, last))).all(),
+            "contacts": c.execute(select(Contact.case_id, Contact.kind).join(ClientCase, ClientCase.id == Contact.case_id)
+                                  .where(ClientCase.org_id == org_id, Contact.case_id.between(first, last),
+                                         Contact.happened_on >= period.start, Contact.happened_on <= period.end)).all(),
+            "conferences": c.execute(select(Conference.case_id, Conference.status).where(
+                Conference.org_id == org_id, Conference.case_id.between(first, last),
+                Conference.starts_at >= start, Conference.starts_at < end)).all(),
+        }
+
+    def _page_facts(self, page: dict, districts: dict[int, str], managers: dict[int, str], employers: dict[int, str],
+                    period: Period, start: datetime, end: datetime) -> Iterator[Fact]:
+        cases, events = page["cases"], page["events"]
         district_at = _districts_over_time(cases, events, districts)
         district_of = {case_id: district_at(case_id, end) for case_id, *_ in cases}  # where each is at the end
         trager_of = {case_id: employers.get(assigned, "unknown") for case_id, _, assigned, *_ in cases}
@@ -102,16 +131,16 @@ class ReportRepository:
         yield from self._client_facts(served, district_of, period)  # once `served` is complete
         yield from _durations(cases, events, start, end)
         per_case: dict[int, int] = defaultdict(int)
-        for case_id, _kind in contacts:
+        for case_id, _kind in page["contacts"]:
             per_case[case_id] += 1
         for case_id in served:
             yield {"subject": "contacts-per-case", "district": district_of.get(case_id, "?"),
                    "contacts": day_band(per_case.get(case_id, 0), CONTACT_BANDS)}
-        yield from _goal_facts(goals, events, start, end, period)
-        yield from _referral_facts(referrals, events, start, end)
-        for case_id, kind in contacts:
+        yield from _goal_facts(page["goals"], events, start, end, period)
+        yield from _referral_facts(page["referrals"], events, start, end)
+        for case_id, kind in page["contacts"]:
             yield {"subject": "contact", "district": district_of.get(case_id, "?"), "kind": kind}
-        for case_id, status in conferences:
+        for case_id, status in page["conferences"]:
             yield {"subject": "conference", "district": district_of.get(case_id, "?"), "status": status}
 
     def gap_notes(self, org_id: int, period: Period) -> list[tuple[str, str, str]]:

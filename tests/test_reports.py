@@ -313,3 +313,24 @@ async def test_contacts_and_fallkonferenzen_of_the_month(bot, clock):
     assert grid(facts, "contacts-per-case").value("I", "1-2") == 1
     meetings = grid(facts, "conferences")
     assert (meetings.value("I", "held"), meetings.value("I", "cancelled"), meetings.grand_total()) == (1, 1, 2)
+
+
+async def test_a_report_made_one_case_at_a_time_counts_the_same(bot, month, monkeypatch):
+    """A report reads a page of cases at a time (so it holds one page, however many cases there
+    are): with pages of one case or two, every fact of the month (cases and their districts over
+    time, closures, durations, clients, contacts) comes out exactly as in one page."""
+    from collections import Counter
+
+    import storage.reports
+
+    store = bot.services.store
+    org = store.staff.first_organisation_id()
+
+    def counted() -> Counter:
+        return Counter(tuple(sorted(fact.items())) for fact in store.reports.facts(org, NOVEMBER))
+
+    whole = counted()
+    assert sum(whole.values()) > 10 and any(dict(f)["subject"] == "client" for f in whole)
+    for page in (1, 2):
+        monkeypatch.setattr(storage.reports, "_PAGE", page)
+        assert counted() == whole, page

@@ -33,8 +33,10 @@ from bot.cli import initialise  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from simulator.botapi import RateLimit  # noqa: E402
 from simulator.server import SIMULATOR_TOKEN, SimulatorThread  # noqa: E402
+from storage.cases import NAME_RULES  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.models import AppUser, ClientCase, Outbox  # noqa: E402
+from storage.watch import REVISION as WATCH_REVISION  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 ROUNDS = 200  # claims timed per table
@@ -156,7 +158,10 @@ async def sending_pace(messages: int, workdir: Path) -> None:
 
 def fill_cases(services, cases: int) -> int:  # noqa: ANN001
     """`cases` open cases (no values: what the digest and the planner read is in the row), with
-    re-assessments due across three months and a case manager per 300; returns the org id."""
+    re-assessments due across three months and a case manager per 300; returns the org id. The
+    rows are as this version records them: their watch dates and name indexes computed (a case
+    of an older version has them computed once, by `casebot migrate` or else the planner's first
+    round, which would then be measured instead of the planning)."""
     store = services.store
     org_id = store.staff.first_organisation_id()
     districts = [d.id for d in store.staff.districts(org_id)]
@@ -171,7 +176,8 @@ def fill_cases(services, cases: int) -> int:  # noqa: ANN001
             connection.execute(insert(ClientCase), [
                 {"org_id": org_id, "code": f"BEN-2026-{n:06d}", "district_id": districts[n % 3],
                  "assigned_to": manager_ids[n % len(manager_ids)], "created_by": manager_ids[0], "status": "open",
-                 "phase": "planning", "person_index": f"{n:064d}", "consent_version": "2026-01", "consent_at": NOW,
+                 "phase": "planning", "person_index": f"{n:064d}", "person_fold": f"{n:064d}",
+                 "index_rev": NAME_RULES, "watch_rev": WATCH_REVISION, "consent_version": "2026-01", "consent_at": NOW,
                  "next_due_on": date(2026, 11, 1) + timedelta(days=n % 90), "assessments": 1,
                  "last_contact_on": date(2026, 11, 20) - timedelta(days=n % 120),
                  "created_at": NOW - timedelta(days=n % 365), "updated_at": NOW}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.buttons import STALE, Buttons
@@ -18,6 +18,19 @@ from bot.ops import OUTCOME
 from bot.services import BotContext
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+
+
+class _ReplyToOurPdf(filters.MessageFilter):
+    """A photo or file sent in reply to a PDF the bot sent: perhaps a signed form coming back."""
+
+    def filter(self, message: Message) -> bool:
+        target = message.reply_to_message
+        return bool(target and target.from_user and target.from_user.is_bot and target.document
+                    and (target.document.file_name or "").endswith(".pdf") and (message.photo or message.document))
+
+
+# a signed scan coming back (handlers/documents.py keeps it; it changes a case, so it wants the PIN)
+SIGNED_SCAN = NEW_MESSAGES & _ReplyToOurPdf()
 
 
 class StaleButton(Exception):

@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot.hygiene import forget_typed
 from bot.i18n import N_
 from bot.ops import OUTCOME
+from bot.routes import SIGNED_SCAN
 from bot.services import BotContext
 from handlers.dialogue import show_current
 from handlers.errors import SORRY
@@ -126,8 +127,8 @@ async def guard_dialogue(update: Update, context: BotContext) -> None:
 
 def protected(update: Update) -> bool:
     """Whether the update reveals, copies or changes case data (and so wants a fresh PIN)."""
-    if update.callback_query is None:
-        return _command(update) in PROTECTED_COMMANDS
+    if update.callback_query is None:  # (a signed scan coming back is kept with a case)
+        return _command(update) in PROTECTED_COMMANDS or bool(SIGNED_SCAN.check_update(update))
     family, _, rest = (update.callback_query.data or "").partition("|")
     parts = rest.split("|")
     if family == "c":  # the case list and view: only "show names and details"
@@ -159,6 +160,8 @@ async def guard_pin(update: Update, context: BotContext) -> None:
     await _answer(update, t.plain(
         N_("First set a PIN: send /pin and 4 to 8 digits, for example /pin 4711. The message is deleted at once.")
         if state == "none" else
+        N_("🔒 Please confirm it is you: send /unlock and your PIN, then send the scan again as a reply to the "
+           "document.") if SIGNED_SCAN.check_update(update) else
         N_("🔒 Please confirm it is you: send /unlock and your PIN, then press again.")))
     raise ApplicationHandlerStop
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
-from telegram.ext import MessageHandler, filters
+from telegram.ext import MessageHandler
 
 from bot.buttons import ATTACHMENT, CASE_ACTION, CASES, DOCUMENT
 from bot.documents.content import document_data
 from bot.documents.pdf import RenderFailed
 from bot.hygiene import forget_typed, remember, show_about
 from bot.i18n import N_
-from bot.routes import NEW_MESSAGES, StaleButton, command, press, reply
+from bot.routes import SIGNED_SCAN, StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
 from domain.consent import CONSENT_VERSION
@@ -152,15 +152,6 @@ async def _send_document(update: Update, context: BotContext, code: str, kind: D
 
 
 # signed scans --------------------------------------------------------------------------------
-class _ReplyToOurPdf(filters.MessageFilter):
-    """A photo or file sent in reply to a PDF the bot sent: perhaps a signed form coming back."""
-
-    def filter(self, message: Message) -> bool:
-        target = message.reply_to_message
-        return bool(target and target.from_user and target.from_user.is_bot and target.document
-                    and (target.document.file_name or "").endswith(".pdf") and (message.photo or message.document))
-
-
 async def on_scan(update: Update, context: BotContext) -> None:
     """A signed form comes back: kept encrypted with the case, marked signed, deleted from the chat."""
     services, t, staff, message = context.services, context.t, context.staff, update.effective_message
@@ -289,4 +280,4 @@ ROUTES = (
     press(ATTACHMENT, on_attachment),
 )
 # before the other document routes: a photo or file in reply to one of our PDFs
-SCAN_ROUTES = (MessageHandler(NEW_MESSAGES & _ReplyToOurPdf(), on_scan),)
+SCAN_ROUTES = (MessageHandler(SIGNED_SCAN, on_scan),)

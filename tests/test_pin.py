@@ -99,3 +99,24 @@ async def test_pin_commands_work_in_the_middle_of_a_dialogue(pinned):
     await cm.send("/pin 4711")
     assert cm.last().text.startswith("PIN gesetzt.")
     assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(1,)]  # the intake is still open
+
+
+async def test_a_signed_scan_after_the_idle_time_waits_for_the_pin(pinned, clock):
+    """Keeping a signed scan with a case changes the case: after the idle time it asks for the PIN
+    (saying to send the scan again), stores nothing, and is kept once sent again after /unlock."""
+    from tests.test_documents import SCAN, make
+
+    bot = pinned
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await cm.send("/pin 4711")
+    await run_intake(cm)
+    consent = await make(cm, "✍ Einwilligung in die Dokumentation")
+    clock.advance(timedelta(minutes=31))
+    answer = await cm.send_photo(SCAN, reply_to=consent)
+    assert answer[-1].text == ("🔒 Bitte bestätigen Sie, dass Sie es sind: /unlock und Ihre PIN senden, dann den Scan noch "
+                               "einmal als Antwort auf das Dokument senden.")
+    assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(0,)]
+    await cm.send("/unlock 4711")
+    answer = await cm.send_photo(SCAN, reply_to=consent)
+    assert answer[-1].text.startswith("📎 Einwilligung in die Dokumentation (unterschrieben) beim Fall LEV-2026-0001")
+    assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(1,)]

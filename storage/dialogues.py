@@ -37,7 +37,8 @@ _COLUMNS = (Dialogue.user_id, Dialogue.form, Dialogue.nonce, Dialogue.version, D
 _LOAD = select(*_COLUMNS).where(Dialogue.user_id == bindparam("user_id"))
 # the open dialogues of these staff members, read with their next update (storage/inbox.py)
 DIALOGUES_OF = select(*_COLUMNS).where(Dialogue.user_id == any_(bindparam("users", type_=ARRAY(Integer))))
-DIALOGUES_AMONG = select(*_COLUMNS).where(Dialogue.user_id.in_(bindparam("users", expanding=True)))  # (SQLite)
+# (the same, outside Store.in_one_trip, which cannot expand IN: SQLite, and a finishing statement by statement)
+DIALOGUES_AMONG = select(*_COLUMNS).where(Dialogue.user_id.in_(bindparam("users", expanding=True)))
 # (bind names differ from column names: SQLAlchemy reserves those for the SET clause)
 _SAVE = (
     update(Dialogue)

@@ -207,14 +207,19 @@ class InboxRepository:
             log.error("%d update(s) set aside: their handling never finished in %d attempts",
                       len(given_up), MAX_ATTEMPTS)
 
-    def _leased(self, rows: list, users: dict[int, int | None] | None = None) -> list[Taken]:
+    def _leased(self, rows: list, users: dict[int, int | None] | None = None,
+                dialogues: dict[int, Any] | None = None) -> list[Taken]:
         """The updates just leased, decrypted (without those set aside); `users`: the staff id
-        of each lane's sender, where known."""
+        of each lane's sender, where known; `dialogues`: their open dialogues by staff id, read
+        in the transaction that leased them (noted for the handling's first look)."""
         taken = []
         for row in sorted(rows, key=lambda r: r.update_id):
             if row.attempts > MAX_ATTEMPTS:
                 continue
-            self._lanes[row.update_id] = (row.lane, (users or {}).get(row.lane))
+            user = (users or {}).get(row.lane)
+            self._lanes[row.update_id] = (row.lane, user)
+            if dialogues is not None:
+                self._note_read_ahead({row.update_id: user}, dialogues)
             try:
                 _, key = self._store.keyring.system_key(INBOX_KEY, row.kid)
             except Exception:  # noqa: BLE001 - its key is gone: unreadable, like a damaged value
@@ -279,9 +284,7 @@ class InboxRepository:
             if any(row.attempts > MAX_ATTEMPTS for row in rows):
                 with self._store.writing() as connection:
                     self._set_aside(connection, rows)
-            taken = self._leased(rows, users)
-            self._note_read_ahead({item.update_id: self._lanes[item.update_id][1] for item in taken}, dialogues)
-            return taken
+            return self._leased(rows, users, dialogues)
         with self._store.writing() as connection:
             for _, at_finish in finished:
                 for statement, params in at_finish:
@@ -299,9 +302,7 @@ class InboxRepository:
             self._set_aside(connection, rows)
             users = {lane: user for lane, user in filter(None, known)}
             dialogues = self._dialogues_of(connection, (users.get(row.lane) for row in rows))
-        taken = self._leased(rows, users)
-        self._note_read_ahead({item.update_id: self._lanes[item.update_id][1] for item in taken}, dialogues)
-        return taken
+        return self._leased(rows, users, dialogues)
 
     @staticmethod
     def _dialogues_of(connection: Connection, staff: Iterable[int | None]) -> dict[int, Any]:

@@ -301,7 +301,7 @@ class DigestFigures:
 class Received:
     """An update as it arrives: its id, who sent it (the lane is derived from that), its JSON;
     the sender's staff id when the receiving instance knows it (their open dialogue is then
-    read in the transaction that takes the update, PostgreSQL: storage/inbox.py)."""
+    read in the transaction that takes the update: storage/inbox.py)."""
 
     update_id: int
     sender: int

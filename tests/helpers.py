@@ -20,6 +20,18 @@ def rows(bot, sql: str, **params) -> list:  # noqa: ANN001, ANN003
         return list(connection.execute(text(sql), params))
 
 
+def stored_text(bot, table: str) -> str:  # noqa: ANN001
+    """All of a table as text, to assert that something is not stored in the clear. Timestamps
+    are cut to whole seconds: their microseconds are random digits that can spell, say, a year
+    of birth (a test once failed on a timestamp's .199559 holding "1995")."""
+    from datetime import datetime
+
+    def shown(value: object) -> object:
+        return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
+
+    return str([[shown(v) for v in row] for row in rows(bot, f"SELECT * FROM {table}")])
+
+
 def said(user, needle: str) -> list[str]:  # noqa: ANN001
     """Every line of the bot's messages to `user` that contains `needle`, as said on its own or
     as one numbered line of a gathered message (the morning's reminders)."""

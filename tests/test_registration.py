@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.roles import Role
-from tests.helpers import row_counts, rows
+from tests.helpers import row_counts, rows, stored_text
 
 REFUSAL_DE = "Dieser Assistent ist nur für eingeladene Mitarbeitende des KIM-Case-Managements."
 
@@ -41,7 +41,7 @@ async def test_expired_and_unknown_invitations_are_refused(bot, clock):
 
 
 async def test_invitation_codes_are_stored_only_as_hashes(bot):
-    assert bot.admin_code not in str(rows(bot, "SELECT * FROM invitation"))
+    assert bot.admin_code not in stored_text(bot, "invitation")
 
 
 async def test_strangers_get_one_short_refusal_and_nothing_is_stored(bot):

@@ -105,6 +105,7 @@ class SimMessage:
     reply_markup: dict | None = None
     document: dict | None = None
     photo: dict | None = None
+    reply_to: int | None = None  # the message this one answers (Telegram's reply, quoted above it)
     revision: int = 0
 
     def buttons(self) -> list[dict]:
@@ -266,12 +267,35 @@ class BotApi:
             self.latest_keyboard[chat_id] = message
         return message
 
+    def _reply_target(self, chat_id: int, params: dict) -> int | None:
+        """The message a new one answers (reply_parameters, or the older reply_to_message_id);
+        Telegram refuses a reply to a message that is not (or no longer) in the chat."""
+        reply = params.get("reply_parameters") or {}
+        target = int(reply.get("message_id") or params.get("reply_to_message_id") or 0)
+        if not target:
+            return None
+        if (chat_id, target) not in self.messages:
+            if str(reply.get("allow_sending_without_reply")).lower() == "true":
+                return None
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        return target
+
+    def view(self, message: SimMessage) -> dict:
+        """A message as the Bot API shows it, with the message it answers (one level deep, and
+        only while that one is still in the chat: a deleted one is no longer shown)."""
+        data = message.to_api(self.bot_username, None if message.from_bot else self.users.get(message.chat_id))
+        target = self.messages.get((message.chat_id, message.reply_to)) if message.reply_to else None
+        if target is not None:
+            data["reply_to_message"] = target.to_api(self.bot_username, None if target.from_bot else self.users.get(target.chat_id))
+        return data
+
     def _api_sendMessage(self, params: dict, files: dict) -> dict:  # noqa: N802
         chat_id = self._chat(params)
         text, display = self._render(str(params.get("text", "")), params.get("parse_mode"))
         markup = self._check_markup(params.get("reply_markup"))
-        message = self._new_message(chat_id, text=text, html=str(params["text"]), display_html=display, reply_markup=markup)
-        return message.to_api(self.bot_username)
+        message = self._new_message(chat_id, text=text, html=str(params["text"]), display_html=display, reply_markup=markup,
+                                    reply_to=self._reply_target(chat_id, params))
+        return self.view(message)
 
     def _upload(self, kind: str, params: dict, files: dict) -> dict:
         upload = files.get(kind)
@@ -407,14 +431,10 @@ class BotApi:
         return self._user_sends_file(user_id, reply_to, photo=self.files[file_id])
 
     def _user_sends_file(self, user_id: int, reply_to: int | None, **content: Any) -> dict:
-        user = self.users[user_id]
-        message = SimMessage(chat_id=user_id, message_id=next(self._message_ids), from_bot=False, **content)
+        message = SimMessage(chat_id=user_id, message_id=next(self._message_ids), from_bot=False,
+                             reply_to=reply_to if (user_id, reply_to) in self.messages else None, **content)
         self.messages[(user_id, message.message_id)] = message
-        payload = message.to_api(self.bot_username, user)
-        target = self.messages.get((user_id, reply_to)) if reply_to else None
-        if target is not None:
-            payload["reply_to_message"] = target.to_api(self.bot_username, None if target.from_bot else user)
-        return self._queue("message", payload)
+        return self._queue("message", self.view(message))
 
     def user_presses(self, user_id: int, message_id: int, callback_data: str) -> dict:
         """A person presses an inline button: a callback query with the message it sits on."""
@@ -425,7 +445,7 @@ class BotApi:
         self._callbacks[query_id] = user_id
         return self._queue("callback_query", {
             "id": query_id, "from": self.users[user_id].to_api(), "chat_instance": str(user_id),
-            "data": callback_data, "message": message.to_api(self.bot_username),
+            "data": callback_data, "message": self.view(message),
         })
 
     def chat(self, user_id: int, *, bot_only: bool = False) -> list[SimMessage]:

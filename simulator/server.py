@@ -82,7 +82,7 @@ class Simulator:
 
 def _message_json(message) -> dict:  # noqa: ANN001
     data = {"id": message.message_id, "from_bot": message.from_bot, "html": message.display_html,
-            "text": message.text, "revision": message.revision,
+            "text": message.text, "revision": message.revision, "reply_to": message.reply_to,
             "buttons": [[{"text": b.get("text", ""), "data": b.get("callback_data"), "url": b.get("url")} for b in row]
                         for row in (message.reply_markup or {}).get("inline_keyboard", [])]}
     for kind in ("document", "photo"):

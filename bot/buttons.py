@@ -154,6 +154,9 @@ LOCALES = Buttons("L", token, one_of("get", "on", "off", "back", "live", "drop")
 DOCUMENT = Buttons("P", case_code, one_of(*(k.value for k in DocumentKind)), integer,
                    one_of("", "menu", *DOCUMENT_LANGUAGES))
 ATTACHMENT = Buttons("A", either(case_code, integer))
+# a signed scan that came while the PIN was due, kept once the PIN is confirmed: the button sits
+# on the answer that quotes the scan; its data is the message id of the document the scan answers
+HELD_SCAN = Buttons("S", integer)
 # a report for a period, by its label ("2026-Q3", "2026-11", "2026")
 REPORT = Buttons("R", token)
 # a Meldebogen: open it, assign (choose whom), to (that case manager), wait, decline; start (its intake)

@@ -14,7 +14,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.services import BotContext
@@ -23,10 +23,11 @@ from domain.reminders import ReminderKind
 log = logging.getLogger("casebot.hygiene")
 
 
-async def forget_typed(update: Update, context: BotContext) -> bool:
-    """Delete the message the user typed (it is stored, or was refused and is typed again).
+async def forget_typed(update: Update, context: BotContext, message: Message | None = None) -> bool:
+    """Delete the message the user typed (it is stored, or was refused and is typed again), or
+    `message` of theirs (a scan quoted by the bot's answer that was pressed).
     False when it stays in the chat (too old for the bot to delete)."""
-    message = update.effective_message
+    message = message or update.effective_message
     if message is None or update.effective_chat is None or update.effective_chat.type != "private":
         return False
     try:

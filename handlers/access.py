@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from bot.buttons import HELD_SCAN
 from bot.hygiene import forget_typed
 from bot.i18n import N_
 from bot.ops import OUTCOME
@@ -27,7 +28,7 @@ _OPEN_COMMANDS = ("/start",)
 DIALOGUE_COMMANDS = ("/help", "/cancel", "/start", "/pin", "/unlock", "/lock", "/new")
 # presses that reveal names or details, copy a case, or change something (button families of
 # bot/buttons.py): they ask for the PIN when it was not entered within the idle time
-PROTECTED_FAMILIES = frozenset({"e", "g", "r", "h", "x", "Q", "E", "u", "P", "A", "M", "Y"})
+PROTECTED_FAMILIES = frozenset({"e", "g", "r", "h", "x", "Q", "E", "u", "P", "A", "M", "Y", "S"})
 PROTECTED_CASE_ACTIONS = frozenset({"reopen", "erase", "hold", "release", "export", "reassign"})
 PROTECTED_COMMANDS = frozenset({"/reopen"})
 
@@ -157,13 +158,30 @@ async def guard_pin(update: Update, context: BotContext) -> None:
     state = await services.store.aio.pin.admit(staff.id)
     if state == "open":
         return
+    if SIGNED_SCAN.check_update(update):
+        await _hold_scan(update, context, first_pin=state == "none")
+        raise ApplicationHandlerStop
     await _answer(update, t.plain(
         N_("First set a PIN: send /pin and 4 to 8 digits, for example /pin 4711. The message is deleted at once.")
         if state == "none" else
-        N_("🔒 Please confirm it is you: send /unlock and your PIN, then send the scan again as a reply to the "
-           "document.") if SIGNED_SCAN.check_update(update) else
         N_("🔒 Please confirm it is you: send /unlock and your PIN, then press again.")))
     raise ApplicationHandlerStop
+
+
+async def _hold_scan(update: Update, context: BotContext, *, first_pin: bool) -> None:
+    """A signed scan while the PIN is due: nothing is stored, and the answer quotes the scan with
+    a button that keeps it once the PIN is confirmed (handlers/documents.py), so it need not be
+    sent again. Telegram hands the quoted scan back with the press: nothing is held here."""
+    t, scan = context.t, update.effective_message
+    text = t.gettext(
+        N_("First set a PIN: send /pin and 4 to 8 digits, for example /pin 4711. The message is deleted at once.")
+        if first_pin else N_("🔒 Please confirm it is you: send /unlock and your PIN, then press “Keep this scan”."))
+    keep = InlineKeyboardButton(t.plain(N_("📎 Keep this scan")),
+                                callback_data=HELD_SCAN.data(scan.reply_to_message.message_id))
+    try:
+        await scan.reply_text(text, do_quote=True, reply_markup=InlineKeyboardMarkup([[keep]]))
+    except Exception as failure:  # noqa: BLE001
+        log.warning("could not answer a scan waiting for the PIN: %s", type(failure).__name__)
 
 
 # (handler, group): who is writing (group -3), whether a PIN is wanted (group -2), then whether an

@@ -6,13 +6,14 @@ and /contact, how clients reach a case manager (printed on the documents)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import MessageHandler
 
-from bot.buttons import ATTACHMENT, CASE_ACTION, CASES, DOCUMENT
+from bot.buttons import ATTACHMENT, CASE_ACTION, CASES, DOCUMENT, HELD_SCAN
 from bot.documents.content import document_data
 from bot.documents.pdf import RenderFailed
 from bot.hygiene import forget_typed, remember, show_about
@@ -154,49 +155,82 @@ async def _send_document(update: Update, context: BotContext, code: str, kind: D
 # signed scans --------------------------------------------------------------------------------
 async def on_scan(update: Update, context: BotContext) -> None:
     """A signed form comes back: kept encrypted with the case, marked signed, deleted from the chat."""
-    services, t, staff, message = context.services, context.t, context.staff, update.effective_message
-    documents = services.store.aio.documents
-    kind = await documents.signable(staff, message.reply_to_message.message_id)
+    scan = update.effective_message
+    document_message_id = scan.reply_to_message.message_id
+    kind = await context.services.store.aio.documents.signable(context.staff, document_message_id)
     if kind is None:
-        await message.reply_text(t.gettext(N_("This is not a reply to a document I made for you, so nothing was "
-                                              "stored. Reply to the document itself.")))
+        await scan.reply_text(context.t.gettext(N_("This is not a reply to a document I made for you, so nothing "
+                                                   "was stored. Reply to the document itself.")))
         return
+    await _keep_scan(update, context, scan, document_message_id, kind)
+
+
+async def on_held_scan(update: Update, context: BotContext, document_message_id: int) -> None:
+    """"Keep this scan", pressed once the PIN is confirmed: the scan is the message the bot's
+    answer quotes (handlers/access.py), as Telegram hands it back with the press."""
+    query = update.callback_query
+    answer = query.message if isinstance(query.message, Message) else None  # older than 48 hours: no message
+    scan = answer.reply_to_message if answer else None
+    if (scan is None or not (scan.photo or scan.document) or scan.from_user is None
+            or scan.from_user.id != update.effective_user.id):  # deleted meanwhile, or not a scan of theirs
+        raise StaleButton
+    kind = await context.services.store.aio.documents.signable(context.staff, document_message_id)
+    if kind is None:
+        raise StaleButton
+    await query.answer()
+    if await _keep_scan(update, context, scan, document_message_id, kind):
+        with contextlib.suppress(TelegramError):  # the answer asked for the PIN: done with
+            await answer.delete()
+
+
+async def _keep_scan(update: Update, context: BotContext, scan: Message, document_message_id: int,
+                     kind: DocumentKind) -> bool:
+    """Keep `scan` with the case of the document it answers, delete it from the chat and say
+    so; or say why not (nothing stored, the scan stays in the chat). True when kept."""
+    services, t, staff, chat = context.services, context.t, context.staff, update.effective_chat
+    documents = services.store.aio.documents
     if not kind.signed:
-        await message.reply_text(t.gettext(N_("Only consent forms and goal agreements are signed; nothing was stored.")))
-        return
-    incoming = message.photo[-1] if message.photo else message.document  # the largest size of a photo
+        await chat.send_message(t.gettext(N_("Only consent forms and goal agreements are signed; nothing was stored.")))
+        return False
+    incoming = scan.photo[-1] if scan.photo else scan.document  # the largest size of a photo
     if (incoming.file_size or 0) > MAX_ATTACHMENT_BYTES:
-        await message.reply_text(t.gettext(N_("That file is larger than 20 MB, which Telegram does not let me fetch. "
-                                              "Please send a smaller scan or photo.")))
-        return
+        await chat.send_message(t.gettext(N_("That file is larger than 20 MB, which Telegram does not let me fetch. "
+                                             "Please send a smaller scan or photo.")))
+        return False
     try:
         content = bytes(await (await incoming.get_file()).download_as_bytearray())
     except TelegramError as failure:
         log.warning("a signed scan could not be fetched: %s", type(failure).__name__)
-        await message.reply_text(t.gettext(N_("The file could not be fetched from Telegram; nothing was stored. "
-                                              "Please send it again as a reply to the document.")))
-        return
+        await chat.send_message(t.gettext(N_("The file could not be fetched from Telegram; nothing was stored. "
+                                             "Please send it again as a reply to the document.")))
+        return False
     sniffed = sniff(content)
     if sniffed is None or len(content) > MAX_ATTACHMENT_BYTES:
-        await message.reply_text(t.gettext(N_("Only a photo, or a scan as PDF, JPEG, PNG or WebP of at most 20 MB, "
-                                              "can be attached; nothing was stored.")))
-        return
+        await chat.send_message(t.gettext(N_("Only a photo, or a scan as PDF, JPEG, PNG or WebP of at most 20 MB, "
+                                             "can be attached; nothing was stored.")))
+        return False
     try:
-        attached = await documents.attach(staff, message.reply_to_message.message_id, content, sniffed[0])
+        attached = await documents.attach(staff, document_message_id, content, sniffed[0])
     except (NotAllowed, NotSignable):
-        await message.reply_text(t.gettext(N_("This case is no longer among yours; nothing was stored.")))
-        return
+        await chat.send_message(t.gettext(N_("This case is no longer among yours; nothing was stored.")))
+        return False
     except CryptoError:
-        await message.reply_text(t.gettext(UNREADABLE))
-        return
-    deleted = await forget_typed(update, context)
-    text = t.gettext(N_("📎 Signed {what} kept with case {code}, signed on paper on {date}."),
-                     what=t.plain(attached.kind.label), code=t.isolate(attached.code), date=t.date(attached.signed_on))
-    text += "\n" + t.gettext(N_("The photo was deleted from this chat.") if deleted else
-                             N_("Please delete the photo from this chat yourself: I could not."))
-    await update.effective_chat.send_message(text, reply_markup=InlineKeyboardMarkup([[
+        await chat.send_message(t.gettext(UNREADABLE))
+        return False
+    deleted = await forget_typed(update, context, scan)
+    if attached.again:  # (a double press: its scan is gone already, so not deleting it says nothing)
+        text = t.gettext(N_("📎 This scan is already kept with case {code}; it was not stored twice."),
+                         code=t.isolate(attached.code))
+        text += "\n" + t.gettext(N_("The photo was deleted from this chat.")) if deleted else ""
+    else:
+        text = t.gettext(N_("📎 Signed {what} kept with case {code}, signed on paper on {date}."),
+                         what=t.plain(attached.kind.label), code=t.isolate(attached.code), date=t.date(attached.signed_on))
+        text += "\n" + t.gettext(N_("The photo was deleted from this chat.") if deleted else
+                                 N_("Please delete the photo from this chat yourself: I could not."))
+    await chat.send_message(text, reply_markup=InlineKeyboardMarkup([[
         InlineKeyboardButton(t.plain(N_("📎 Signed forms")), callback_data=ATTACHMENT.data(attached.code)),
         InlineKeyboardButton(t.plain(N_("📂 Case")), callback_data=CASES.data("o", attached.code))]]))
+    return True
 
 
 async def on_attachment(update: Update, context: BotContext, target: str | int) -> None:
@@ -278,6 +312,7 @@ ROUTES = (
     command("contact", contact_command),
     press(DOCUMENT, on_document),
     press(ATTACHMENT, on_attachment),
+    press(HELD_SCAN, on_held_scan),
 )
 # before the other document routes: a photo or file in reply to one of our PDFs
 SCAN_ROUTES = (MessageHandler(SIGNED_SCAN, on_scan),)

@@ -15,7 +15,7 @@ from domain.vocabulary import ConferenceStatus, EntryKind, GoalStatus, LifeDomai
 from storage import audit
 from storage.cases import value_aad
 from storage.casework import row_aad
-from storage.crypto import CryptoError
+from storage.crypto import CryptoError, DataKey
 from storage.models import (
     AppUser,
     Attachment,
@@ -210,6 +210,9 @@ class DocumentRepository:
             if not kind.signed:
                 raise NotSignable()
             key = self._store.cases.data_key(s, case.id)
+            kept = self._kept_before(s, key, case.id, document.id, content)
+            if kept is not None:  # sent twice, or "Keep this scan" pressed twice: one is enough
+                return Attached(case.code, kind, document.signed_on or today, kept, again=True)
             row = Attachment(case_id=case.id, document_id=document.id, media_type=media_type, size=len(content),
                              created_by=user.id, created_at=now, content_enc=b"")
             s.add(row)
@@ -228,6 +231,20 @@ class DocumentRepository:
                                        entry=NewEntry(EntryKind.SIGNED, ref_id=row.id, payload={"document": kind.value}),
                                        key=key)
             return Attached(case.code, kind, today, row.id)
+
+    @staticmethod
+    def _kept_before(s: Session, key: DataKey, case_id: int, document_id: int, content: bytes) -> int | None:
+        """The attachment of this document that holds exactly `content`, if there is one. Only
+        those of the same size are decrypted (a document has a scan or two)."""
+        same_size = s.exec(select(Attachment.id, Attachment.content_enc).where(
+            Attachment.document_id == document_id, Attachment.size == len(content))).all()
+        for attachment_id, blob in same_size:
+            try:
+                if key.decrypt_bytes(blob, aad=attachment_aad(case_id, attachment_id)) == content:
+                    return attachment_id
+            except CryptoError:
+                continue  # a damaged one is no copy of this
+        return None
 
     def attachments(self, user: StaffUser, code: str) -> list[AttachmentInfo]:
         with self._store.transaction() as s:

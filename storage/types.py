@@ -403,3 +403,4 @@ class Attached:
     kind: DocumentKind
     signed_on: date
     attachment_id: int
+    again: bool = False  # the same file was kept with this document before: nothing stored twice

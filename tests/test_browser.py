@@ -252,18 +252,35 @@ async def test_documents_and_a_signed_scan_in_arabic_at_phone_width(live, browse
     await page.wait_text(".pdf")
     fits = await page.run(_fits, browser, page.chat)
     assert fits["left"] >= 0 and fits["right"] <= fits["width"] + 0.5 and not fits["sideways"], fits
-    scan = tmp_path / "signed.jpg"
-    scan.write_bytes(b"\xff\xd8\xff\xe0" + b"signed on paper" * 50)
-    await page.run(lambda: browser.execute_script(
-        "const i = [...document.querySelectorAll(arguments[0] + ' .msg.bot .bubble input[type=file]')].pop();"
-        "i.style.display = 'block';", page.chat))
-    await page.run(lambda: browser.find_elements("css selector", f"{page.chat} .msg.bot .bubble input[type=file]")[-1]
-                   .send_keys(str(scan)))
+
+    def reply_with(name: str, content: bytes) -> None:
+        scan = tmp_path / name
+        scan.write_bytes(content)
+        browser.execute_script(
+            "const i = [...document.querySelectorAll(arguments[0] + ' .msg.bot .bubble input[type=file]')].pop();"
+            "i.style.display = 'block';", page.chat)
+        browser.find_elements("css selector", f"{page.chat} .msg.bot .bubble input[type=file]")[-1].send_keys(str(scan))
+
+    await page.run(reply_with, "signed.jpg", b"\xff\xd8\xff\xe0" + b"signed on paper" * 50)
     kept = await page.wait_text("حُذفت الصورة من هذه المحادثة.")
     assert kept.startswith("📎") and case.code in kept
     assert [str(d) for (d,) in _rows(store, "SELECT consent_signed_on FROM client_case")] == [str(store.clock.now().date())]
     ARTIFACTS.mkdir(exist_ok=True)
     await page.run(browser.save_screenshot, str(ARTIFACTS / "documents-ar-phone.png"))
+    # with the PIN locked, a second page waits under the answer that quotes it, kept by one press after /unlock
+    live.services.settings.pin_required = True
+    await page.type("/pin 4711", "تم تعيين رمز PIN.")
+    await page.type("/lock", "مقفل.")
+    await page.run(reply_with, "page-2.jpg", b"\xff\xd8\xff\xe0" + b"second page" * 50)
+    held = await page.wait_text("«احفظ هذا المسح»")
+    assert held.startswith("📷") and held.startswith("🔒", held.index("\n") + 1)  # the scan quoted above the answer
+    fits = await page.run(_fits, browser, page.chat)
+    assert fits["left"] >= 0 and fits["right"] <= fits["width"] + 0.5 and not fits["sideways"], fits
+    await page.run(browser.save_screenshot, str(ARTIFACTS / "scan-held-ar-phone.png"))
+    await page.type("/unlock 4711", "تم الفتح.")
+    kept = await page.click("📎 احفظ هذا المسح", "حُذفت الصورة من هذه المحادثة.")
+    assert case.code in kept and _rows(store, "SELECT COUNT(*) FROM case_attachment") == [(2,)]
+    assert "«احفظ هذا المسح»" not in " ".join(await page.run(page._bot_texts))  # the answer left with the scan
 
 
 def _rows(store, sql: str) -> list:  # noqa: ANN001

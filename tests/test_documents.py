@@ -254,6 +254,12 @@ async def test_signed_scans_are_kept_encrypted_listed_fetched_and_erased(bot, cm
     assert "Das Foto wurde aus diesem Chat gelöscht." in answer[-1].text
     assert not [m for m in cm.fake.api.chat(cm.id) if m.photo and not m.from_bot]  # gone from the chat
     assert [str(r[0]) for r in rows(bot, "SELECT consent_signed_on FROM client_case")] == ["2026-11-24"]
+    # the same scan sent again is not kept twice (and leaves the chat all the same)
+    again = await cm.send_photo(SCAN, reply_to=consent)
+    assert again[-1].text == ("📎 Dieser Scan ist schon beim Fall LEV-2026-0001 abgelegt; er wurde nicht zweimal "
+                              "gespeichert.\nDas Foto wurde aus diesem Chat gelöscht.")
+    assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(1,)]
+    assert not [m for m in cm.fake.api.chat(cm.id) if m.photo and not m.from_bot]
     agreement = await make(cm, "🎯 Zielvereinbarung", "Nur Deutsch")
     assert "Deutschkurs B1 abschließen" in flat(pdf_of(agreement))
     await cm.send_document("unterschrieben.pdf", SIGNED_PDF, "application/pdf", reply_to=agreement)

@@ -101,22 +101,67 @@ async def test_pin_commands_work_in_the_middle_of_a_dialogue(pinned):
     assert rows(bot, "SELECT COUNT(*) FROM dialogue") == [(1,)]  # the intake is still open
 
 
-async def test_a_signed_scan_after_the_idle_time_waits_for_the_pin(pinned, clock):
+async def test_a_signed_scan_after_the_idle_time_waits_for_the_pin_and_one_press_keeps_it(pinned, clock, monkeypatch):
     """Keeping a signed scan with a case changes the case: after the idle time it asks for the PIN
-    (saying to send the scan again), stores nothing, and is kept once sent again after /unlock."""
+    and stores nothing; its answer quotes the scan with "Keep this scan", which after /unlock keeps
+    it without sending it again (scan and answer then leave the chat). A double tap keeps it
+    once; a forged press, or one whose scan was deleted meanwhile, keeps nothing."""
+    from sqlalchemy.exc import OperationalError
+
     from tests.test_documents import SCAN, make
 
     bot = pinned
+    api = bot.fake.api
     cm = await bot.register(Role.CASE_MANAGER, "I")
     await cm.send("/pin 4711")
     await run_intake(cm)
     consent = await make(cm, "✍ Einwilligung in die Dokumentation")
     clock.advance(timedelta(minutes=31))
-    answer = await cm.send_photo(SCAN, reply_to=consent)
-    assert answer[-1].text == ("🔒 Bitte bestätigen Sie, dass Sie es sind: /unlock und Ihre PIN senden, dann den Scan noch "
-                               "einmal als Antwort auf das Dokument senden.")
-    assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(0,)]
+
+    def attachments() -> list:
+        return rows(bot, "SELECT COUNT(*) FROM case_attachment")
+
+    def scans_in_chat() -> list:
+        return [m for m in api.chat(cm.id) if m.photo and not m.from_bot]
+
+    answer = (await cm.send_photo(SCAN, reply_to=consent))[-1]
+    assert answer.text == ("🔒 Bitte bestätigen Sie, dass Sie es sind: /unlock und Ihre PIN senden, dann „Diesen Scan "
+                           "ablegen“ drücken.")
+    [scan] = scans_in_chat()
+    assert answer.reply_to == scan.message_id and answer.button_texts() == ["📎 Diesen Scan ablegen"]
+    assert attachments() == [(0,)]
+    await cm.press("📎 Diesen Scan ablegen", answer)  # the PIN first
+    assert cm.alerts()[-1] == ASK and attachments() == [(0,)]
     await cm.send("/unlock 4711")
-    answer = await cm.send_photo(SCAN, reply_to=consent)
-    assert answer[-1].text.startswith("📎 Einwilligung in die Dokumentation (unterschrieben) beim Fall LEV-2026-0001")
-    assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(1,)]
+    await cm.press_data("S|1", answer)  # forged: message 1 is no document of theirs
+    assert cm.alerts()[-1] == "Diese Taste ist nicht mehr gültig." and attachments() == [(0,)]
+    # the database fails as the scan is kept: the user is told, scan and answer stay for another press
+
+    def down(*_, **__):  # noqa: ANN002, ANN003, ANN202
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(bot.services.store.documents, "attach", down)
+    failed = await cm.press("📎 Diesen Scan ablegen", answer)
+    assert failed[-1].text.startswith("Entschuldigung, etwas ist schiefgegangen.")
+    assert attachments() == [(0,)] and scans_in_chat() and (cm.id, answer.message_id) in api.messages
+    monkeypatch.undo()
+    # a double tap: both presses reach the bot before the first is answered
+    keep = answer.buttons()[0]["callback_data"]
+    presses = [api.user_presses(cm.id, answer.message_id, keep) for _ in range(2)]
+    for press in presses:
+        api.pending_updates.remove(press)
+        await cm._process({"callback_query": press["callback_query"]})
+    kept, again = [m.text for m in cm.messages()[-2:]]
+    assert kept.startswith("📎 Einwilligung in die Dokumentation (unterschrieben) beim Fall LEV-2026-0001 abgelegt")
+    assert "Das Foto wurde aus diesem Chat gelöscht." in kept
+    assert again == "📎 Dieser Scan ist schon beim Fall LEV-2026-0001 abgelegt; er wurde nicht zweimal gespeichert."
+    assert attachments() == [(1,)] and not scans_in_chat() and (cm.id, answer.message_id) not in api.messages
+    assert [str(r[0]) for r in rows(bot, "SELECT consent_signed_on FROM client_case")] == ["2026-11-24"]
+    # a scan deleted by hand before the press is not kept
+    clock.advance(timedelta(minutes=31))
+    answer = (await cm.send_photo(b"\xff\xd8\xff\xe0 another page", reply_to=consent))[-1]
+    await cm.send("/unlock 4711")
+    [scan] = scans_in_chat()
+    del api.messages[(cm.id, scan.message_id)]
+    await cm.press("📎 Diesen Scan ablegen", answer)
+    assert cm.alerts()[-1] == "Diese Taste ist nicht mehr gültig." and attachments() == [(1,)]

@@ -124,6 +124,7 @@ class Dispatcher:
         """Turn case data into reminder rows (at most every PLAN_EVERY, unless forced)."""
         now = self.store.clock.now()
         if not force and self._planned_at is not None and now - self._planned_at < PLAN_EVERY:
+            self.planner.catch_up()  # (an upgrade's left-overs: a slice every round until done)
             return 0
         self._planned_at = now
         self.store.updates.forget_before(now - SEEN_UPDATES_KEPT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date, datetime, time
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, text
@@ -112,12 +113,13 @@ class CaseRepository:
         return (self.person_index(org_id=org_id, given_name=given, family_name=family, birth_date=born),
                 self.person_fold(org_id=org_id, given_name=given, family_name=family, birth_date=born))
 
-    def reindex(self, *, batch: int = 200) -> tuple[int, list[str]]:
+    def reindex(self, *, batch: int = 200, until: float | None = None) -> tuple[int, list[str]]:
         """Compute both blind indexes again where they were computed with older name rules
         (before migration 0014 "Al-Hassan" was one part, and there was no folded index). Returns (cases
         done, the codes of those left with their old exact index because another case already
         holds the new one: possibly one person recorded twice, for a coordinator to look at; the
-        folded index warns about them). Erased cases have nothing left."""
+        folded index warns about them). Erased cases have nothing left. `until`
+        (time.monotonic()): stop after the batch that passes it; the rest waits for the next call."""
         done, kept = 0, []
         while True:
             with self._store.transaction() as s:
@@ -144,6 +146,8 @@ class CaseRepository:
                     s.flush()
                 done += len(cases)
             if len(cases) < batch:
+                return done, kept
+            if until is not None and monotonic() >= until:
                 return done, kept
 
     # writing ------------------------------------------------------------------------------

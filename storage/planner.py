@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from sqlmodel import select
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 CHUNK = 500  # planned rows per INSERT
 PAGE = 5000  # due cases read at a time
+# how long one round may spend on what an upgrade without `casebot migrate` left to compute
+# (watch dates, name indexes: ~1-2 ms a case); the dispatcher goes on with it every round
+CATCH_UP_SECONDS = 5.0
+CATCH_UP_BATCH = 200  # cases a transaction
 
 
 def _insert_new(s):  # noqa: ANN001, ANN202
@@ -46,17 +51,29 @@ def _insert_new(s):  # noqa: ANN001, ANN202
 class Planner:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._watch_backfilled = False
+        self.caught_up = False
+
+    def catch_up(self, seconds: float | None = None) -> bool:
+        """Compute, for at most about `seconds`, what `casebot migrate` computes and an upgrade
+        without it left: agenda points of an earlier version still in the clear, watch dates
+        of cases recorded before the watcher (or before the organisation's figures changed),
+        names indexed by earlier rules. A slice at a time, so that a large installation's
+        reminders (and the hiding of names shown) are not held up for the half hour a million
+        cases take; until then, the watch reminders of the cases not yet done wait. True once
+        nothing is left."""
+        if self.caught_up:
+            return True
+        until = monotonic() + (CATCH_UP_SECONDS if seconds is None else seconds)
+        self._store.jourfixe.encrypt_plaintext()
+        self._store.watch.backfill(batch=CATCH_UP_BATCH, until=until)
+        self._store.cases.reindex(batch=CATCH_UP_BATCH, until=until)
+        # each does at least one batch and stops early only once past `until`: done in time, done
+        self.caught_up = monotonic() < until
+        return self.caught_up
 
     def plan(self, *, hours: WorkingHours, days_before: int, silent_days: int) -> int:
         """Plan whatever is due by now; returns how many rows were added."""
-        if not self._watch_backfilled:
-            # cases that lack watch dates (recorded before the watcher, or the organisation's
-            # figures changed): `casebot migrate` computes them, this catches an upgrade without it
-            self._store.watch.backfill()
-            self._store.jourfixe.encrypt_plaintext()  # agenda points of an earlier version
-            self._store.cases.reindex()  # names indexed by earlier rules
-            self._watch_backfilled = True
+        self.catch_up()
         now = self._store.clock.now()
         today = now.astimezone(hours.tz).date()
         deliver_at = hours.next_delivery(now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, or_, update
@@ -62,9 +63,11 @@ class WatchRepository:
         with self._store.transaction() as s:
             s.exec(update(ClientCase).where(ClientCase.org_id == org_id).values(watch_rev=0))
 
-    def backfill(self, *, batch: int = 200) -> int:
+    def backfill(self, *, batch: int = 200, until: float | None = None) -> int:
         """Compute the watch dates of open cases that have none yet (or old ones); returns how
-        many cases were done. A case whose key is gone (erased) is marked done without dates."""
+        many cases were done. A case whose key is gone (erased) is marked done without dates.
+        `until` (time.monotonic()): stop after the batch that passes it; what is left waits
+        for the next call."""
         done = 0
         while True:
             with self._store.transaction() as s:
@@ -77,6 +80,8 @@ class WatchRepository:
                     self.refresh(s, case, intake)
                 done += len(cases)
             if len(cases) < batch:
+                return done
+            if until is not None and monotonic() >= until:
                 return done
 
     def planned(self, today: date, deliver_at: datetime) -> Iterator[Planned]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bot.buttons import ENTRY, REFERRAL, TIMELINE, TIMELINE_FILTER
 from bot.choices import LIFE_DOMAINS
@@ -272,6 +273,43 @@ async def test_18th_and_27th_birthdays_are_watched(bot, clock):
     texts = said(cm, "wird am")
     assert texts[-1].startswith("LEV-2026-0002 wird am 10.02.2027 27: JMD, Teilhabemanagement und §25a AufenthG enden")
     assert len(texts) == 2
+
+
+async def test_watch_dates_an_upgrade_left_are_computed_a_slice_a_round_while_reminders_go_out(bot, clock, monkeypatch):
+    """An upgrade without `casebot migrate` leaves watch dates and name indexes to compute (about
+    2 ms a case: half an hour for a million). The planner does a slice a round, so reminders go
+    out meanwhile, and every dispatcher round goes on with it until nothing is left."""
+    from storage import planner
+
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await intake(cm, given_name=("send", "Omar"), birth_date=("send", "10.02.2000"))
+    await intake(cm, birth_date=("send", "15.12.2008"),
+                 extra_after={"other_case_management": ["Unbegleitet, Übergang wird organisiert"]})
+    store, dispatcher = bot.services.store, bot.services.dispatcher
+    with store.engine.begin() as connection:  # as the previous release left them
+        connection.execute(text("DELETE FROM case_watch"))
+        connection.execute(text("UPDATE client_case SET watch_rev = 0, index_rev = 0"))
+    store.planner.caught_up = False
+    monkeypatch.setattr(planner, "CATCH_UP_BATCH", 1)
+    monkeypatch.setattr(planner, "CATCH_UP_SECONDS", 0)  # one batch a round
+    set_clock(clock, berlin(2026, 12, 1, 9, 0))
+
+    def revisions() -> list:
+        return rows(bot, "SELECT code, watch_rev, index_rev FROM client_case ORDER BY id")
+
+    await dispatch(bot)  # the first round: one case each; the second's birthday not yet known
+    assert revisions() == [("LEV-2026-0001", 1, 1), ("LEV-2026-0002", 0, 0)]
+    assert said(cm, "wird am") == [] and not store.planner.caught_up
+    store.outbox.schedule_for(org_id=store.staff.first_organisation_id(), user_id=store.staff.user_by_telegram_id(cm.id).id,
+                              kind="case-reassigned", ref_id=1, due_at=store.clock.now(), key="meanwhile")
+    await dispatcher.dispatch_once(bot.app.bot)  # a round between plans goes on with it, and sends
+    assert revisions() == [("LEV-2026-0001", 1, 1), ("LEV-2026-0002", 1, 1)]
+    assert cm.last().text == "Die Koordination hat Ihnen den Fall LEV-2026-0001 zugewiesen."
+    monkeypatch.undo()
+    await dispatch(bot)  # nothing left: caught up; the birthday computed meanwhile is planned
+    assert store.planner.caught_up
+    assert said(cm, "wird am") == ["LEV-2026-0002 wird am 15.12.2026 18: Jugendhilfe endet, Angebote für Erwachsene "
+                                   "beginnen. Bitte die Vermittlungen prüfen."]
 
 
 async def test_a_benefit_change_changes_the_suggestions_and_reminds_of_the_new_rechtskreis(bot, clock):

@@ -79,8 +79,9 @@ class SettingsRepository:
                 **{f"retention.{k}": v for k, v in
                    RetentionRules.from_settings(self.section(org_id, "retention")).as_settings().items()}}
 
-    def set(self, org_id: int, name: str, value: str, *, user_id: int | None = None) -> None:
-        """Change one setting; ValueError (with a reason, no data in it) if the value is not one."""
+    def set(self, org_id: int, name: str, value: str, *, user_id: int | None = None, audited: bool = True) -> None:
+        """Change one setting; ValueError (with a reason, no data in it) if the value is not one.
+        `audited=False`: part of a change the caller audits as one (a district's save)."""
         section, _, key = name.partition(".")
         if section in ("quarters", "border", "neighbours"):
             if self._store.staff.district_by_code(org_id, key) is None:
@@ -101,8 +102,9 @@ class SettingsRepository:
             row = s.get(OrgSetting, (org_id, name)) or OrgSetting(org_id=org_id, name=name, value=value)
             row.value = value
             s.add(row)
-            audit.record(s, at=self._store.clock.now(), org_id=org_id, user_id=user_id, action="settings.change",
-                         detail=f"name={name}")
+            if audited:
+                audit.record(s, at=self._store.clock.now(), org_id=org_id, user_id=user_id, action="settings.change",
+                             detail=f"name={name}")
         self._cache.pop((org_id, section), None)  # this instance sees the change at once
         if section == "watch":
             self._store.watch.invalidate(org_id)

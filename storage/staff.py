@@ -102,7 +102,8 @@ class StaffRepository:
             s.flush()
             self._districts.pop(admin.org_id, None)
             for section, value in (("quarters", quarters), ("border", border), ("neighbours", neighbours)):
-                settings.set(admin.org_id, f"{section}.{code}", ", ".join(value), user_id=admin.id or None)
+                settings.set(admin.org_id, f"{section}.{code}", ", ".join(value), user_id=admin.id or None, audited=False)
+            # one entry for the save (its quarters, border quarters and neighbours are settings)
             audit.record(s, at=now, org_id=admin.org_id, user_id=admin.id or None,
                          action="district.create" if new else "district.change", detail=f"district={row.id}")
             info = DistrictInfo(id=row.id, code=row.code, name=row.name)

@@ -56,6 +56,9 @@ async def test_an_admin_keeps_a_district_in_the_chat(bot):
     assert store.staff.district_by_code(org, "I").name == "Opladen"
     assert store.settings.quarters(org)["I"] == ("Rheindorf", "Hitdorf")
     assert store.settings.borders(org)["I"].of("hitdorf") == ("II",)
+    # one save, one entry in the audit trail (its quarters, borders and neighbours are part of it)
+    assert [r[0] for r in rows(bot, "SELECT action FROM audit_event WHERE action LIKE 'district.%' OR action = 'settings.change'")] == [
+        "district.change"]
     # a new district, with a code checked first
     await admin.send("/districts")
     assert "Grenzquartiere: " in admin.last().text

@@ -42,7 +42,7 @@ async def start(update: Update, context: BotContext) -> None:
     except InvitationProblem as problem:
         if problem.reason in ("unknown", "locked"):
             services.gate.wrong_invitation(sender)
-        await services.store.aio.staff.refuse_invitation(telegram_id=sender, reason=problem.reason)
+        await services.store.aio.staff.refuse_invitation(telegram_id=sender, reason=problem.reason, org_id=problem.org_id)
         await update.effective_message.reply_text(t.gettext(_INVITATION_PROBLEMS.get(problem.reason,
                                                                                      _INVITATION_PROBLEMS["unknown"])))
         return

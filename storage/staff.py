@@ -241,12 +241,14 @@ class StaffRepository:
             audit.record(s, at=self._store.clock.now(), org_id=user.org_id, user_id=user.id, action="button.refused",
                          detail=f"family={family};why={why}")
 
-    def refuse_invitation(self, *, telegram_id: int, reason: str) -> None:
+    def refuse_invitation(self, *, telegram_id: int, reason: str, org_id: int | None = None) -> None:
         """Audit a refused invitation code: the reason and a keyed hash of the sender (who they
-        are is nobody's business; that the same sender keeps trying is)."""
+        are is nobody's business; that the same sender keeps trying is). In the trail of the
+        organisation whose invitation it was (used, expired); an unknown code belongs to none,
+        and goes to the installation's first."""
         sender = self._store.keyring.blind_index("telegram-sender", str(telegram_id))[:16]
         with self._store.transaction() as s:
-            if (org_id := self.first_organisation_id()) is not None:
+            if (org_id := org_id or self.first_organisation_id()) is not None:
                 audit.record(s, at=self._store.clock.now(), org_id=org_id, user_id=None, action="invitation.refused",
                              detail=f"reason={reason};sender={sender}")
 
@@ -259,10 +261,10 @@ class StaffRepository:
             if invitation is None:
                 raise InvitationProblem("unknown")
             if invitation.used_at is not None:
-                raise InvitationProblem("used")
+                raise InvitationProblem("used", invitation.org_id)
             org = s.get(Organisation, invitation.org_id)
             if invitation.expires_at <= now or org.disabled_at is not None or org.erased_at is not None:
-                raise InvitationProblem("expired")
+                raise InvitationProblem("expired", invitation.org_id)
             user = AppUser(
                 org_id=invitation.org_id, telegram_id=telegram_id, role=invitation.role,
                 district_id=invitation.district_id, language=language, created_at=now,
@@ -276,7 +278,7 @@ class StaffRepository:
                 .values(used_at=now, used_by=user.id)
             )
             if spent.rowcount != 1:
-                raise InvitationProblem("used")
+                raise InvitationProblem("used", invitation.org_id)
             self._forget(telegram_id)
             audit.record(s, at=now, org_id=user.org_id, user_id=user.id, action="user.register", detail=f"role={user.role}")
             district = s.get(District, user.district_id) if user.district_id else None

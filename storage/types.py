@@ -94,11 +94,12 @@ class DuplicatePerson(Exception):
 
 
 class InvitationProblem(Exception):
-    """An invitation code could not be redeemed; `reason` is unknown, expired or used."""
+    """An invitation code could not be redeemed; `reason` is unknown, expired or used;
+    `org_id`: the organisation whose invitation it was (None for an unknown code)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, org_id: int | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.org_id = reason, org_id
 
 
 class NotAllowed(Exception):

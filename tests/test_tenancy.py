@@ -81,6 +81,28 @@ async def test_two_organisations_work_side_by_side_and_see_nothing_of_each_other
     await cm_b.send("/cancel")
 
 
+async def test_a_refused_invitation_is_in_the_trail_of_the_organisation_it_was_for(bot, clock):
+    """An expired or spent code of Solingen's is Solingen's business; an unknown code belongs to
+    no organisation and goes to the installation's first."""
+    from datetime import timedelta
+
+    store = bot.services.store
+    org_a, org_b = store.staff.first_organisation_id(), solingen(bot)
+    code = store.staff.create_invitation(org_id=org_b, role=Role.CASE_MANAGER, district_id=None,
+                                         expires_in=timedelta(hours=1), created_by=None)
+    spent = store.staff.create_invitation(org_id=org_b, role=Role.CASE_MANAGER, district_id=None,
+                                          expires_in=timedelta(days=1), created_by=None)
+    await bot.user().send(f"/start {spent}")
+    await bot.user().send(f"/start {spent}")
+    clock.advance(timedelta(hours=2))
+    stranger = bot.user()
+    await stranger.send(f"/start {code}")
+    await stranger.send("/start not-a-real-code")
+    refused = rows(bot, "SELECT org_id, detail FROM audit_event WHERE action = 'invitation.refused' ORDER BY id")
+    assert [(org, detail.split(";")[0]) for org, detail in refused] == [
+        (org_b, "reason=used"), (org_b, "reason=expired"), (org_a, "reason=unknown")]
+
+
 async def test_a_language_uploaded_in_one_organisation_is_only_its_own(bot):
     store, catalogs = bot.services.store, bot.services.catalogs
     org_a = store.staff.first_organisation_id()
@@ -163,7 +185,7 @@ def _b_rows(bot, org_b: int) -> dict[str, list]:  # noqa: ANN001
 NOT_FOR_AN_ORGANISATION = {
     "organisations": {"create", "list", "by_prefix", "set_disabled", "erase", "first_admin_invitation", "ensure_keys",
                       "rehome", "key", "wrap_case_key", "unwrap_case_key"},
-    "keys": {"in_use", "rewrap"}, "audit": {"seal", "verify"}, "planner": {"plan", "run"},
+    "keys": {"in_use", "rewrap"}, "audit": {"seal", "verify"}, "planner": {"plan", "run", "catch_up"},
     "inbox": None, "updates": None,  # every method: the door (before anyone is identified)
     "archive": None,  # the operator's: an organisation written out or brought in as a whole
     "outbox": {"claim_due", "finish", "postpone", "get"},

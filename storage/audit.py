@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, update
+from sqlalchemy import String, cast, func, literal, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from storage.models import AppUser, AuditEvent, ClientCase
+from storage.models import MOVED_STUB, AppUser, AuditEvent, ClientCase
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -116,14 +117,19 @@ class AuditChain:
                since: datetime | None = None, until: datetime | None = None) -> list[dict]:
         """The trail of one case or one member of staff over a period, for the data-protection
         officer: case codes and staff names, no personal data of clients (the trail holds none)."""
-        query = (select(AuditEvent, AppUser.display_name, AppUser.role, ClientCase.code)
+        # a case that moved to another organisation since is named in this one's trail by the code
+        # it had here: the closed stub it left (storage/transfers.py), never by its new one
+        stub = aliased(ClientCase)
+        code = func.coalesce(ClientCase.code, stub.code)
+        query = (select(AuditEvent, AppUser.display_name, AppUser.role, code)
                  .join(AppUser, AuditEvent.user_id == AppUser.id, isouter=True)
-                 # a case that moved to another organisation since is not named in this one's trail
                  .join(ClientCase, (AuditEvent.case_id == ClientCase.id) & (ClientCase.org_id == AuditEvent.org_id),
                        isouter=True)
+                 .join(stub, (stub.org_id == AuditEvent.org_id)
+                       & (stub.person_index == literal(MOVED_STUB) + cast(AuditEvent.case_id, String)), isouter=True)
                  .where(AuditEvent.org_id == org_id))
         if case_code:
-            query = query.where(ClientCase.code == case_code.upper())
+            query = query.where(code == case_code.upper())
         if user_id:
             query = query.where(AuditEvent.user_id == user_id)
         if since:

@@ -87,6 +87,11 @@ class Invitation(SQLModel, table=True):
     used_by: int | None = Field(default=None, foreign_key="app_user.id")
 
 
+# the person_index of the closed stub a case leaves in the organisation it moved away from,
+# followed by the moved case's id (storage/transfers.py): how the sender's trail still names it
+MOVED_STUB = "moved/"
+
+
 class ClientCase(SQLModel, table=True):
     __tablename__ = "client_case"
     __table_args__ = (UniqueConstraint("org_id", "person_index"),)

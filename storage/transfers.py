@@ -29,6 +29,7 @@ from storage.cases import key_aad
 from storage.casework import tally
 from storage.crypto import CryptoError
 from storage.models import (
+    MOVED_STUB,
     AppUser,
     CaseKey,
     ClientCase,
@@ -174,7 +175,7 @@ class TransferRepository:
         self._bring_services(s, case.id, sender, receiver)
         stub = ClientCase(
             org_id=sender, code=old_code, district_id=old_district, assigned_to=old_holder, created_by=case.created_by,
-            status=CaseStatus.CLOSED, phase=case.phase, person_index=f"moved/{case.id}",
+            status=CaseStatus.CLOSED, phase=case.phase, person_index=f"{MOVED_STUB}{case.id}",
             consent_version=case.consent_version, consent_at=case.consent_at, assessments=case.assessments,
             closed_at=now, close_reason=CloseReason.MOVED_AWAY, created_at=case.created_at, updated_at=now,
             erased_at=now, last_contact_on=case.last_contact_on, index_rev=case.index_rev)

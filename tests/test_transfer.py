@@ -71,6 +71,15 @@ async def test_a_case_moves_to_another_municipality_with_its_history(bot):
     assert store.audit.verify().problems == []
     assert {a for (a,) in rows(bot, "SELECT action FROM audit_event WHERE action LIKE 'case.transfer%'")} == {
         "case.transfer.request", "case.transfer.out", "case.transfer.in"}
+    # each trail names the case by the code it had there: Leverkusen's whole history of it is
+    # found by its old code (its data-protection officer knows no other), Solingen's by the new
+    leverkusen = store.audit.export(1, case_code="LEV-2026-0001")
+    actions = [e["action"] for e in leverkusen]
+    assert actions[:4] == ["case.create", "case.view", "case.transfer.request", "case.transfer.out"]  # and a look since
+    assert {e["case"] for e in leverkusen} == {"LEV-2026-0001"}
+    assert not [e for e in store.audit.export(1) if e["case"] == "SOL-2026-0001"]
+    solingen_trail = store.audit.export(org_b, case_code="SOL-2026-0001")
+    assert "case.transfer.in" in [e["action"] for e in solingen_trail] and "case.create" not in [e["action"] for e in solingen_trail]
 
 
 async def test_a_handover_declined_or_forged_changes_nothing(bot):

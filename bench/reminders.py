@@ -160,8 +160,8 @@ def fill_cases(services, cases: int) -> int:  # noqa: ANN001
     """`cases` open cases (no values: what the digest and the planner read is in the row), with
     re-assessments due across three months and a case manager per 300; returns the org id. The
     rows are as this version records them: their watch dates and name indexes computed (a case
-    of an older version has them computed once, by `casebot migrate` or else the planner's first
-    round, which would then be measured instead of the planning)."""
+    of an older version has them computed once, by `casebot migrate` or else by the planner a
+    slice a round, which would then be measured instead of the planning)."""
     store = services.store
     org_id = store.staff.first_organisation_id()
     districts = [d.id for d in store.staff.districts(org_id)]

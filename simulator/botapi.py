@@ -381,7 +381,9 @@ class BotApi:
 
     def _api_answerCallbackQuery(self, params: dict, files: dict) -> bool:  # noqa: N802
         query_id = str(params.get("callback_query_id", ""))
-        chat_id = self._callbacks.pop(query_id, 0)
+        if query_id not in self._callbacks:  # Telegram takes one answer to a press, and none to a press it never saw
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        chat_id = self._callbacks.pop(query_id)
         if params.get("text"):
             self.alerts.append((chat_id, str(params["text"]), str(params.get("show_alert")).lower() == "true"))
         return True

@@ -1,15 +1,20 @@
 """How handler modules declare their routes: commands, and presses of one family of buttons.
 
 A press whose data does not parse, or whose handler finds it stale (raises `StaleButton`), is
-refused here, in one place, with the family's localised refusal.
+refused here, in one place, with the family's localised refusal. So is a press whose message
+Telegram no longer lets the bot change (deleted meanwhile); a second press of the same button
+before the first was answered (a double tap on a slow connection) whose change is on screen
+already is answered and otherwise left alone: Telegram refuses an edit that changes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.buttons import STALE, Buttons
@@ -42,7 +47,8 @@ async def refuse_press(update: Update, context: BotContext, refusal: str = STALE
     """Refuse a press, and audit it: a forged button is worth knowing about."""
     OUTCOME.set("refused")
     context.services.metrics.stale_presses.inc()
-    await update.callback_query.answer(context.t.plain(refusal), show_alert=True)
+    with contextlib.suppress(BadRequest):  # answered already (the handler had begun): nothing more to say there
+        await update.callback_query.answer(context.t.plain(refusal), show_alert=True)
     if context.staff is not None:
         await context.services.store.aio.staff.refused_press(context.staff, family=family, why=why)
 
@@ -59,9 +65,29 @@ def press(buttons: Buttons, handler: Callable[..., Awaitable[None]]) -> BaseHand
             await handler(update, context, *values)
         except StaleButton:  # done meanwhile, or not the user's to press
             await refuse_press(update, context, buttons.refusal, family=buttons.prefix, why="refused")
+        except BadRequest as refusal:
+            edit = _refused_edit(refusal)
+            if edit is None:
+                raise
+            if edit == "gone":
+                await refuse_press(update, context, buttons.refusal, family=buttons.prefix, why="gone")
+            else:  # "same": the first press's change is on screen; this one only stops the spinner
+                with contextlib.suppress(BadRequest):
+                    await update.callback_query.answer()
 
     on_press.__doc__ = handler.__doc__
     return CallbackQueryHandler(on_press, pattern=buttons.pattern)
+
+
+def _refused_edit(refusal: BadRequest) -> str | None:
+    """Telegram's refusal of an edit of the pressed message: "same" (it already shows that),
+    "gone" (deleted, or no longer editable); None for any other bad request (a fault of ours)."""
+    said = refusal.message.lower()
+    if "message is not modified" in said:
+        return "same"
+    if "message to edit not found" in said or "message can't be edited" in said:
+        return "gone"
+    return None
 
 
 def command(name: str, handler: Callable[..., Awaitable[None]]) -> BaseHandler:

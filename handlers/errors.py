@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.i18n import N_, Translator
 from bot.ops import OUTCOME
@@ -42,7 +44,8 @@ async def on_error(update: object, context: BotContext) -> None:
     try:
         t = await _translator(update, context)
         if update.callback_query:  # stop the button's spinner; the message says what happened
-            await update.callback_query.answer()
+            with contextlib.suppress(TelegramError):  # (answered before it broke: Telegram takes one answer)
+                await update.callback_query.answer()
         await update.effective_chat.send_message(t.gettext(SORRY))
     except Exception:  # noqa: BLE001 - the error path itself must not raise
         log.error("could not tell the user about the failure")

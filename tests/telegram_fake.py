@@ -146,6 +146,17 @@ class TgUser:
         self.fake.api.pending_updates.remove(update)  # delivered right here, not through getUpdates
         return await self._process({"callback_query": update["callback_query"]})
 
+    async def double_tap(self, label: str, message: SimMessage) -> list[SimMessage]:
+        """Press `label` on `message` twice, both presses sent before either is handled (a thumb
+        on a slow connection): each carries the message as it was."""
+        data = next(b["callback_data"] for b in message.buttons() if b["text"] == label)
+        presses = [self.fake.api.user_presses(self.id, message.message_id, data) for _ in range(2)]
+        replies = []
+        for press in presses:
+            self.fake.api.pending_updates.remove(press)
+            replies += await self._process({"callback_query": press["callback_query"]})
+        return replies
+
     async def press(self, label: str, message: SimMessage | None = None) -> list[SimMessage]:
         """Press the button labelled `label` (or starting with it) on the latest message with buttons."""
         message = message or self.last_with_buttons()

@@ -21,11 +21,13 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from telegram import Update
 
+from bot.buttons import Buttons
 from domain.roles import Role
 from storage.clock import FixedClock
 from tests.conftest import BotUnderTest, make_settings, start_bot
 
-PREFIXES = ["f", "c", "k", "g", "r", "h", "x", "o", "v", "j", "l", "i", "s", "d", "L", "zz", ""]
+# every family of buttons there is (bot/buttons.py), and none
+PREFIXES = [*sorted(Buttons._families), "zz", ""]
 WORDS = ["/new", "/cancel", "/help", "/case", "/cases", "/goal", "/refer", "/find", "/digest", "/language",
          "/invite", "/start", "/jourfixe", "/conferences", "/locales", "/services", "LEV-2026-0001", "01.02.1995",
          "31.02.2000", "2", "-1", "99999", "+49 171 1234567", "Ja", "Fertig", "<b>", "</i>", "&amp;", "\u202e",
@@ -44,6 +46,11 @@ callback = st.one_of(
 )
 
 
+_BOT_PDF = {"message_id": 1, "date": 1_700_000_000, "chat": {"id": 1, "type": "private"},
+            "from": {"id": 999_000_111, "is_bot": True, "first_name": "KIM Casebot"},
+            "document": {"file_id": "d", "file_unique_id": "d", "file_name": "LEV-2026-0001-consent-de.pdf"}}
+
+
 def _payloads(manager_id: int) -> st.SearchStrategy:
     sender = st.sampled_from([manager_id, manager_id, manager_id, 777_001, 777_002])
     chat_type = st.sampled_from(["private", "private", "private", "group", "supergroup", "channel"])
@@ -57,6 +64,9 @@ def _payloads(manager_id: int) -> st.SearchStrategy:
         text.map(lambda t: {"text": t, "entities": [{"type": "bot_command", "offset": 0, "length": min(len(t), 9)}]}
                  if t.startswith("/") else {"text": t}),
         st.just({"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}),
+        # a photo "in reply to" one of the bot's PDFs: the signed-scan path, with a document it never sent
+        st.builds(lambda m: {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}],
+                             "reply_to_message": {**_BOT_PDF, "message_id": m}}, st.integers(-5, 10**12)),
         st.just({"sticker": {"file_id": "s", "file_unique_id": "s", "width": 1, "height": 1, "is_animated": False,
                              "is_video": False, "type": "regular"}}),
         st.just({}),
@@ -69,6 +79,11 @@ def _payloads(manager_id: int) -> st.SearchStrategy:
         st.builds(lambda u, data: {"callback_query": {
             "id": "q", "from": {"id": u, "is_bot": False, "first_name": "F", "language_code": "de"},
             "chat_instance": "c", "data": data, "message": message(u, "private", {"text": "alt"})}}, sender, callback),
+        # a press on an answer that quotes a message (as "Keep this scan" is): a photo, or not
+        st.builds(lambda u, data, quoted: {"callback_query": {
+            "id": "q", "from": {"id": u, "is_bot": False, "first_name": "F", "language_code": "de"},
+            "chat_instance": "c", "data": data, "message": message(u, "private", {"text": "alt", "reply_to_message": {
+                **message(u, "private", quoted), "message_id": 2}})}}, sender, callback, body),
         st.builds(lambda u: {"callback_query": {
             "id": "q", "from": {"id": u, "is_bot": False, "first_name": "F"}, "chat_instance": "c"}}, sender),
         st.just({"poll": {"id": "p", "question": "q", "options": [], "total_voter_count": 0, "is_closed": False,

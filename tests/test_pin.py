@@ -145,12 +145,7 @@ async def test_a_signed_scan_after_the_idle_time_waits_for_the_pin_and_one_press
     assert failed[-1].text.startswith("Entschuldigung, etwas ist schiefgegangen.")
     assert attachments() == [(0,)] and scans_in_chat() and (cm.id, answer.message_id) in api.messages
     monkeypatch.undo()
-    # a double tap: both presses reach the bot before the first is answered
-    keep = answer.buttons()[0]["callback_data"]
-    presses = [api.user_presses(cm.id, answer.message_id, keep) for _ in range(2)]
-    for press in presses:
-        api.pending_updates.remove(press)
-        await cm._process({"callback_query": press["callback_query"]})
+    await cm.double_tap("📎 Diesen Scan ablegen", answer)  # both presses reach the bot before the first is answered
     kept, again = [m.text for m in cm.messages()[-2:]]
     assert kept.startswith("📎 Einwilligung in die Dokumentation (unterschrieben) beim Fall LEV-2026-0001 abgelegt")
     assert "Das Foto wurde aus diesem Chat gelöscht." in kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
@@ -34,11 +34,14 @@ PROTECTED_COMMANDS = frozenset({"/reopen"})
 
 
 def _command(update: Update) -> str | None:
+    """The command a message starts with, as python-telegram-bot's CommandHandler sees one: a
+    bot_command entity at its start ("/start" typed without one reaches the text handlers, so
+    it must not count as a command here either: a stranger would get past the door)."""
     message = update.effective_message
-    text = message.text if message and message.text else ""
-    if not text.startswith("/"):
+    first = message.entities[0] if message and message.text and message.entities else None
+    if first is None or first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
         return None
-    return text.split()[0].split("@")[0].lower()
+    return message.text[:first.length].split("@")[0].lower()
 
 
 async def identify(update: Update, context: BotContext) -> None:

@@ -50,6 +50,8 @@ async def test_strangers_get_one_short_refusal_and_nothing_is_stored(bot):
     for attempt in ("hello", "/new", "/cases", "/case LEV-2026-0001", "/start"):
         replies = await stranger.send(attempt)
         assert [m.text for m in replies] == [REFUSAL_DE], attempt
+    # "/start" without the command entity Telegram gives it: text, not a command, so not let in
+    assert [m.text for m in await stranger.send_raw(text="/start")] == [REFUSAL_DE]
     await stranger.send_raw(photo=[{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}])
     await stranger.press_data("c|r|LEV-2026-0001", bot.fake.chat(stranger.id)[-1])
     assert stranger.alerts()[-1] == REFUSAL_DE

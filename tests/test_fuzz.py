@@ -1,8 +1,9 @@
 """Bad input never escapes: thousands of random and malformed updates through the real
 Application (hypothesis, with a fixed seed so CI sees the same ones every run).
 
-Updates come from a registered case manager (so the handlers really run, mid-dialogue too),
-from strangers and from groups and channels; texts carry control and bidi characters, HTML,
+Updates come from a registered case manager with two cases on file (so the handlers really
+run, on real cases and mid-dialogue too), from a coordinator and an admin, from strangers and
+from groups and channels; texts carry control and bidi characters, HTML,
 huge strings; buttons carry our families' prefixes with wrong, forged and missing parts. After
 every batch: no handler raised (the error handler never ran), every message the bot sent was
 valid Telegram HTML (the in-process Bot API refuses anything else), and the case manager can
@@ -25,6 +26,7 @@ from bot.buttons import Buttons
 from domain.roles import Role
 from storage.clock import FixedClock
 from tests.conftest import BotUnderTest, make_settings, start_bot
+from tests.flows import run_intake
 
 # every family of buttons there is (bot/buttons.py), and none
 PREFIXES = [*sorted(Buttons._families), "zz", ""]
@@ -40,7 +42,7 @@ text = st.one_of(
 callback = st.one_of(
     st.builds(lambda p, parts: "|".join([p, *parts]), st.sampled_from(PREFIXES),
               st.lists(st.one_of(st.sampled_from(["o", "r", "assess", "1", "0", "sent", "x", "k", "t", "d", "",
-                                                   "LEV-2026-0001", "99999999999999999999", "achieved", "later"]),
+                                                   "LEV-2026-0001", "LEV-2026-0002", "2", "99999999999999999999", "achieved", "later"]),
                                  st.text(max_size=8)), max_size=5)),
     st.text(max_size=64),
 )
@@ -51,8 +53,8 @@ _BOT_PDF = {"message_id": 1, "date": 1_700_000_000, "chat": {"id": 1, "type": "p
             "document": {"file_id": "d", "file_unique_id": "d", "file_name": "LEV-2026-0001-consent-de.pdf"}}
 
 
-def _payloads(manager_id: int) -> st.SearchStrategy:
-    sender = st.sampled_from([manager_id, manager_id, manager_id, 777_001, 777_002])
+def _payloads(manager_id: int, others: list[int]) -> st.SearchStrategy:
+    sender = st.sampled_from([manager_id, manager_id, manager_id, *others, 777_001, 777_002])
     chat_type = st.sampled_from(["private", "private", "private", "group", "supergroup", "channel"])
 
     def message(user: int, kind: str, body: dict) -> dict:
@@ -102,6 +104,9 @@ def fuzz_bot(tmp_path: Path):  # noqa: ANN201
     app, fake, services = loop.run_until_complete(start_bot(settings_, FixedClock(datetime(2026, 11, 24, 9, tzinfo=UTC))))
     bot = BotUnderTest(app, fake, services, settings_, code)
     manager = loop.run_until_complete(bot.register(Role.CASE_MANAGER, "I"))
+    for overrides in ({}, {"given_name": ("send", "Omar")}):  # cases LEV-2026-0001 and -0002
+        loop.run_until_complete(run_intake(manager, **overrides))
+    others = [loop.run_until_complete(bot.register(role, None)).id for role in (Role.COORDINATOR, Role.ADMIN)]
     for stranger in (777_001, 777_002):  # people who write to the bot have a chat with it
         fake.api.add_user("Stranger", "de", user_id=stranger)
     failures: list[str] = []
@@ -117,7 +122,7 @@ def fuzz_bot(tmp_path: Path):  # noqa: ANN201
 
     app.error_handlers.clear()
     app.add_error_handler(record)
-    yield loop, bot, manager, failures
+    yield loop, bot, manager, others, failures
     loop.run_until_complete(app.shutdown())
     services.store.close()
     loop.close()
@@ -125,14 +130,14 @@ def fuzz_bot(tmp_path: Path):  # noqa: ANN201
 
 @pytest.mark.filterwarnings("ignore")
 def test_random_and_malformed_updates_never_escape(fuzz_bot):
-    loop, bot, manager, failures = fuzz_bot
+    loop, bot, manager, others, failures = fuzz_bot
     update_ids = itertools.count(10_000_000)
 
     @seed(20261129)
     @settings(max_examples=1200, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                      HealthCheck.data_too_large])
-    @given(st.lists(_payloads(manager.id), min_size=1, max_size=6))
+    @given(st.lists(_payloads(manager.id, others), min_size=1, max_size=6))
     def batch(payloads: list[dict]) -> None:
         for payload in payloads:
             update_id = next(update_ids)

@@ -2,15 +2,20 @@
 
 A press whose data does not parse, or whose handler finds it stale (raises `StaleButton`), is
 refused here, in one place, with the family's localised refusal. So is a press whose message
-Telegram no longer lets the bot change (deleted meanwhile); a second press of the same button
-before the first was answered (a double tap on a slow connection) whose change is on screen
-already is answered and otherwise left alone: Telegram refuses an edit that changes nothing.
+Telegram no longer lets the bot change (deleted meanwhile).
+
+A double tap on a slow connection sends the same press twice, both before the first is
+answered, and the second finds its work done: its edit changes nothing (Telegram refuses
+that), or its button no longer applies (the dialogue is saved, the reminder done). Such a
+second press is answered and otherwise left alone, without the pop-up "no longer valid" over
+the first one's result: a case manager would take it for a failed save.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -53,6 +58,33 @@ async def refuse_press(update: Update, context: BotContext, refusal: str = STALE
         await context.services.store.aio.staff.refused_press(context.staff, family=family, why=why)
 
 
+# a press repeating the last one carried out for the same person (same message, same button)
+# within this time is a double tap: one person's presses are handled in turn, so the second of
+# a double tap comes right after the first is done, whenever the connection delivered it. Short,
+# so that a press repeated on purpose after something changed is still told why it no longer works
+DOUBLE_TAP = timedelta(seconds=3)
+_CARRIED_OUT = "presses carried out"  # bot_data: telegram id -> (message id, data, when)
+_REMEMBERED_PEOPLE = 10_000  # (a bound, not a cache policy: past it, memory starts again)
+
+
+def _carried_out(update: Update, context: BotContext) -> None:
+    carried = context.bot_data.setdefault(_CARRIED_OUT, {})
+    if len(carried) >= _REMEMBERED_PEOPLE:
+        carried.clear()
+    query = update.callback_query
+    carried[query.from_user.id] = (query.message.message_id if query.message else None, query.data,
+                                   context.services.store.clock.now())
+
+
+def _tapped_again(update: Update, context: BotContext) -> bool:
+    """Whether this press repeats the last one carried out for its sender, on the same message,
+    within DOUBLE_TAP."""
+    query = update.callback_query
+    last = context.bot_data.get(_CARRIED_OUT, {}).get(query.from_user.id)
+    return (last is not None and last[:2] == (query.message.message_id if query.message else None, query.data)
+            and context.services.store.clock.now() - last[2] < DOUBLE_TAP)
+
+
 def press(buttons: Buttons, handler: Callable[..., Awaitable[None]]) -> BaseHandler:
     """Route a family's presses to `handler(update, context, *typed values)`."""
 
@@ -63,7 +95,12 @@ def press(buttons: Buttons, handler: Callable[..., Awaitable[None]]) -> BaseHand
             return
         try:
             await handler(update, context, *values)
+            _carried_out(update, context)
         except StaleButton:  # done meanwhile, or not the user's to press
+            if _tapped_again(update, context):  # done by the first of a double tap: nothing to say
+                with contextlib.suppress(BadRequest):
+                    await update.callback_query.answer()
+                return
             await refuse_press(update, context, buttons.refusal, family=buttons.prefix, why="refused")
         except BadRequest as refusal:
             edit = _refused_edit(refusal)

@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -246,7 +246,7 @@ def _database_bytes(bot) -> bytes:  # noqa: ANN001
     return b"".join(bytes(r[0]) for r in rows(bot, "SELECT content_enc FROM case_attachment"))
 
 
-async def test_signed_scans_are_kept_encrypted_listed_fetched_and_erased(bot, cm):
+async def test_signed_scans_are_kept_encrypted_listed_fetched_and_erased(bot, cm, clock):
     consent = await make(cm, "✍ Einwilligung in die Dokumentation")
     answer = await cm.send_photo(SCAN, reply_to=consent)
     assert answer[-1].text.startswith("📎 Einwilligung in die Dokumentation (unterschrieben) beim Fall LEV-2026-0001 "
@@ -305,7 +305,8 @@ async def test_signed_scans_are_kept_encrypted_listed_fetched_and_erased(bot, cm
     assert copy["case"]["consent_to_documentation"]["signed_on_paper"] == "2026-11-24"
     assert [(d["kind"], d["signed_on_paper"], [f["type"] for f in d["signed_forms_kept"]]) for d in copy["documents"]] == [
         ("consent", "2026-11-24", ["image/jpeg"]), ("agreement", "2026-11-24", ["application/pdf"])]
-    # erasure of the case erases them
+    # erasure of the case erases them (it takes its minutes: four eyes)
+    clock.advance(timedelta(minutes=5))
     store.erasure.erase(CODE, org_id=store.staff.first_organisation_id(), actor_id=None, reason="request")
     assert rows(bot, "SELECT COUNT(*) FROM case_attachment") == [(0,)]
     assert rows(bot, "SELECT COUNT(*) FROM case_document") == [(0,)]

@@ -69,3 +69,23 @@ async def test_a_press_that_fails_after_it_was_answered_still_says_so(bot, monke
     monkeypatch.setattr(CallbackQuery, "edit_message_reply_markup", broken)  # (the filter menu changes the buttons)
     await cm.press("🔎 Filter", timeline)
     assert cm.last().text.startswith(SORRY)
+
+
+async def test_a_double_tap_on_save_saves_once_without_a_pop_up_and_later_presses_are_still_refused(bot, clock):
+    """The second press finds the dialogue saved: its "no longer valid" pop-up over "Saved as
+    case ..." would read as a failed save. A press of that button well after is refused as ever."""
+    from datetime import timedelta
+
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await run_intake(cm, save=False)
+    summary = cm.last_with_buttons()
+    save = next(b["callback_data"] for b in summary.buttons() if b["text"] == "✔ Speichern")
+    await cm.double_tap("✔ Speichern", summary)
+    assert cm.last().text.startswith("Gespeichert als Fall LEV-2026-0001.") and cm.alerts() == []
+    assert rows(bot, "SELECT COUNT(*) FROM client_case") == [(1,)]
+    view = (await cm.send("/case 1"))[-1]
+    await cm.double_tap("👁 Namen und Details zeigen", view)  # (edits in place: the second changes nothing)
+    assert cm.alerts() == [] and not [m for m in cm.messages() if m.text.startswith(SORRY)]
+    clock.advance(timedelta(seconds=4))
+    await cm.press_data(save, summary)
+    assert cm.alerts() == ["Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."]

@@ -41,7 +41,7 @@ def _command(update: Update) -> str | None:
     first = message.entities[0] if message and message.text and message.entities else None
     if first is None or first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
         return None
-    return message.text[:first.length].split("@")[0].lower()
+    return message.parse_entity(first).split("@")[0].lower()  # (entity offsets count UTF-16 units)
 
 
 async def identify(update: Update, context: BotContext) -> None:

@@ -18,7 +18,7 @@ from bot.documents.content import document_data
 from bot.documents.pdf import RenderFailed
 from bot.hygiene import forget_typed, remember, show_about
 from bot.i18n import N_
-from bot.routes import SIGNED_SCAN, StaleButton, command, press, reply
+from bot.routes import DOUBLE_TAP, SIGNED_SCAN, StaleButton, command, press, reply
 from bot.services import BotContext
 from domain import roles
 from domain.consent import CONSENT_VERSION
@@ -119,6 +119,9 @@ async def _ask_language(update: Update, context: BotContext, code: str, kind: Do
 
 async def _send_document(update: Update, context: BotContext, code: str, kind: DocumentKind, ref: int, language: str) -> None:
     services, t, staff = context.services, context.t, context.staff
+    if await services.store.aio.documents.issued_since(staff, code, kind, ref or None, language,
+                                                       since=services.store.clock.now() - DOUBLE_TAP):
+        raise StaleButton  # sent a moment ago by the first press of a double tap (bot/routes.py says nothing)
     try:
         subject = await services.store.aio.documents.subject(staff, code, kind, ref or None)
     except NoConsentToShare:

@@ -186,6 +186,17 @@ class DocumentRepository:
                          case_id=case.id, detail=f"document={row.id} kind={kind} language={language}")
             return row.id
 
+    def issued_since(self, user: StaffUser, code: str, kind: DocumentKind, ref_id: int | None, language: str,
+                     since: datetime) -> bool:
+        """Whether this user was sent this very document (case, kind, referral, language) since
+        `since`: the second press of a double tap finds it sent a moment ago."""
+        with self._store.transaction() as s:
+            case = self._case(s, user, code)
+            same_ref = IssuedDocument.ref_id.is_(None) if ref_id is None else IssuedDocument.ref_id == ref_id
+            return s.exec(select(IssuedDocument.id).where(
+                IssuedDocument.case_id == case.id, IssuedDocument.user_id == user.id, IssuedDocument.kind == kind,
+                same_ref, IssuedDocument.language == language, IssuedDocument.issued_at >= since)).first() is not None
+
     def signable(self, user: StaffUser, message_id: int) -> DocumentKind | None:
         """The kind of the document this user was sent in that message (None: none of ours)."""
         with self._store.reading() as connection:

@@ -89,3 +89,24 @@ async def test_a_double_tap_on_save_saves_once_without_a_pop_up_and_later_presse
     clock.advance(timedelta(seconds=4))
     await cm.press_data(save, summary)
     assert cm.alerts() == ["Diese Taste ist nicht mehr gültig. Bitte die neueste Frage verwenden."]
+
+
+async def test_a_double_tap_on_a_document_sends_one_pdf(bot, clock):
+    """A document with names in it is in the chat once, however often the thumb landed; asked
+    for again a while later, it comes again."""
+    from datetime import timedelta
+
+    cm = await bot.register(Role.CASE_MANAGER, "I")
+    await run_intake(cm)
+    await cm.send("/documents LEV-2026-0001")
+    await cm.press("✍ Einwilligung in die Dokumentation")
+    languages = cm.last_with_buttons()  # (the menu, turned into the choice of language)
+
+    def pdfs() -> int:
+        return len([m for m in cm.messages() if m.document])
+
+    await cm.double_tap("★ Arabisch", languages)
+    assert pdfs() == 1 and cm.alerts() == [] and rows(bot, "SELECT COUNT(*) FROM case_document") == [(1,)]
+    clock.advance(timedelta(minutes=1))
+    await cm.press("★ Arabisch", languages)
+    assert pdfs() == 2

@@ -50,6 +50,10 @@ TOKEN = "123456:" + "B" * 35
 _ids = itertools.count(1)
 
 
+# what the Bot API answers with a message (PTB's typed methods parse it into a Message)
+_RETURNS_MESSAGE = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+
+
 class NullNetwork(BaseRequest):
     """The Bot API at the cost of a dictionary look-up (plus an optional latency): answers like
     Telegram (message ids, the keyboard echoed back, which PTB then parses) but checks nothing.
@@ -81,7 +85,7 @@ class NullNetwork(BaseRequest):
             self.calls.append((endpoint, params))
         if endpoint == "getMe":
             result: object = {"id": 1, "is_bot": True, "first_name": "B", "username": "bench_bot"}
-        elif endpoint in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+        elif endpoint in _RETURNS_MESSAGE:
             chat_id = int(params["chat_id"])
             result = {"message_id": int(params.get("message_id") or next(self.message_ids)), "date": 1,
                       "chat": {"id": chat_id, "type": "private"}, "text": "x"}
@@ -290,9 +294,6 @@ def _recorded(feed: Callable[[Update, str], Awaitable[None]], network: NullNetwo
 
     return recording_feed
 
-
-# what the Bot API answers with a message (PTB's typed methods parse it into a Message)
-_RETURNS_MESSAGE = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
 
 
 async def same_calls_bot(network: NullNetwork, recording: list[tuple[str, list[tuple[str, dict]]]]) -> dict:

@@ -67,21 +67,24 @@ _CARRIED_OUT = "presses carried out"  # bot_data: telegram id -> (message id, da
 _REMEMBERED_PEOPLE = 10_000  # (a bound, not a cache policy: past it, memory starts again)
 
 
+def _which(update: Update) -> tuple[int | None, str | None]:
+    """A press as a double tap repeats it: the message it is on, and its button's data."""
+    query = update.callback_query
+    return query.message.message_id if query.message else None, query.data
+
+
 def _carried_out(update: Update, context: BotContext) -> None:
     carried = context.bot_data.setdefault(_CARRIED_OUT, {})
     if len(carried) >= _REMEMBERED_PEOPLE:
         carried.clear()
-    query = update.callback_query
-    carried[query.from_user.id] = (query.message.message_id if query.message else None, query.data,
-                                   context.services.store.clock.now())
+    carried[update.callback_query.from_user.id] = (*_which(update), context.services.store.clock.now())
 
 
 def _tapped_again(update: Update, context: BotContext) -> bool:
     """Whether this press repeats the last one carried out for its sender, on the same message,
     within DOUBLE_TAP."""
-    query = update.callback_query
-    last = context.bot_data.get(_CARRIED_OUT, {}).get(query.from_user.id)
-    return (last is not None and last[:2] == (query.message.message_id if query.message else None, query.data)
+    last = context.bot_data.get(_CARRIED_OUT, {}).get(update.callback_query.from_user.id)
+    return (last is not None and last[:2] == _which(update)
             and context.services.store.clock.now() - last[2] < DOUBLE_TAP)
 
 

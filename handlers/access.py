@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.buttons import HELD_SCAN
 from bot.hygiene import forget_typed
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.ops import OUTCOME
 from bot.routes import SIGNED_SCAN
 from bot.services import BotContext
@@ -103,16 +103,17 @@ def _who(services, update: Update):  # noqa: ANN001, ANN202
     return staff
 
 
-async def _answer(update: Update, text: str) -> None:
+async def _answer(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Say why nothing happens; if that fails too, the update still stops here (no handler
-    runs for someone who is not identified)."""
+    runs for someone who is not identified). `markup`: buttons under the answer to a message,
+    which then quotes it (Telegram hands the quoted message back with a press)."""
     try:
         if update.callback_query:
             await update.callback_query.answer(text, show_alert=True)
         elif update.effective_message:
-            await update.effective_message.reply_text(text)
+            await update.effective_message.reply_text(text, **({"do_quote": True, "reply_markup": markup} if markup else {}))
     except Exception as failure:  # noqa: BLE001
-        log.warning("could not answer an unidentified update: %s", type(failure).__name__)
+        log.warning("could not answer an update stopped at the door: %s", type(failure).__name__)
 
 
 async def guard_dialogue(update: Update, context: BotContext) -> None:
@@ -161,30 +162,23 @@ async def guard_pin(update: Update, context: BotContext) -> None:
     state = await services.store.aio.pin.admit(staff.id)
     if state == "open":
         return
-    if SIGNED_SCAN.check_update(update):
-        await _hold_scan(update, context, first_pin=state == "none")
-        raise ApplicationHandlerStop
+    scan = SIGNED_SCAN.check_update(update)
     await _answer(update, t.plain(
         N_("First set a PIN: send /pin and 4 to 8 digits, for example /pin 4711. The message is deleted at once.")
         if state == "none" else
-        N_("🔒 Please confirm it is you: send /unlock and your PIN, then press again.")))
+        N_("🔒 Please confirm it is you: send /unlock and your PIN, then press “Keep this scan”.") if scan else
+        N_("🔒 Please confirm it is you: send /unlock and your PIN, then press again.")),
+        _keep_scan(update, t) if scan else None)
     raise ApplicationHandlerStop
 
 
-async def _hold_scan(update: Update, context: BotContext, *, first_pin: bool) -> None:
-    """A signed scan while the PIN is due: nothing is stored, and the answer quotes the scan with
-    a button that keeps it once the PIN is confirmed (handlers/documents.py), so it need not be
-    sent again. Telegram hands the quoted scan back with the press: nothing is held here."""
-    t, scan = context.t, update.effective_message
-    text = t.gettext(
-        N_("First set a PIN: send /pin and 4 to 8 digits, for example /pin 4711. The message is deleted at once.")
-        if first_pin else N_("🔒 Please confirm it is you: send /unlock and your PIN, then press “Keep this scan”."))
-    keep = InlineKeyboardButton(t.plain(N_("📎 Keep this scan")),
-                                callback_data=HELD_SCAN.data(scan.reply_to_message.message_id))
-    try:
-        await scan.reply_text(text, do_quote=True, reply_markup=InlineKeyboardMarkup([[keep]]))
-    except Exception as failure:  # noqa: BLE001
-        log.warning("could not answer a scan waiting for the PIN: %s", type(failure).__name__)
+def _keep_scan(update: Update, t: Translator) -> InlineKeyboardMarkup:
+    """A signed scan while the PIN is due is not stored: the answer quotes it with a button that
+    keeps it once the PIN is confirmed (handlers/documents.py), so it need not be sent again.
+    Telegram hands the quoted scan back with the press: nothing is held here."""
+    document = update.effective_message.reply_to_message.message_id
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(N_("📎 Keep this scan")),
+                                                       callback_data=HELD_SCAN.data(document))]])
 
 
 # (handler, group): who is writing (group -3), whether a PIN is wanted (group -2), then whether an

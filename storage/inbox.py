@@ -164,8 +164,10 @@ class InboxRepository:
             leased = {i: unique[i].user_id for i in taken}
             dialogues = self._dialogues_of(connection, leased.values())
         # (noted once committed: what a rolled-back transaction read must not be used)
-        self._lanes.update((i, (lane, leased[i])) for i, lane, _ in fresh if i in leased)
-        self._note_read_ahead(leased, dialogues)
+        for i, lane, _ in fresh:
+            if i in leased:
+                self._lanes[i] = (lane, leased[i])
+                self._note_read_ahead(i, leased[i], dialogues)
         return [i for i, _, _ in fresh], taken
 
     def _receive_in_one_trip(self, unique: dict[int, Received], now: datetime, kid: str, key: Any,
@@ -219,7 +221,7 @@ class InboxRepository:
             user = (users or {}).get(row.lane)
             self._lanes[row.update_id] = (row.lane, user)
             if dialogues is not None:
-                self._note_read_ahead({row.update_id: user}, dialogues)
+                self._note_read_ahead(row.update_id, user, dialogues)
             try:
                 _, key = self._store.keyring.system_key(INBOX_KEY, row.kid)
             except Exception:  # noqa: BLE001 - its key is gone: unreadable, like a damaged value
@@ -312,10 +314,9 @@ class InboxRepository:
         known = sorted({user for user in staff if user is not None})
         return {row.user_id: row for row in connection.execute(DIALOGUES_AMONG, {"users": known})} if known else {}
 
-    def _note_read_ahead(self, leased: dict[int, int | None], dialogues: dict[int, Any]) -> None:
-        for update_id, user in leased.items():
-            if user is not None:
-                self._read_ahead[update_id] = (user, dialogues.get(user))
+    def _note_read_ahead(self, update_id: int, user: int | None, dialogues: dict[int, Any]) -> None:
+        if user is not None:
+            self._read_ahead[update_id] = (user, dialogues.get(user))
 
     def extend(self, holder: str, update_ids: list[int], lease: timedelta) -> None:
         """This instance is still working on these: renew their leases (a handling may wait

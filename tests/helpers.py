@@ -32,6 +32,15 @@ def stored_text(bot, table: str) -> str:  # noqa: ANN001
     return str([[shown(v) for v in row] for row in rows(bot, f"SELECT * FROM {table}")])
 
 
+def holds_number(text: str, number: int) -> bool:
+    """Whether `number` stands in `text` as a number of its own, not as digits inside another
+    (a timestamp's fraction, a duration) that happen to spell it: a run once failed on a metric's
+    ...2799742434e+09 holding the Telegram id 4243."""
+    import re
+
+    return re.search(rf"(?<![\d.]){number}(?![\d.])", text) is not None
+
+
 def said(user, needle: str) -> list[str]:  # noqa: ANN001
     """Every line of the bot's messages to `user` that contains `needle`, as said on its own or
     as one numbered line of a gathered message (the morning's reminders)."""
